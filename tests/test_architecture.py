@@ -1,0 +1,157 @@
+"""The dependency arrows of the house plan, checked by walking every import with ``ast``.
+
+- ``toetsbatterij.scoring`` imports only numpy, scipy, the standard library and itself;
+- only ``toetsbatterij.web`` imports flask or a flask extension;
+- only ``toetsbatterij.state_store`` imports redis;
+- only ``psychometrics`` (and the tests and benchmarks) import girth, catsim or mirt;
+- ``items`` and ``scoring`` never import the services or the web layer;
+- the services never import the web layer.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "toetsbatterij"
+SERVICES_EXCLUDED = {"scoring", "items", "web"}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module_name(path)
+    if path.name != "__init__.py":
+        package = package.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+                found.add(target)
+                if not node.module:
+                    found.update(f"{target}.{alias.name}" for alias in node.names)
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+def python_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if ".venv" not in p.parts)
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_scoring_is_pure():
+    allowed_third_party = {"numpy", "scipy"}
+    stdlib = set(sys.stdlib_module_names)
+    offenders = []
+    for path in python_files(PACKAGE / "scoring"):
+        for name in imported_modules(path):
+            if name.startswith("toetsbatterij.scoring") or name == "__future__":
+                continue
+            if top(name) in allowed_third_party or top(name) in stdlib:
+                continue
+            offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_scoring_does_no_io():
+    forbidden = {"os", "io", "socket", "subprocess", "shutil", "pathlib", "sqlite3", "urllib", "http"}
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in python_files(PACKAGE / "scoring")
+        for name in imported_modules(path)
+        if top(name) in forbidden
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_only_web_imports_flask():
+    offenders = []
+    for path in python_files(PACKAGE) + python_files(ROOT / "psychometrics"):
+        if (PACKAGE / "web") in path.parents:
+            continue
+        for name in imported_modules(path):
+            if top(name) == "flask" or top(name).startswith("flask_"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_only_the_state_store_imports_redis():
+    offenders = []
+    for path in python_files(PACKAGE) + python_files(ROOT / "psychometrics"):
+        if module_name(path) == "toetsbatterij.state_store":
+            continue
+        for name in imported_modules(path):
+            if top(name) == "redis":
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_only_psychometrics_imports_the_peers():
+    peers = {"girth", "catsim", "mirt"}
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in python_files(PACKAGE)
+        for name in imported_modules(path)
+        if top(name) in peers
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_core_never_imports_services_or_web():
+    service_names = {
+        p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    } - SERVICES_EXCLUDED
+    offenders = []
+    for sub in ("scoring", "items"):
+        for path in python_files(PACKAGE / sub):
+            for name in imported_modules(path):
+                parts = name.split(".")
+                if parts[0] == "toetsbatterij" and len(parts) > 1 and (
+                    parts[1] in service_names or parts[1] == "web"
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_services_never_import_web():
+    offenders = []
+    for path in python_files(PACKAGE):
+        rel = path.relative_to(PACKAGE).parts
+        if rel[0] == "web":
+            continue
+        for name in imported_modules(path):
+            if name.startswith("toetsbatterij.web"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_scoring_imports_nothing_but_numpy_scipy_stdlib_at_runtime():
+    """Belt and braces: import the package in a clean interpreter and look at sys.modules."""
+    import subprocess
+
+    code = (
+        "import sys; before=set(sys.modules); import toetsbatterij.scoring; "
+        "new={m.split('.')[0] for m in set(sys.modules)-before}; "
+        "bad=sorted(m for m in new if m not in sys.stdlib_module_names "
+        "and m not in {'numpy','scipy','toetsbatterij','_distutils_hack'}); print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", out.stdout
