@@ -1,0 +1,40 @@
+"""Item types, item definitions, bank loading and checking, QTI exchange.
+
+Public API::
+
+    from toetsbatterij.items import (
+        load_bank, load_bank_cached, Bank, Item, Testlet, Rubric, Stimulus, Parameters,
+        view_model, testlet_view_model, score, check_response, max_score, rubric_score,
+        parse_item, REGISTRY, InvalidResponse, NotAutoScored, ItemValidationError, BankError,
+        Problem, normalise, Normalisation,
+    )
+
+Items may import ``toetsbatterij.scoring``; never the services or the web layer.
+"""
+
+from .api import (
+    check_response,
+    max_score,
+    rubric_score,
+    rubric_view,
+    score,
+    testlet_view_model,
+    view_model,
+)
+from .bank import Bank, PracticeSet, bank_version, load_bank, load_bank_cached
+from .errors import BankError, InvalidResponse, ItemValidationError, NotAutoScored, Problem
+from .manifest import Blueprint, Constraint, Manifest, Section
+from .model import Item, Parameters, Rubric, Stimulus, Testlet
+from .normalise import Normalisation, normalise
+from .parameters import LEVEL_ANCHORS, PROVISIONAL_RULE, provisional
+from .parse import parse_item
+from .types import REGISTRY
+
+__all__ = [
+    "LEVEL_ANCHORS", "PROVISIONAL_RULE", "REGISTRY", "Bank", "BankError", "Blueprint",
+    "Constraint", "InvalidResponse", "Item", "ItemValidationError", "Manifest", "Normalisation",
+    "NotAutoScored", "Parameters", "PracticeSet", "Problem", "Rubric", "Section", "Stimulus",
+    "Testlet", "bank_version", "check_response", "load_bank", "load_bank_cached", "max_score",
+    "normalise", "parse_item", "provisional", "rubric_score", "rubric_view", "score",
+    "testlet_view_model", "view_model",
+]

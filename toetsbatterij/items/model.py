@@ -1,0 +1,183 @@
+"""Immutable item-bank objects: items, testlets, stimuli, parameters, rubrics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import REGISTRY, ItemType
+
+POLYTOMOUS_MODELS = ("gpcm", "grm")
+DICHOTOMOUS_MODELS = ("1pl", "2pl", "3pl")
+MODELS = DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_of(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    kind: str                       # text | image | audio
+    title: str | None = None
+    text: str | None = None         # kind text
+    src: str | None = None          # image, audio: file name beside the item file
+    alt: str | None = None          # image
+    transcript: str | None = None   # audio: for reviewers and accessibility
+    script: tuple[dict, ...] = ()   # audio: spoken turns {speaker, voice, speed, text}
+    max_plays: int | None = None    # audio (default 2)
+
+    def as_dict(self) -> dict:
+        out: dict[str, Any] = {"kind": self.kind}
+        for name in ("title", "text", "src", "alt", "transcript", "max_plays"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.script:
+            out["script"] = [dict(t) for t in self.script]
+        return out
+
+    def view(self) -> dict:
+        """What the candidate gets: no transcript and no speech script."""
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.title is not None:
+            out["title"] = self.title
+        if self.kind == "text":
+            out["text"] = self.text
+        elif self.kind == "image":
+            out.update(src=self.src, alt=self.alt)
+        elif self.kind == "audio":
+            out.update(src=self.src, max_plays=self.max_plays)
+        return out
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """IRT parameters on the θ logit scale (D = 1). ``provenance['source']`` is
+    ``calibration``, ``expert`` or ``provisional``."""
+
+    model: str
+    a: float = 1.0
+    b: float | None = None
+    c: float = 0.0
+    thresholds: tuple[float, ...] = ()
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def provisional(self) -> bool:
+        return self.provenance.get("source") == "provisional"
+
+    def as_dict(self) -> dict:
+        out: dict[str, Any] = {"model": self.model, "a": self.a}
+        if self.model in DICHOTOMOUS_MODELS:
+            out["b"] = self.b
+            if self.model == "3pl":
+                out["c"] = self.c
+        else:
+            out["thresholds"] = list(self.thresholds)
+        out["provenance"] = dict(self.provenance)
+        return out
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    name: str
+    levels: tuple[dict, ...]        # {score, descriptor}
+
+    @property
+    def max_score(self) -> int:
+        return max(level["score"] for level in self.levels)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    id: str
+    skill: str
+    level: str | None
+    criteria: tuple[Criterion, ...]
+    source: str = ""
+    name: str | None = None
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.max_score for c in self.criteria)
+
+    def as_dict(self) -> dict:
+        out: dict[str, Any] = {"id": self.id, "skill": self.skill}
+        if self.level is not None:
+            out["level"] = self.level
+        if self.name is not None:
+            out["name"] = self.name
+        out["criteria"] = [{"id": c.id, "name": c.name, "levels": [dict(x) for x in c.levels]}
+                           for c in self.criteria]
+        return out
+
+
+@dataclass(frozen=True)
+class Item:
+    """One scored unit. ``definition`` is the normalised interaction (prompt, options, key...);
+    treat it as read-only."""
+
+    id: str
+    skill: str
+    level: str
+    topic: str
+    task_type: str
+    status: str
+    type: str
+    definition: dict
+    author: str | None = None
+    stimulus: Stimulus | None = None      # the item's own stimulus (testlet members: usually none)
+    parameters: Parameters | None = None  # None only for a rated item whose rubric is unknown
+    enemies: tuple[str, ...] = ()
+    testlet_id: str | None = None
+    position: int = 0                     # 1-based position in the testlet, 0 when standalone
+    notes: str | None = None
+    feedback: str | None = None           # practice items: shown after answering
+    source: str = ""                      # file, relative to the bank root
+    content_hash: str = ""
+    rubric_max: int | None = None         # rated items: max score of the rubric
+    explicit_parameters: bool = False     # parameters written in the file (not provisional)
+
+    @property
+    def itype(self) -> ItemType:
+        return REGISTRY[self.type]
+
+    @property
+    def rated(self) -> bool:
+        return self.itype.rated
+
+    @property
+    def max_score(self) -> int:
+        return self.itype.max_score(self.definition, self.rubric_max)
+
+    @property
+    def rubric(self) -> str | None:
+        return self.definition.get("rubric")
+
+
+@dataclass(frozen=True)
+class Testlet:
+    id: str
+    skill: str
+    level: str
+    topic: str
+    task_type: str
+    status: str
+    stimulus: Stimulus
+    items: tuple[Item, ...]
+    author: str | None = None
+    enemies: tuple[str, ...] = ()
+    notes: str | None = None
+    source: str = ""
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items)
