@@ -1,0 +1,70 @@
+"""``python -m toetsbatterij.items check|stats|export|import ...``"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m toetsbatterij.items",
+                                     description="Item bank tools: check, stats, QTI export/import.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="validate the whole bank; exit 1 when there is a problem")
+    p.add_argument("bank")
+    p = sub.add_parser("stats", help="counts per skill x level x task type, audio minutes")
+    p.add_argument("bank")
+    p = sub.add_parser("export-qti", help="export the bank (or some items) as a QTI 3.0 package")
+    p.add_argument("bank")
+    p.add_argument("output")
+    p.add_argument("--ids", nargs="*", help="item or testlet ids (default: all)")
+    p = sub.add_parser("import-qti", help="read a QTI 3.0 package and write item files")
+    p.add_argument("package")
+    p.add_argument("output")
+    args = parser.parse_args(argv)
+
+    if args.command == "check":
+        from .check import check_bank
+
+        report = check_bank(args.bank)
+        for problem in sorted(report.problems):
+            print(problem)
+        n = len(report.bank.items)
+        if report.problems:
+            print(f"bank check: {len(report.problems)} problem(s) in {n} items "
+                  f"({report.seconds:.2f} s)", file=sys.stderr)
+            return 1
+        print(f"bank check: OK, {n} items, {len(report.bank.testlets)} testlets, "
+              f"{len(report.bank.rubrics)} rubrics, {len(report.bank.tests)} manifests, "
+              f"{report.audio_seconds / 60:.1f} audio minutes ({report.seconds:.2f} s)")
+        return 0
+    if args.command == "stats":
+        from .bank import load_bank
+        from .check import check_assets, stats_table
+
+        bank = load_bank(args.bank, strict=False)
+        _, audio = check_assets(bank)
+        print(stats_table(bank, audio))
+        if bank.problems:
+            print(f"({len(bank.problems)} problem(s): run check)", file=sys.stderr)
+        return 0
+    if args.command == "export-qti":
+        from .bank import load_bank
+        from .qti import export_package
+
+        bank = load_bank(args.bank)
+        n = export_package(bank, args.output, ids=args.ids or None)
+        print(f"exported {n} items to {args.output}")
+        return 0
+    if args.command == "import-qti":
+        from .qti import import_package, write_documents
+
+        result = import_package(args.package)
+        n = write_documents(result, args.output)
+        print(f"imported {n} files into {args.output}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
