@@ -1,0 +1,127 @@
+"""IRT scoring core and adaptive engine (pure: numpy, scipy and the standard library only).
+
+Shapes: ``n`` items in the pool, ``M = m_max + 1`` score categories, ``Q`` θ points, ``k``
+responses, ``U`` selection units (items, or testlets as one unit).
+
+Pool and models (:mod:`.models`)
+    ``Model`` (IntEnum ONE_PL, TWO_PL, THREE_PL, GPCM, GRM);
+    ``ItemPool`` (frozen; ``ItemPool.from_records(records, enemy_pairs)``; arrays ``ids``,
+    ``model`` (n,), ``a`` (n,), ``b`` (n, m_max) NaN-padded, ``c`` (n,), ``n_categories`` (n,),
+    ``attributes`` name -> (n,) str, ``testlet`` (n,) int or -1, ``enemy_groups``,
+    ``selectable`` (n,) bool, ``sh_k`` (n,));
+    ``category_probabilities(pool, theta, items=None) -> (n_sel, M, Q)``,
+    ``category_log_probabilities`` (same, log), ``response_log_likelihood(pool, items, scores,
+    theta) -> (Q,)``, ``item_information(pool, theta, items=None) -> (n_sel,) | (n_sel, Q)``,
+    ``test_information``.
+State (:mod:`.state`)
+    ``AdministrationState(administered, scores, seed)``, ``.from_responses(pairs, seed,
+    index=None)``; ``rng_for(seed, position) -> numpy.random.Generator``.
+Estimation (:mod:`.estimation`)
+    ``Estimate(theta, se, method, posterior, note)``; classes ``EAP``, ``MAP``, ``MLE``,
+    ``WLE`` with ``.estimate(pool, state)``; functions ``eap``, ``map_estimate``, ``mle``,
+    ``wle`` (pool, items, scores, ...) and ``eap_from_log_likelihood(nodes, log_prior_weights,
+    log_likelihood)``.
+CEFR (:mod:`.cefr`)
+    ``CutScores`` (``from_mapping({"A1": θ, ...})``, ``level_of``, ``band``),
+    ``classify(estimate, cuts, target=None) -> LevelDecision(level, probabilities,
+    p_at_least_target, ...)``, ``ReportingScale(intercept, slope)``.
+Stopping (:mod:`.stopping`)
+    ``MaxItems``, ``MinItems``, ``SEBelow``, ``ClassificationCI``, ``SPRT``, ``AnyOf``,
+    ``AllOf``: ``should_stop(pool, state, estimate) -> reason | None``.
+Engine (:mod:`.engine`)
+    ``Design`` (named, versioned, frozen), ``Blueprint``, ``Constraint``, ``SelectionRule``,
+    ``design_from_config(section, cut_scores=None)``, ``eligible_units``,
+    ``next_step(design, pool, state, rng=None) -> NextStep(estimate, items, stop_reason,
+    considered, notes)``.
+Simulation (:mod:`.simulation`)
+    ``simulate(design, pool, true_thetas, seed, oracle=False) -> SimulationReport``,
+    ``tune_sympson_hetter(design, pool, r_max, ...) -> (tuned pool, history)``.
+"""
+
+from .cefr import BELOW_A1, CutScores, LevelDecision, ReportingScale, classify
+from .engine import (
+    Blueprint,
+    Constraint,
+    Design,
+    NextStep,
+    SelectionRule,
+    design_from_config,
+    eligible_units,
+    next_step,
+    standard_stopping,
+)
+from .estimation import (
+    EAP,
+    MAP,
+    MLE,
+    WLE,
+    AbilityEstimator,
+    Estimate,
+    eap,
+    eap_from_log_likelihood,
+    map_estimate,
+    mle,
+    quadrature_grid,
+    wle,
+)
+from .models import (
+    ItemPool,
+    Model,
+    category_log_probabilities,
+    category_probabilities,
+    item_information,
+    response_log_likelihood,
+    test_information,
+)
+from .simulation import ConditionalRow, SimulationReport, simulate, tune_sympson_hetter
+from .state import AdministrationState, rng_for
+from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, SEBelow
+
+__all__ = [
+    "BELOW_A1",
+    "EAP",
+    "MAP",
+    "MLE",
+    "SPRT",
+    "WLE",
+    "AbilityEstimator",
+    "AdministrationState",
+    "AllOf",
+    "AnyOf",
+    "Blueprint",
+    "ClassificationCI",
+    "ConditionalRow",
+    "Constraint",
+    "CutScores",
+    "Design",
+    "Estimate",
+    "ItemPool",
+    "LevelDecision",
+    "MaxItems",
+    "MinItems",
+    "Model",
+    "NextStep",
+    "ReportingScale",
+    "SEBelow",
+    "SelectionRule",
+    "SimulationReport",
+    "category_log_probabilities",
+    "category_probabilities",
+    "classify",
+    "design_from_config",
+    "eap",
+    "eap_from_log_likelihood",
+    "eligible_units",
+    "item_information",
+    "map_estimate",
+    "mle",
+    "next_step",
+    "quadrature_grid",
+    "response_log_likelihood",
+    "rng_for",
+    "simulate",
+    "standard_stopping",
+    "test_information",
+    "tune_sympson_hetter",
+    "wle",
+]

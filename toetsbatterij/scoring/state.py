@@ -1,0 +1,88 @@
+"""The immutable state of one administration and the per-position random generator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["AdministrationState", "rng_for"]
+
+
+@dataclass(frozen=True, eq=False)
+class AdministrationState:
+    """What has happened so far in one administration (one candidate, one section).
+
+    Attributes
+    ----------
+    administered : tuple[int, ...]
+        Pool indices of the scored responses, in the order they were given. Pretest items
+        (unscored) are kept out by the delivery service.
+    scores : tuple[int, ...]
+        Score category of each response (0..m_i), same order.
+    seed : int
+        The administration seed; the generator for position k is ``rng_for(seed, k)``.
+    items_array, scores_array : ndarray of int, shape (k,)
+        The same, as arrays (derived).
+    """
+
+    administered: tuple[int, ...] = ()
+    scores: tuple[int, ...] = ()
+    seed: int = 0
+    items_array: np.ndarray = field(init=False, repr=False)
+    scores_array: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.administered) != len(self.scores):
+            raise ValueError("administered and scores must have the same length")
+        items = np.fromiter(self.administered, dtype=np.int64, count=len(self.administered))
+        scores = np.fromiter(self.scores, dtype=np.int64, count=len(self.scores))
+        if items.size and np.unique(items).size != items.size:
+            raise ValueError("an item appears twice in the administration")
+        items.setflags(write=False)
+        scores.setflags(write=False)
+        object.__setattr__(self, "administered", tuple(int(i) for i in self.administered))
+        object.__setattr__(self, "scores", tuple(int(s) for s in self.scores))
+        object.__setattr__(self, "items_array", items)
+        object.__setattr__(self, "scores_array", scores)
+
+    @property
+    def position(self) -> int:
+        """Number of scored responses so far (the 0-based position of the next item)."""
+        return len(self.administered)
+
+    @classmethod
+    def from_responses(
+        cls,
+        responses: Iterable[tuple[Any, int]],
+        seed: int,
+        index: Mapping[str, int] | None = None,
+    ) -> AdministrationState:
+        """Rebuild the state from ``(item, score)`` pairs in order.
+
+        ``item`` is a pool index, or an item id when ``index`` (``ItemPool.index``) is given.
+        """
+        items: list[int] = []
+        scores: list[int] = []
+        for item, score in responses:
+            items.append(index[item] if index is not None else int(item))
+            scores.append(int(score))
+        return cls(tuple(items), tuple(scores), int(seed))
+
+    def extended(self, items: Iterable[int], scores: Iterable[int]) -> AdministrationState:
+        """A new state with the given responses appended."""
+        return AdministrationState(
+            self.administered + tuple(int(i) for i in items),
+            self.scores + tuple(int(s) for s in scores),
+            self.seed,
+        )
+
+
+def rng_for(seed: int, position: int) -> np.random.Generator:
+    """The random generator for step ``position`` of the administration with ``seed``.
+
+    Derived from (seed, position) only, so replaying a step never depends on history.
+    """
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed) % 2**64, int(position)])))
