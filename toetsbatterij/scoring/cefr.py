@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
 
 from .estimation import Estimate
 
@@ -115,7 +114,9 @@ def classify(estimate: Estimate, cuts: CutScores, target: str | None = None) -> 
         grid, w = estimate.posterior
         cdf = _posterior_cdf(np.asarray(grid), np.asarray(w), cuts.cuts)
     elif np.isfinite(estimate.se) and estimate.se > 0:
-        cdf = norm.cdf((cuts.cuts - estimate.theta) / estimate.se)
+        from scipy.special import ndtr
+
+        cdf = ndtr((cuts.cuts - estimate.theta) / estimate.se)
     else:
         cdf = (estimate.theta < cuts.cuts).astype(float)
     cdf = np.maximum.accumulate(cdf)

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_array
 
 from .cefr import CutScores
 from .estimation import EAP, MAP, MLE, WLE, Estimate
@@ -380,6 +378,9 @@ def _shadow_candidates(
                 rows.append(row[None, :])
                 lo.append(0.0)
                 hi.append(1.0)
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_array
+
     a = csr_array(np.vstack(rows))
     res = milp(
         c=-crit[free],

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
 
 from .models import ItemPool, category_probabilities, item_information, response_log_likelihood
 from .state import AdministrationState
@@ -150,6 +149,8 @@ def _mode(
     j = int(np.argmax(vals))
     step = grid[1] - grid[0]
     a, b = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+    from scipy.optimize import minimize_scalar
+
     res = minimize_scalar(
         lambda t: -objective(t), bounds=(a, b), method="bounded", options={"xatol": 1e-9}
     )
@@ -262,6 +263,8 @@ def wle(
     sign_change = np.nonzero(finite[:-1] & finite[1:] & (np.sign(f[:-1]) != np.sign(f[1:])))[0]
     note = None
     if sign_change.size:
+        from scipy.optimize import brentq
+
         # Take the crossing from + to - (a maximum of the weighted likelihood) nearest the middle.
         down = [j for j in sign_change if f[j] > 0] or list(sign_change)
         j = min(down, key=lambda k: abs(grid[k]))

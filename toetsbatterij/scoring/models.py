@@ -25,7 +25,10 @@ from enum import IntEnum
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
+
+# scipy is imported inside the functions that need it: its compiled helpers register
+# top-level module names, and importing the package must load nothing but numpy (see
+# tests/test_architecture.py); it also keeps worker start-up light.
 
 __all__ = [
     "ItemPool",
@@ -524,6 +527,8 @@ def item_information(
                 -_INFO_LOGIT_CLIP,
                 _INFO_LOGIT_CLIP,
             )
+            from scipy.special import expit
+
             s = expit(z)
             ds = pool.a[g, None, None] * s * (1.0 - s)  # dP*/dθ at each boundary, (g, M+1, Q)
             num = (ds[:, :-1, :] - ds[:, 1:, :]) ** 2
@@ -538,6 +543,8 @@ def _dich_information(pool: ItemPool, idx: np.ndarray, th: np.ndarray) -> np.nda
     a = pool.a[idx, None]
     c = pool.c[idx, None]
     z = np.clip(a * (th[None, :] - pool._b1[idx, None]), -_INFO_LOGIT_CLIP, _INFO_LOGIT_CLIP)
+    from scipy.special import expit
+
     q = expit(z)
     p = c + (1.0 - c) * q
     return a * a * (1.0 - c) * q * q * (1.0 - q) / p
