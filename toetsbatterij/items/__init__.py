@@ -4,7 +4,7 @@ Public API::
 
     from toetsbatterij.items import (
         load_bank, load_bank_cached, Bank, Item, Testlet, Rubric, Stimulus, Parameters,
-        view_model, testlet_view_model, score, check_response, max_score, rubric_score,
+        view_model, view_model_of_testlet, score, check_response, max_score, rubric_score,
         parse_item, REGISTRY, InvalidResponse, NotAutoScored, ItemValidationError, BankError,
         Problem, normalise, Normalisation,
     )
@@ -18,8 +18,8 @@ from .api import (
     rubric_score,
     rubric_view,
     score,
-    testlet_view_model,
     view_model,
+    view_model_of_testlet,
 )
 from .bank import Bank, PracticeSet, bank_version, load_bank, load_bank_cached
 from .errors import BankError, InvalidResponse, ItemValidationError, NotAutoScored, Problem
@@ -36,5 +36,5 @@ __all__ = [
     "NotAutoScored", "Parameters", "PracticeSet", "Problem", "Rubric", "Section", "Stimulus",
     "Testlet", "bank_version", "check_response", "load_bank", "load_bank_cached", "max_score",
     "normalise", "parse_item", "provisional", "rubric_score", "rubric_view", "score",
-    "testlet_view_model", "view_model",
+    "view_model_of_testlet", "view_model",
 ]

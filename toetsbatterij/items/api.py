@@ -29,7 +29,7 @@ def view_model(item: Item, seed: int | str | None = None) -> dict:
     return out
 
 
-def testlet_view_model(testlet: Testlet, seed: int | str | None = None) -> dict:
+def view_model_of_testlet(testlet: Testlet, seed: int | str | None = None) -> dict:
     """One screen: the shared stimulus and the view model of each of its items."""
     return {"id": testlet.id, "stimulus": testlet.stimulus.view(),
             "items": [view_model(i, seed) for i in testlet.items]}

@@ -1,0 +1,132 @@
+"""The real bank under itembank/: every file validates, every key scores full credit, every
+distractor 0, no candidate view leaks a key, an accepted answer, a rubric or a parameter."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import time
+
+from itemfixtures import REAL_BANK
+
+from toetsbatterij.items import REGISTRY, score, view_model, view_model_of_testlet
+from toetsbatterij.items.check import check_bank
+
+LEAK_FIELDS = {"key", "accepted", "parameters", "provenance", "rubric", "transcript", "script",
+               "feedback", "notes", "a", "b", "c", "thresholds", "author", "status", "rule",
+               "calibration_id", "descriptor", "criteria"}
+
+
+def keys_in(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from keys_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from keys_in(v)
+
+
+def strings_in(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_real_bank_check_is_clean_and_quick():
+    start = time.perf_counter()
+    report = check_bank(REAL_BANK)
+    elapsed = time.perf_counter() - start
+    assert not report.problems, "\n".join(map(str, report.problems))
+    assert len(report.bank.items) > 0
+    assert elapsed < 5.0, f"bank check took {elapsed:.2f} s"
+
+
+def test_every_key_scores_full_and_every_distractor_zero(real_bank):
+    items = list(real_bank.items.values())
+    for ps in real_bank.practice.values():
+        items += list(ps.items.values())
+    checked = 0
+    for item in items:
+        if item.rated:
+            continue
+        for resp in item.itype.full_credit_responses(item.definition):
+            assert score(item, resp) == item.max_score, (item.id, resp)
+        for resp in item.itype.zero_credit_responses(item.definition):
+            assert score(item, resp) == 0, (item.id, resp)
+        checked += 1
+    assert checked > 0
+
+
+def _mutated_key(item):
+    """The same definition with a different key / accepted answers (None: nothing to vary)."""
+    d = copy.deepcopy(item.definition)
+    if item.type == "single_choice":
+        d["key"] = next(o["id"] for o in d["options"] if o["id"] != d["key"])
+    elif item.type == "multiple_response":
+        d["key"] = [o["id"] for o in d["options"] if o["id"] not in d["key"]][:1]
+    elif item.type == "text_entry":
+        for g in d["gaps"]:
+            g["accepted"] = ["zzz-anders"]
+    elif item.type == "matching":
+        first = d["targets"][0]["id"]
+        d["key"] = {s: first for s in d["key"]}
+    else:
+        return None
+    return d
+
+
+def test_no_view_model_leaks_key_accepted_answers_rubric_or_parameters(real_bank):
+    units = list(real_bank.items.values())
+    for ps in real_bank.practice.values():
+        units += list(ps.items.values())
+    rubric_texts = {lv["descriptor"] for r in real_bank.rubrics.values() for c in r.criteria
+                    for lv in c.levels}
+    for item in units:
+        for seed in (None, 1, 2):
+            view = view_model(item, seed=seed)
+            text = json.dumps(view, ensure_ascii=False)
+            assert not LEAK_FIELDS & set(keys_in(view)), item.id
+            strings = set(strings_in(view))
+            assert not strings & rubric_texts, item.id
+            for g in item.definition.get("gaps", []):
+                assert not set(g["accepted"]) & strings, (item.id, g["id"])
+            if item.parameters is not None:
+                assert item.parameters.provenance.get("rule", "\0") not in text
+            if item.type == "ordering":
+                assert [o["id"] for o in view["options"]] != item.definition["key"], item.id
+            mutated = _mutated_key(item)
+            if mutated is not None:
+                rng = None if seed is None else random.Random(f"{seed}:{item.id}")
+                rng2 = None if seed is None else random.Random(f"{seed}:{item.id}")
+                itype = REGISTRY[item.type]
+                assert itype.view(item.definition, rng) == itype.view(mutated, rng2), item.id
+    for testlet in real_bank.testlets.values():
+        view = view_model_of_testlet(testlet, seed=3)
+        assert not LEAK_FIELDS & set(keys_in(view)), testlet.id
+        if testlet.stimulus.transcript:
+            assert testlet.stimulus.transcript not in json.dumps(view, ensure_ascii=False)
+
+
+def test_practice_sets_show_every_interaction_type(real_bank):
+    from toetsbatterij.items.vocabulary import SKILL_TYPES
+
+    for skill, ps in real_bank.practice.items():
+        shown = {i.type for i in ps.items.values()}
+        assert set(SKILL_TYPES[skill]) <= shown, (skill, set(SKILL_TYPES[skill]) - shown)
+
+
+def test_operational_items_have_parameters_and_pool(real_bank):
+    for skill in ("reading", "listening"):
+        pool = real_bank.pool(skill, statuses=("operational", "pretest"))
+        ops = [i for i in real_bank.items.values() if i.skill == skill and i.status in ("operational", "pretest")]
+        assert pool.n == len(ops)
+        for i in ops:
+            row = pool.index[i.id]
+            assert pool.n_categories[row] == i.max_score + 1
