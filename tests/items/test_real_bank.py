@@ -130,3 +130,19 @@ def test_operational_items_have_parameters_and_pool(real_bank):
         for i in ops:
             row = pool.index[i.id]
             assert pool.n_categories[row] == i.max_score + 1
+
+
+def test_real_manifests_build_designs_and_fixed_sections_resolve(real_bank):
+    assert {"attest-4", "reading-listening"} <= set(real_bank.tests)
+    attest = real_bank.tests["attest-4"]
+    assert [s.skill for s in attest.sections] == ["reading", "listening", "writing", "speaking"]
+    for m in real_bank.tests.values():
+        for s in m.sections:
+            assert m.cut_scores[s.skill]["A2"] == -1.2
+            if s.mode == "adaptive":
+                design = m.design(s.skill, version=real_bank.version)
+                assert design.max_items == s.blueprint.length
+                assert design.name == f"{m.id}/{s.skill}" and design.version == real_bank.version
+            else:
+                for x in s.items:
+                    assert real_bank.items[x].rated and real_bank.items[x].skill == s.skill

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from toetsbatterij.scoring.engine import (
+    CONTENT_METHODS,
+    EXPOSURE_METHODS,
+    SELECTION_METHODS,
+    design_from_config,
+)
 
 from .model import Item
 from .validation import MISSING, Checker, join
@@ -14,8 +22,6 @@ CUT_LEVELS = ("A1", "A2", "B1", "B2", "C1")
 DEFAULT_CUTS = {"A1": -2.4, "A2": -1.2, "B1": 0.0, "B2": 1.2, "C1": 2.4}
 BLUEPRINT_ATTRIBUTES = ("topic", "task_type", "level", "type")
 ESTIMATORS = ("eap", "map", "mle", "wle")
-SELECTION_METHODS = ("max_info", "kl", "random", "shadow")
-EXPOSURE_METHODS = ("none", "randomesque", "sympson_hetter")
 MODES = ("adaptive", "fixed")
 
 
@@ -59,33 +65,61 @@ class Manifest:
     def section(self, skill: str) -> Section:
         return next(s for s in self.sections if s.skill == skill)
 
+    def design(self, skill: str, version: str | None = None):
+        """The ``toetsbatterij.scoring.Design`` of the adaptive section for ``skill``, named
+        ``<manifest id>/<skill>``; pass the bank version as ``version`` to pin it."""
+        index = next(i for i, s in enumerate(self.sections) if s.skill == skill)
+        raw = self.data["sections"][index]
+        if self.sections[index].mode != "adaptive":
+            raise ValueError(f"section {skill} of {self.id} is not adaptive")
+        return design_from_config({**raw, "target_level": self.target_level},
+                                  self.cut_scores.get(skill), name=f"{self.id}/{skill}",
+                                  version=version)
+
 
 def _design(raw: Any, c: Checker, path: str) -> dict | None:
+    """Structural check of a design block; ``parse_manifest`` then builds it with
+    ``toetsbatterij.scoring.design_from_config`` so that the manifest and the engine agree."""
     m = c.mapping(raw, path)
     if m is None:
         return None
-    c.unknown_fields(m, {"estimator", "prior", "selection", "exposure", "stopping", "content",
-                         "name", "version"}, path)
-    c.choice(m, "estimator", path, ESTIMATORS)
-    sel = c.get(m, "selection", path)
-    if sel is not MISSING and (s := c.mapping(sel, join(path, "selection"))) is not None:
+    c.unknown_fields(m, {"estimator", "selection", "exposure", "stopping", "content", "name",
+                         "version"}, path)
+    est = m.get("estimator")
+    if isinstance(est, Mapping):
+        c.unknown_fields(est, {"method", "prior", "bounds", "nodes"}, join(path, "estimator"))
+        c.choice(est, "method", join(path, "estimator"), ESTIMATORS)
+    elif est is not None:
+        c.choice(m, "estimator", path, ESTIMATORS)
+    sel = m.get("selection")
+    if isinstance(sel, Mapping):
         sp = join(path, "selection")
-        c.choice(s, "method", sp, SELECTION_METHODS)
-        c.integer(s, "randomesque", sp, required=False, minimum=1, maximum=50)
-        c.integer(s, "kl_first", sp, required=False, minimum=0, maximum=50)
-    exp = c.get(m, "exposure", path, required=False)
-    if exp is not MISSING and (e := c.mapping(exp, join(path, "exposure"))) is not None:
+        c.unknown_fields(sel, {"method", "randomesque", "kl_first", "kl_z"}, sp)
+        c.choice(sel, "method", sp, SELECTION_METHODS, required=False)
+        c.integer(sel, "randomesque", sp, required=False, minimum=1, maximum=50)
+        c.integer(sel, "kl_first", sp, required=False, minimum=0, maximum=50)
+    elif sel is not None:
+        c.choice(m, "selection", path, SELECTION_METHODS)
+    exp = m.get("exposure")
+    if isinstance(exp, Mapping):
         ep = join(path, "exposure")
-        c.choice(e, "method", ep, EXPOSURE_METHODS)
-        c.number(e, "r_max", ep, required=False, minimum=0.0, maximum=1.0, exclusive_minimum=True)
+        c.unknown_fields(exp, {"method", "r_max"}, ep)
+        c.choice(exp, "method", ep, EXPOSURE_METHODS)
+        c.number(exp, "r_max", ep, required=False, minimum=0.0, maximum=1.0, exclusive_minimum=True)
+    elif exp is not None:
+        c.choice(m, "exposure", path, EXPOSURE_METHODS)
+    if m.get("content") is not None:
+        c.choice(m, "content", path, CONTENT_METHODS)
     stop = c.get(m, "stopping", path)
     if stop is not MISSING and (s := c.mapping(stop, join(path, "stopping"))) is not None:
         sp = join(path, "stopping")
-        lo = c.integer(s, "min_items", sp, minimum=1, maximum=200)
+        c.unknown_fields(s, {"min_items", "max_items", "se", "classification_z", "sprt", "combine"}, sp)
+        lo = c.integer(s, "min_items", sp, minimum=0, maximum=200)
         hi = c.integer(s, "max_items", sp, minimum=1, maximum=200)
         c.number(s, "se", sp, required=False, minimum=0.0, maximum=5.0, exclusive_minimum=True)
         c.number(s, "classification_z", sp, required=False, minimum=0.0, maximum=5.0,
                  exclusive_minimum=True)
+        c.choice(s, "combine", sp, ("any", "all"), required=False)
         if lo is not None and hi is not None and lo > hi:
             c.add(join(sp, "min_items"), f"min_items {lo} is above max_items {hi}")
     return dict(m)
@@ -119,15 +153,19 @@ def _blueprint(raw: Any, c: Checker, path: str, vocab: Vocabulary, skill: str | 
             continue
         lo = c.integer(rc, "min", p, required=False, minimum=0, maximum=200)
         hi = c.integer(rc, "max", p, required=False, minimum=0, maximum=200)
+        share = c.number(rc, "share", p, required=False, minimum=0.0, maximum=1.0)
         lo_share = c.number(rc, "min_share", p, required=False, minimum=0.0, maximum=1.0)
-        if lo_share is None:
-            lo_share = c.number(rc, "share", p, required=False, minimum=0.0, maximum=1.0)
         hi_share = c.number(rc, "max_share", p, required=False, minimum=0.0, maximum=1.0)
         if length is not None:
+            # Same rounding as toetsbatterij.scoring.engine: share -> [floor, ceil],
+            # min_share -> ceil, max_share -> floor.
+            if share is not None:
+                lo = math.floor(share * length) if lo is None else lo
+                hi = math.ceil(share * length) if hi is None else hi
             if lo is None and lo_share is not None:
-                lo = int(lo_share * length)  # floor: a proportion never demands more
+                lo = math.ceil(lo_share * length)
             if hi is None and hi_share is not None:
-                hi = -int(-hi_share * length)  # ceil
+                hi = math.floor(hi_share * length)
         if lo is None and hi is None:
             c.add(p, "needs min and/or max (or min_share / max_share)")
             continue
@@ -219,6 +257,13 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
                 mx = design["stopping"].get("max_items")
                 if isinstance(mx, int) and mx != blueprint.length:
                     c.add(join(p, "blueprint.length"), f"length {blueprint.length} differs from design.stopping.max_items {mx}")
+            if design is not None and blueprint is not None and not c.problems:
+                try:
+                    design_from_config({"skill": skill, "target_level": target, "design": rs["design"],
+                                        "blueprint": rs["blueprint"]},
+                                       cuts.get(skill or "") or None)
+                except (ValueError, TypeError, KeyError) as exc:
+                    c.add(join(p, "design"), f"the scoring engine refuses this design: {exc}")
         elif mode == "fixed":
             raw_items = c.listing(rs, "items", p, min_len=1, max_len=40)
             ids = [c.ident_value(x, join(join(p, "items"), k)) for k, x in enumerate(raw_items or [])]
