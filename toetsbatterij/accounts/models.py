@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from toetsbatterij.db import Base
+
+ROLE_ADMIN = "agency_admin"
+ROLE_PROCTOR = "proctor"
+ROLE_RATER = "rater"
+ROLE_PSYCHOMETRICIAN = "psychometrician"
+ROLES = (ROLE_ADMIN, ROLE_PROCTOR, ROLE_RATER, ROLE_PSYCHOMETRICIAN)
+ROLE_LABELS = {
+    ROLE_ADMIN: "Beheerder agentschap",
+    ROLE_PROCTOR: "Toetsbegeleider",
+    ROLE_RATER: "Beoordelaar",
+    ROLE_PSYCHOMETRICIAN: "Psychometricus",
+}
+
+
+class StaffAccount(Base):
+    __tablename__ = "staff_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Throttling is per account, never per IP: a whole exam room shares one address.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    # Changing this invalidates every Flask-Login cookie issued before (logout everywhere).
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime]

@@ -1,0 +1,103 @@
+"""Staff accounts: argon2 password hashes, authentication with per-account throttling."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from toetsbatterij.accounts.models import ROLES, StaffAccount
+from toetsbatterij.clock import Clock
+from toetsbatterij.errors import InvalidInput, LoginFailed, LoginThrottled, NotFound
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so that timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("toetsbatterij-dummy-password")
+
+
+def configure_hasher(*, time_cost: int = 3, memory_cost: int = 65536, parallelism: int = 4) -> None:
+    """Tests lower the argon2 cost; production keeps the library defaults."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("toetsbatterij-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_account(db: Session, clock: Clock, *, organisation_id: int, email: str,
+                   display_name: str, role: str, password: str,
+                   min_length: int = 12) -> StaffAccount:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("Geef een geldig e-mailadres.", field="email")
+    if role not in ROLES:
+        raise InvalidInput("Onbekende rol.", field="role")
+    if len(password) < min_length:
+        raise InvalidInput(f"Het wachtwoord moet minstens {min_length} tekens hebben.",
+                           field="password")
+    if db.scalar(select(StaffAccount.id).where(StaffAccount.email == email)) is not None:
+        raise InvalidInput("Dit e-mailadres is al in gebruik.", field="email")
+    account = StaffAccount(organisation_id=organisation_id, email=email,
+                           display_name=display_name.strip() or email, role=role,
+                           password_hash=hash_password(password), created_at=clock.now())
+    db.add(account)
+    db.flush()
+    return account
+
+
+def authenticate(db: Session, clock: Clock, email: str, password: str, *,
+                 max_failures: int = 5, lock_seconds: int = 900) -> StaffAccount:
+    """Return the account or raise. After ``max_failures`` wrong passwords the ACCOUNT is locked
+    for ``lock_seconds`` (never the IP: a whole exam room shares one address)."""
+    account = db.scalar(select(StaffAccount).where(StaffAccount.email == normalise_email(email)))
+    now = clock.now()
+    if account is None or not account.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        raise LoginFailed(detail="unknown or inactive account")
+    if account.locked_until is not None and account.locked_until > now:
+        raise LoginThrottled(detail=f"account {account.id} locked")
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        account.failed_logins += 1
+        if account.failed_logins >= max_failures:
+            account.locked_until = now + dt.timedelta(seconds=lock_seconds)
+            account.failed_logins = 0
+        db.flush()
+        raise LoginFailed(detail=f"wrong password for account {account.id}") from None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    db.flush()
+    return account
+
+
+def get_account(db: Session, account_id: int) -> StaffAccount | None:
+    return db.get(StaffAccount, account_id)
+
+
+def list_accounts(db: Session, organisation_id: int) -> list[StaffAccount]:
+    return list(db.scalars(select(StaffAccount)
+                           .where(StaffAccount.organisation_id == organisation_id)
+                           .order_by(StaffAccount.display_name)))
+
+
+def get_scoped_account(db: Session, organisation_id: int, account_id: int) -> StaffAccount:
+    acc = db.scalar(select(StaffAccount).where(StaffAccount.id == account_id,
+                                               StaffAccount.organisation_id == organisation_id))
+    if acc is None:
+        raise NotFound(detail=f"account {account_id}")
+    return acc

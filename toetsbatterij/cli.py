@@ -1,0 +1,145 @@
+"""Command-line use-cases (no flask): migrate the database, sync test definitions from the bank,
+seed the demo agency. ``python -m toetsbatterij.cli --help``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from toetsbatterij.clock import SystemClock
+from toetsbatterij.db import make_engine, make_session_factory, upgrade
+
+DEMO_ORG = "antwerpen"
+DEMO_ROLES = ("agency_admin", "proctor", "rater", "psychometrician")
+DEMO_CANDIDATES = (
+    ("Amina", "El Idrissi", dt.date(1988, 4, 12), "rrn", "nl", 0),
+    ("Oleksandr", "Kovalenko", dt.date(1979, 11, 3), "bis", "uk", 0),
+    ("Fatma", "Yilmaz", dt.date(1995, 7, 21), "rrn", "tr", 25),
+    ("José", "Martínez", dt.date(2001, 2, 8), "foreign", "nl", 0),
+    ("Nadia", "Haddad", dt.date(1990, 9, 30), "rrn", "ar", 0),
+)
+
+
+def sync_bank(db: Any, clock: Any, bank_path: Path) -> tuple[Any, list[Any]]:
+    from toetsbatterij.delivery import definitions
+    from toetsbatterij.delivery.content import open_bank
+
+    content = open_bank(bank_path)
+    rows = definitions.sync_definitions(db, clock, definitions.manifests_of_bank(content.bank),
+                                        content.bank_version)
+    return content, rows
+
+
+def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
+    """Create (or refresh) the demo agency data; returns logins and the tickets path."""
+    from toetsbatterij.accounts import service as accounts
+    from toetsbatterij.accounts.models import StaffAccount
+    from toetsbatterij.delivery import sessions
+    from toetsbatterij.delivery.identity import make_national_number
+    from toetsbatterij.delivery.tickets import render_tickets
+    from toetsbatterij.organisations import service as organisations
+    from toetsbatterij.organisations.models import Location
+
+    upgrade(url)
+    engine = make_engine(url)
+    db = make_session_factory(engine)()
+    clock = SystemClock()
+    _content, rows = sync_bank(db, clock, bank_path)
+    if not rows:
+        raise SystemExit("The item bank has no test manifests (itembank/tests/*.yaml): "
+                         "nothing to plan a session with.")
+    definition = next((r for r in rows if len(r.manifest["sections"]) >= 2), rows[0])
+    organisations.seed_agencies(db)
+    org = organisations.get_organisation(db, DEMO_ORG)
+    loc = db.scalar(select(Location).where(Location.organisation_id == org.id))
+    if loc is None:
+        loc = organisations.add_location(db, org.id, name="Toetslokaal 1 (Carnotstraat)",
+                                         address="Carnotstraat 110, 2060 Antwerpen", capacity=16)
+    logins = {}
+    for role in DEMO_ROLES:
+        email = f"{role.replace('_', '-')}@demo.toetsbatterij.be"
+        password = secrets.token_urlsafe(12)
+        account = db.scalar(select(StaffAccount).where(StaffAccount.email == email))
+        if account is None:
+            accounts.create_account(db, clock, organisation_id=org.id, email=email,
+                                    display_name=f"Demo {role}", role=role, password=password)
+        else:
+            account.password_hash = accounts.hash_password(password)
+            account.locked_until = None
+            account.failed_logins = 0
+        logins[role] = (email, password)
+    now = clock.now()
+    sess = sessions.create_session(db, clock, organisation_id=org.id, actor_id=None,
+                                   location_id=loc.id, test_definition_id=definition.id,
+                                   starts_at=now - dt.timedelta(minutes=15),
+                                   ends_at=now + dt.timedelta(hours=8))
+    for i, (first, last, birth, kind, lang, extra) in enumerate(DEMO_CANDIDATES):
+        number = (make_national_number(birth, 201 + 2 * i, kind=kind) if kind != "foreign"
+                  else f"X{secrets.randbelow(10**8):08d}")
+        sessions.register_candidate(
+            db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id,
+            data=sessions.CandidateInput(first_name=first, last_name=last, birth_date=birth,
+                                         id_kind=kind, id_number=number,
+                                         id_country="ES" if kind == "foreign" else "",
+                                         instruction_language=lang, extra_time_percent=extra))
+    sessions.open_session(db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id)
+    candidates = sessions.list_candidates(db, org.id, sess.id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf_path = out_dir / f"tickets-{sess.code}.pdf"
+    pdf_path.write_bytes(render_tickets(
+        organisation=org, location=loc, session=sess, candidates=candidates,
+        login_url="http://127.0.0.1:5000/", local_time=now.strftime("%d/%m/%Y")))
+    db.commit()
+    result = {"logins": logins, "session_code": sess.code, "tickets": pdf_path,
+              "candidates": [(c.first_name, c.last_name, c.access_code) for c in candidates],
+              "definition": definition.name}
+    db.close()
+    engine.dispose()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m toetsbatterij.cli")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "TOETSBATTERIJ_DATABASE_URL", "sqlite:///instance/toetsbatterij.sqlite3"))
+    parser.add_argument("--itembank", default=str(Path(__file__).resolve().parent.parent
+                                                  / "itembank"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database schema to the newest migration")
+    sub.add_parser("sync-definitions", help="store the bank's test manifests as definitions")
+    demo = sub.add_parser("seed-demo", help="demo agency, staff, an open session, tickets")
+    demo.add_argument("--out", default="instance")
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        upgrade(args.database_url)
+        print("database up to date")
+    elif args.command == "sync-definitions":
+        upgrade(args.database_url)
+        engine = make_engine(args.database_url)
+        db = make_session_factory(engine)()
+        _content, rows = sync_bank(db, SystemClock(), Path(args.itembank))
+        db.commit()
+        for row in rows:
+            print(f"{row.code} {row.version} ({row.name})")
+    elif args.command == "seed-demo":
+        result = seed_demo(args.database_url, Path(args.itembank), Path(args.out))
+        print(f"\nToets: {result['definition']}")
+        print("Personeel (aanmelden op http://127.0.0.1:5000/beheer/aanmelden):")
+        for role, (email, password) in result["logins"].items():
+            print(f"  {role:16s} {email:45s} wachtwoord: {password}")
+        print(f"\nSessie {result['session_code']} is geopend. Kandidaten (http://127.0.0.1:5000/):")
+        for first, last, code in result["candidates"]:
+            print(f"  {first} {last:20s} sessiecode {result['session_code']}  toegangscode {code}")
+        print(f"\nTickets (PDF): {Path(result['tickets']).resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Layered configuration: defaults -> instance file -> ``TOETSBATTERIJ_*`` environment -> overrides.
+
+An unknown key at any layer is an error: a typo in a deployment file must not silently fall back
+to a default (for example a session lifetime or a database URL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from toetsbatterij.errors import ConfigurationError
+
+ENV_PREFIX = "TOETSBATTERIJ_"
+#: Environment names with the prefix that are not configuration keys (paths for the launcher,
+#: test-only settings).
+RESERVED_ENV = {"INSTANCE_PATH"}
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # required outside testing; generated for the demo by scripts/run-demo
+    "DATABASE_URL": "sqlite:///instance/toetsbatterij.sqlite3",
+    "REDIS_URL": None,  # None: the null state store (embedded default, no Redis)
+    "ITEMBANK_PATH": str(Path(__file__).resolve().parent.parent / "itembank"),
+    "TESTING": False,
+    "DEBUG": False,
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "tb_session",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    # Longer than the longest exam day: a form opened at 8:00 must still post at 17:00.
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    "WTF_CSRF_ENABLED": True,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_SECONDS": 15 * 60,
+    "PASSWORD_MIN_LENGTH": 12,
+    "SUBMIT_GRACE_SECONDS": 2,
+    "MEDIA_URL_TTL_SECONDS": 15 * 60,
+    "LIVE_POLL_SECONDS": 3,
+    "PREFERRED_URL_SCHEME": "https",
+    "BABEL_DEFAULT_LOCALE": "nl",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
+    "TIMEZONE": "Europe/Brussels",
+}
+
+_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+               "0": False, "false": False, "no": False, "off": False}
+
+
+def _coerce(key: str, raw: str) -> Any:
+    """Convert an environment string to the type of the default (JSON for anything else)."""
+    default = DEFAULTS[key]
+    if isinstance(default, bool):
+        try:
+            return _BOOL_WORDS[raw.strip().lower()]
+        except KeyError:
+            raise ConfigurationError(f"{ENV_PREFIX}{key}: expected a boolean, got {raw!r}") from None
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{ENV_PREFIX}{key}: expected an integer, got {raw!r}") from None
+    if default is None or isinstance(default, str):
+        return raw
+    return json.loads(raw)
+
+
+def _check_keys(layer: str, values: Mapping[str, Any]) -> None:
+    unknown = sorted(set(values) - set(DEFAULTS))
+    if unknown:
+        raise ConfigurationError(f"unknown configuration key(s) in {layer}: {', '.join(unknown)}")
+
+
+def load_instance_file(path: Path) -> dict[str, Any]:
+    """Read ``config.json`` (JSON object) from the instance folder, if present."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_config(
+    instance_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge the four layers and return a plain dict; raise on unknown keys or missing secrets."""
+    config = dict(DEFAULTS)
+    if instance_file is not None:
+        layer = load_instance_file(instance_file)
+        _check_keys(str(instance_file), layer)
+        config.update(layer)
+    env = os.environ if environ is None else environ
+    env_layer = {
+        name[len(ENV_PREFIX):]: value
+        for name, value in env.items()
+        if name.startswith(ENV_PREFIX) and not name.startswith(ENV_PREFIX + "TEST_")
+        and name[len(ENV_PREFIX):] not in RESERVED_ENV
+    }
+    _check_keys("environment", env_layer)
+    config.update({key: _coerce(key, value) for key, value in env_layer.items()})
+    if overrides:
+        _check_keys("overrides", overrides)
+        config.update(overrides)
+    if not config["SECRET_KEY"]:
+        raise ConfigurationError("SECRET_KEY is not set (TOETSBATTERIJ_SECRET_KEY or instance/config.json)")
+    return config

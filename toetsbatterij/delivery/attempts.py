@@ -1,0 +1,507 @@
+"""The attempt state machine: instructions -> practice -> sections -> finished.
+
+Invariants (ISSUE 4, "nothing lost"):
+
+- the unit presented is persisted (flushed, and committed by the caller) BEFORE it is sent, so a
+  reload shows the same unit and never re-draws;
+- responses are stored before the next unit is chosen; a second submit for the same presentation
+  is a harmless no-op (unique (presentation, item) and the ``answered_at`` check);
+- deadlines live in the database; the clock stops while the attempt is paused;
+- the selection of the next unit is rebuilt from the stored responses on every request, so any
+  worker (or a restarted server) continues exactly where the candidate was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from toetsbatterij.audit.service import record
+from toetsbatterij.clock import Clock
+from toetsbatterij.delivery.definitions import SKILL_LABELS
+from toetsbatterij.delivery.models import (
+    ENDED,
+    FINISHED,
+    INSTRUCTIONS,
+    PRACTICE,
+    SECTION,
+    Attempt,
+    Candidate,
+    ExamSession,
+    Presentation,
+    Response,
+    SectionRun,
+    TestDefinitionRecord,
+)
+from toetsbatterij.delivery.sessions import normalise_code, session_accepts_logins
+from toetsbatterij.errors import (
+    AttemptPaused,
+    Conflict,
+    DeadlinePassed,
+    DeviceInUse,
+    InvalidInput,
+    LoginFailed,
+    NotAuthenticated,
+    SessionNotOpen,
+)
+
+PRACTICE_SECTION = -1
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the content adapter decides for the next position of a section."""
+
+    unit_id: str | None          # None: the section stops
+    kind: str = "operational"    # operational | pretest
+    theta: float | None = None
+    se: float | None = None
+    stop_reason: str = ""
+
+
+class Content(Protocol):
+    """The seam to the item bank and the scoring core (see ``delivery.content``)."""
+
+    bank_version: str
+
+    def practice_units(self, skill: str) -> list[str]: ...
+
+    def item_ids(self, unit_id: str) -> list[str]: ...
+
+    def candidate_view(self, unit_id: str, seed: int) -> dict[str, Any]: ...
+
+    def score(self, item_id: str, raw: Any) -> float | None: ...
+
+    def max_plays(self, unit_id: str) -> int: ...
+
+    def select(self, manifest: dict[str, Any], section_index: int,
+               history: list[tuple[str, float]], seen_units: list[str], seed: int,
+               position: int, pretest_due: bool) -> Selection: ...
+
+    def classify(self, manifest: dict[str, Any], section_index: int,
+                 history: list[tuple[str, float]]) -> tuple[float | None, float | None, str]: ...
+
+
+@dataclass
+class Screen:
+    """What the candidate sees now (built by :func:`current_screen`)."""
+
+    kind: str  # instructions | practice | section_intro | item | paused | finished | ended
+    attempt: Attempt
+    section: SectionRun | None = None
+    section_label: str = ""
+    section_number: int = 0
+    section_count: int = 0
+    presentation: Presentation | None = None
+    view: dict[str, Any] = field(default_factory=dict)
+    remaining_seconds: int | None = None
+    time_limit_minutes: int | None = None
+
+
+# -- login ---------------------------------------------------------------------------------------
+
+
+def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code: str,
+                    device_token: str | None) -> tuple[Candidate, Attempt, str]:
+    """Session code + access code, only in the window of an opened session, one device.
+
+    Returns (candidate, attempt, device token). ``device_token`` is the token this browser
+    already holds (a reload or a re-login on the same device), or None.
+    """
+    now = clock.now()
+    sess = db.scalar(select(ExamSession).where(ExamSession.code == normalise_code(session_code)))
+    cand = None
+    if sess is not None:
+        cand = db.scalar(select(Candidate).where(
+            Candidate.exam_session_id == sess.id,
+            Candidate.access_code == normalise_code(access_code)))
+    if sess is None or cand is None:
+        raise LoginFailed("De sessiecode of de toegangscode klopt niet. Kijk uw ticket na.")
+    if not session_accepts_logins(sess, now):
+        raise SessionNotOpen()
+    if cand.device_token is not None and not (
+            device_token and secrets.compare_digest(cand.device_token, device_token)):
+        raise DeviceInUse()
+    if cand.device_token is None:
+        cand.device_token = secrets.token_urlsafe(32)
+        cand.device_bound_at = now
+    attempt = db.scalar(select(Attempt).where(Attempt.candidate_id == cand.id))
+    if attempt is None:
+        definition = db.get(TestDefinitionRecord, sess.test_definition_id)
+        assert definition is not None
+        attempt = Attempt(organisation_id=cand.organisation_id, candidate_id=cand.id,
+                          test_definition_id=definition.id, bank_version=definition.bank_version,
+                          seed=secrets.randbits(31), state=INSTRUCTIONS, started_at=now)
+        db.add(attempt)
+    attempt.last_contact_at = now
+    db.flush()
+    return cand, attempt, cand.device_token
+
+
+def resume(db: Session, clock: Clock, *, attempt_id: int, device_token: str) -> Attempt:
+    """The attempt of a logged-in candidate browser; refuses a released or replaced device."""
+    attempt = db.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotAuthenticated()
+    cand = db.get(Candidate, attempt.candidate_id)
+    if cand is None or cand.device_token is None or not secrets.compare_digest(
+            cand.device_token, device_token or ""):
+        raise NotAuthenticated("U bent afgemeld. Meld opnieuw aan met uw ticket.")
+    attempt.last_contact_at = clock.now()
+    return attempt
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _definition(db: Session, attempt: Attempt) -> TestDefinitionRecord:
+    definition = db.get(TestDefinitionRecord, attempt.test_definition_id)
+    assert definition is not None
+    return definition
+
+
+def _sections(db: Session, attempt: Attempt) -> list[dict[str, Any]]:
+    return list(_definition(db, attempt).manifest["sections"])
+
+
+def _section_run(db: Session, attempt: Attempt, index: int) -> SectionRun | None:
+    return db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id,
+                                              SectionRun.section_index == index))
+
+
+def _open_presentation(db: Session, attempt: Attempt, section_index: int) -> Presentation | None:
+    return db.scalar(select(Presentation).where(
+        Presentation.attempt_id == attempt.id, Presentation.section_index == section_index,
+        Presentation.answered_at.is_(None)).order_by(Presentation.position))
+
+
+def _presentations(db: Session, attempt: Attempt, section_index: int) -> list[Presentation]:
+    return list(db.scalars(select(Presentation).where(
+        Presentation.attempt_id == attempt.id, Presentation.section_index == section_index)
+        .order_by(Presentation.position)))
+
+
+def _history(db: Session, attempt: Attempt, section_index: int) -> list[tuple[str, float]]:
+    """Scored (item id, score) pairs of a section, in presentation order; pretest kept out."""
+    stmt = (select(Response.item_id, Response.score)
+            .join(Presentation, Presentation.id == Response.presentation_id)
+            .where(Presentation.attempt_id == attempt.id,
+                   Presentation.section_index == section_index,
+                   Response.counts.is_(True), Response.score.is_not(None))
+            .order_by(Presentation.position, Response.id))
+    return [(item_id, float(score)) for item_id, score in db.execute(stmt)]
+
+
+def remaining_seconds(run: SectionRun, attempt: Attempt, now: dt.datetime) -> int:
+    reference = attempt.paused_at or now
+    return max(0, int((run.deadline_at - reference).total_seconds()))
+
+
+def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attempt,
+                    run: SectionRun, reason: str) -> None:
+    if run.finished_at is not None:
+        return
+    now = clock.now()
+    run.finished_at = min(now, run.deadline_at)
+    run.finish_reason = reason
+    manifest = _definition(db, attempt).manifest
+    sections = list(manifest["sections"])
+    theta, se, level = content.classify(manifest, run.section_index,
+                                        _history(db, attempt, run.section_index))
+    run.theta, run.se, run.level = theta, se, level
+    # An unanswered presentation of a closed section stays unanswered: it did not count.
+    if run.section_index + 1 < len(sections):
+        attempt.section_index = run.section_index + 1
+    else:
+        attempt.state = FINISHED
+        attempt.finished_at = now
+    db.flush()
+
+
+def _label(sections: list[dict[str, Any]], index: int) -> str:
+    return SKILL_LABELS.get(sections[index]["skill"], sections[index]["skill"])
+
+
+def _practice_plan(db: Session, content: Content, attempt: Attempt) -> list[str]:
+    units: list[str] = []
+    for section in _sections(db, attempt):
+        for unit in content.practice_units(section["skill"]):
+            if unit not in units:
+                units.append(unit)
+    return units
+
+
+def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, position: int,
+             kind: str, unit_id: str, content: Content) -> Presentation:
+    pres = Presentation(attempt_id=attempt.id, section_index=section_index, position=position,
+                        kind=kind, unit_id=unit_id, item_ids=content.item_ids(unit_id),
+                        presented_at=clock.now())
+    try:
+        with db.begin_nested():
+            db.add(pres)
+            db.flush()
+    except IntegrityError:
+        # Another request of the same candidate won the race for this position: show its unit.
+        existing = db.scalar(select(Presentation).where(
+            Presentation.attempt_id == attempt.id, Presentation.section_index == section_index,
+            Presentation.position == position))
+        assert existing is not None
+        return existing
+    return pres
+
+
+# -- the screen ----------------------------------------------------------------------------------
+
+
+def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt) -> Screen:
+    """Work out (and persist) what the candidate sees now. Idempotent across reloads."""
+    now = clock.now()
+    definition = _definition(db, attempt)
+    sections = list(definition.manifest["sections"])
+    base = {"attempt": attempt, "section_count": len(sections)}
+    if attempt.state == ENDED:
+        return Screen(kind="ended", **base)
+    if attempt.state == FINISHED:
+        return Screen(kind="finished", **base)
+    if attempt.paused_at is not None:
+        run = _section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
+        return Screen(kind="paused", section=run,
+                      remaining_seconds=remaining_seconds(run, attempt, now) if run else None,
+                      **base)
+    if attempt.state == INSTRUCTIONS:
+        return Screen(kind="instructions", **base)
+    if attempt.state == PRACTICE:
+        plan = _practice_plan(db, content, attempt)
+        done = _presentations(db, attempt, PRACTICE_SECTION)
+        open_pres = next((p for p in done if p.answered_at is None), None)
+        if open_pres is None and len(done) < len(plan):
+            open_pres = _present(db, clock, attempt, PRACTICE_SECTION, len(done), "practice",
+                                 plan[len(done)], content)
+        if open_pres is None:
+            attempt.state = SECTION
+            attempt.section_index = 0
+            db.flush()
+        else:
+            return Screen(kind="practice", presentation=open_pres,
+                          view=content.candidate_view(open_pres.unit_id, attempt.seed),
+                          section_number=open_pres.position + 1, section_label="Oefenen",
+                          **base)
+    # SECTION
+    index = attempt.section_index
+    while attempt.state == SECTION:
+        run = _section_run(db, attempt, index)
+        section = sections[index]
+        info = {"section_label": _label(sections, index), "section_number": index + 1}
+        if run is None:
+            return Screen(kind="section_intro",
+                          time_limit_minutes=_limit_seconds(section, db, attempt) // 60,
+                          **info, **base)
+        if run.finished_at is None and now >= run.deadline_at:
+            _finish_section(db, clock, content, attempt, run, "time")
+            index = attempt.section_index
+            continue
+        pres = _open_presentation(db, attempt, index)
+        if pres is None:
+            done = _presentations(db, attempt, index)
+            history = _history(db, attempt, index)
+            pretest_positions = set((section.get("pretest") or {}).get("positions") or [])
+            position = len(done)
+            choice = content.select(definition.manifest, index, history,
+                                    [p.unit_id for p in done], attempt.seed, position,
+                                    pretest_due=(position + 1) in pretest_positions)
+            if choice.unit_id is None:
+                _finish_section(db, clock, content, attempt, run, choice.stop_reason or "stop")
+                index = attempt.section_index
+                continue
+            pres = _present(db, clock, attempt, index, position, choice.kind, choice.unit_id,
+                            content)
+        return Screen(kind="item", section=run, presentation=pres,
+                      view=content.candidate_view(pres.unit_id, attempt.seed),
+                      remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
+    return current_screen(db, clock, content, attempt)
+
+
+def _extra_percent(db: Session, attempt: Attempt) -> int:
+    cand = db.get(Candidate, attempt.candidate_id)
+    return cand.extra_time_percent if cand else 0
+
+
+def _limit_seconds(section: dict[str, Any], db: Session, attempt: Attempt) -> int:
+    base = int(round(float(section["time_limit_minutes"]) * 60))
+    return base + base * _extra_percent(db, attempt) // 100
+
+
+# -- candidate actions ---------------------------------------------------------------------------
+
+
+def start_practice(db: Session, clock: Clock, attempt: Attempt) -> None:
+    if attempt.paused_at is not None:
+        raise AttemptPaused()
+    if attempt.state == INSTRUCTIONS:
+        attempt.state = PRACTICE
+        db.flush()
+
+
+def start_section(db: Session, clock: Clock, attempt: Attempt, section_index: int) -> SectionRun:
+    """Start the clock of a section (idempotent: a double click starts it once)."""
+    if attempt.paused_at is not None:
+        raise AttemptPaused()
+    if attempt.state != SECTION or attempt.section_index != section_index:
+        raise Conflict("Dit onderdeel kan nu niet starten.")
+    run = _section_run(db, attempt, section_index)
+    if run is not None:
+        return run
+    section = _sections(db, attempt)[section_index]
+    now = clock.now()
+    run = SectionRun(attempt_id=attempt.id, section_index=section_index, skill=section["skill"],
+                     design_name=str((section.get("design") or {}).get("name", "")),
+                     started_at=now,
+                     deadline_at=now + dt.timedelta(seconds=_limit_seconds(section, db, attempt)))
+    try:
+        with db.begin_nested():
+            db.add(run)
+            db.flush()
+    except IntegrityError:
+        existing = _section_run(db, attempt, section_index)
+        assert existing is not None
+        return existing
+    return run
+
+
+def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
+           presentation_id: int, responses: dict[str, Any], grace_seconds: int = 2) -> bool:
+    """Store the answers to one presentation. Returns False for a harmless repeat.
+
+    Raises DeadlinePassed when the section's deadline (+ a small network grace) has passed;
+    what was answered before stays counted.
+    """
+    pres = db.get(Presentation, presentation_id)
+    if pres is None or pres.attempt_id != attempt.id:
+        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
+    if pres.answered_at is not None:
+        return False
+    if attempt.state in (FINISHED, ENDED):
+        raise Conflict("De toets is al afgelopen.")
+    if attempt.paused_at is not None:
+        raise AttemptPaused()
+    now = clock.now()
+    if pres.section_index != PRACTICE_SECTION:
+        run = _section_run(db, attempt, pres.section_index)
+        if run is None or run.finished_at is not None or (
+                now > run.deadline_at + dt.timedelta(seconds=grace_seconds)):
+            raise DeadlinePassed()
+    unknown = set(responses) - set(pres.item_ids)
+    if unknown:
+        raise InvalidInput("Onbekende vraag in het antwoord.")
+    counts = pres.kind == "operational"
+    rows = []
+    for item_id in pres.item_ids:
+        raw = responses.get(item_id)
+        score = content.score(item_id, raw)  # raises InvalidInput for a malformed answer
+        rows.append(Response(presentation_id=pres.id, attempt_id=attempt.id, item_id=item_id,
+                             raw=raw, score=score, counts=counts, received_at=now))
+    try:
+        with db.begin_nested():
+            db.add_all(rows)
+            pres.answered_at = now
+            db.flush()
+    except IntegrityError:
+        return False  # a concurrent double submit stored the same answers first
+    attempt.last_contact_at = now
+    db.flush()
+    return True
+
+
+def register_audio_play(db: Session, content: Content, attempt: Attempt,
+                        presentation_id: int) -> int:
+    """Count one play of the presentation's audio on the server; refuse beyond the maximum.
+    Returns the plays left."""
+    pres = db.get(Presentation, presentation_id)
+    if pres is None or pres.attempt_id != attempt.id or pres.answered_at is not None:
+        raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
+    if attempt.paused_at is not None:
+        raise AttemptPaused()
+    limit = content.max_plays(pres.unit_id)
+    if pres.audio_plays >= limit:
+        raise Conflict("U hebt dit fragment al het maximale aantal keren beluisterd.")
+    pres.audio_plays += 1
+    db.flush()
+    return limit - pres.audio_plays
+
+
+# -- proctor actions -----------------------------------------------------------------------------
+
+
+def pause(db: Session, clock: Clock, attempt: Attempt, *, actor_id: int | None) -> None:
+    if attempt.state in (FINISHED, ENDED) or attempt.paused_at is not None:
+        return
+    attempt.paused_at = clock.now()
+    record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
+           action="attempt.pause", object_type="attempt", object_id=attempt.id)
+    db.flush()
+
+
+def resume_attempt(db: Session, clock: Clock, attempt: Attempt, *, actor_id: int | None) -> None:
+    if attempt.paused_at is None:
+        return
+    now = clock.now()
+    run = _section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
+    if run is not None and run.finished_at is None:
+        # The clock stood still while paused: push the deadline by the pause length.
+        run.deadline_at = run.deadline_at + (now - attempt.paused_at)
+    attempt.paused_at = None
+    record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
+           action="attempt.resume", object_type="attempt", object_id=attempt.id)
+    db.flush()
+
+
+def add_extra_time(db: Session, clock: Clock, attempt: Attempt, *, minutes: int,
+                   actor_id: int | None) -> None:
+    if not 1 <= minutes <= 120:
+        raise InvalidInput("Extra tijd: tussen 1 en 120 minuten.", field="minutes")
+    if attempt.state != SECTION:
+        raise Conflict("Extra tijd kan alleen tijdens een onderdeel.")
+    run = _section_run(db, attempt, attempt.section_index)
+    if run is None or run.finished_at is not None:
+        raise Conflict("Het onderdeel is nog niet gestart of al afgelopen.")
+    run.deadline_at = run.deadline_at + dt.timedelta(minutes=minutes)
+    record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
+           action="attempt.extra_time", object_type="attempt", object_id=attempt.id,
+           minutes=minutes, section_index=run.section_index)
+    db.flush()
+
+
+def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
+                actor_id: int | None) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Geef een reden op.", field="reason")
+    if attempt.state in (FINISHED, ENDED):
+        raise Conflict("Deze afname is al afgelopen.")
+    now = clock.now()
+    run = _section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
+    if run is not None and run.finished_at is None:
+        run.finished_at = now
+        run.finish_reason = "ended"
+    attempt.state = ENDED
+    attempt.end_reason = reason[:1000]
+    attempt.finished_at = now
+    attempt.paused_at = None
+    record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
+           action="attempt.end", object_type="attempt", object_id=attempt.id, reason=reason)
+    db.flush()
+
+
+def release_device(db: Session, clock: Clock, candidate: Candidate, *,
+                   actor_id: int | None) -> None:
+    candidate.device_token = None
+    candidate.device_bound_at = None
+    record(db, clock, organisation_id=candidate.organisation_id, actor_id=actor_id,
+           action="candidate.release_device", object_type="candidate", object_id=candidate.id)
+    db.flush()

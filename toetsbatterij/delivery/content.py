@@ -1,0 +1,197 @@
+"""The seam between delivery and the item bank + scoring core.
+
+``BankContent`` implements ``attempts.Content`` on top of ``toetsbatterij.items`` (bank, views,
+scoring) and ``toetsbatterij.scoring`` (design, next_step, classify). Everything here is
+rebuilt from the stored responses on each call; the only caches are immutable pools/designs.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from toetsbatterij.delivery.attempts import Selection
+from toetsbatterij.errors import InvalidInput
+from toetsbatterij.items import (
+    Bank,
+    InvalidResponse,
+    Item,
+    Testlet,
+    check_response,
+    load_bank,
+    score,
+    view_model,
+)
+from toetsbatterij.scoring import (
+    AdministrationState,
+    CutScores,
+    design_from_config,
+    next_step,
+)
+from toetsbatterij.scoring import classify as classify_level
+
+DEFAULT_MAX_PLAYS = 2
+POOL_STATUSES = ("operational", "pretest")
+
+
+def open_bank(path: Path) -> BankContent:
+    return BankContent(load_bank(path))
+
+
+class BankContent:
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        self.bank_version = bank.version
+        self._units: dict[str, Item | Testlet] = {}
+        for item in bank.items.values():
+            if item.testlet_id is None:
+                self._units[item.id] = item
+        self._units.update(bank.testlets)
+        self._items: dict[str, Item] = dict(bank.items)
+        self._practice: dict[str, list[str]] = {}
+        for skill, ps in bank.practice.items():
+            units: list[str] = []
+            for unit_id, testlet in ps.testlets.items():
+                self._units[unit_id] = testlet
+                units.append(unit_id)
+                for it in testlet.items:
+                    self._items[it.id] = it
+            for item in ps.items.values():
+                self._items[item.id] = item
+                if item.testlet_id is None:
+                    self._units[item.id] = item
+                    units.append(item.id)
+            self._practice[skill] = sorted(units)
+        self._pool = lru_cache(maxsize=None)(self._make_pool)
+        self._designs: dict[tuple[str, int], Any] = {}
+
+    # -- look-ups --------------------------------------------------------------------------------
+
+    def unit(self, unit_id: str) -> Item | Testlet:
+        try:
+            return self._units[unit_id]
+        except KeyError:
+            raise InvalidInput(detail=f"unknown unit {unit_id}") from None
+
+    def practice_units(self, skill: str) -> list[str]:
+        return list(self._practice.get(skill, []))
+
+    def item_ids(self, unit_id: str) -> list[str]:
+        unit = self.unit(unit_id)
+        return [i.id for i in unit.items] if isinstance(unit, Testlet) else [unit.id]
+
+    def candidate_view(self, unit_id: str, seed: int) -> dict[str, Any]:
+        """The screen of one unit: shared stimulus and each item's view; no key, no parameter."""
+        unit = self.unit(unit_id)
+        if isinstance(unit, Testlet):
+            stimulus, views = unit.stimulus.view(), [view_model(i, seed) for i in unit.items]
+        else:
+            vm = view_model(unit, seed)
+            stimulus, views = vm.pop("stimulus", None), [vm]
+        items = []
+        for vm in views:
+            vm = dict(vm)
+            item_id, item_type = vm.pop("id"), vm.pop("type")
+            vm.pop("stimulus", None)
+            items.append({"id": item_id, "type": item_type, "view": vm})
+        return {"unit_id": unit_id, "stimulus": stimulus, "items": items,
+                "max_plays": self.max_plays(unit_id)}
+
+    def max_plays(self, unit_id: str) -> int:
+        stim = self.unit(unit_id).stimulus
+        if stim is None or stim.kind != "audio":
+            return 0
+        return int(stim.max_plays or DEFAULT_MAX_PLAYS)
+
+    def audio_path(self, unit_id: str) -> Path | None:
+        unit = self.unit(unit_id)
+        stim = unit.stimulus
+        if stim is None or stim.kind != "audio" or not stim.src:
+            return None
+        return self.bank.asset_path(unit, stim.src)
+
+    def score(self, item_id: str, raw: Any) -> float | None:
+        item = self._items.get(item_id)
+        if item is None:
+            raise InvalidInput(detail=f"unknown item {item_id}")
+        try:
+            if item.rated:
+                check_response(item, raw)
+                return None
+            return float(score(item, raw))
+        except InvalidResponse as exc:
+            raise InvalidInput("Dit antwoord kan niet verwerkt worden.", detail=str(exc)) from None
+
+    # -- adaptive sections -----------------------------------------------------------------------
+
+    def _make_pool(self, skill: str) -> Any:
+        return self.bank.pool(skill, statuses=POOL_STATUSES)
+
+    def _design(self, manifest: dict[str, Any], index: int) -> Any:
+        key = (f"{manifest['id']}:{id(manifest)}", index)
+        design = self._designs.get(key)
+        if design is None:
+            section = manifest["sections"][index]
+            cuts = (manifest.get("cut_scores") or {}).get(section["skill"])
+            design = design_from_config({**section, "target_level": manifest.get("target_level")},
+                                        cuts, name=f"{manifest['id']}/{section['skill']}")
+            self._designs[key] = design
+        return design
+
+    def _state(self, pool: Any, history: list[tuple[str, float]], seed: int) -> Any:
+        pairs = [(item_id, int(round(s))) for item_id, s in history if item_id in pool.index]
+        return AdministrationState.from_responses(pairs, seed, index=pool.index)
+
+    def unit_of(self, item_id: str) -> str:
+        item = self._items[item_id]
+        return item.testlet_id or item.id
+
+    def select(self, manifest: dict[str, Any], section_index: int,
+               history: list[tuple[str, float]], seen_units: list[str], seed: int,
+               position: int, pretest_due: bool) -> Selection:
+        section = manifest["sections"][section_index]
+        skill = section["skill"]
+        if section.get("mode") == "fixed" or ("items" in section and "design" not in section):
+            remaining = [u for u in section.get("items", []) if u not in seen_units]
+            if not remaining:
+                return Selection(None, stop_reason="fixed_complete")
+            return Selection(remaining[0])
+        if pretest_due:
+            pretest = self._pretest_unit(skill, seen_units, seed, position)
+            if pretest is not None:
+                return Selection(pretest, kind="pretest")
+        pool = self._pool(skill)
+        design = self._design(manifest, section_index)
+        state = self._state(pool, history, seed)
+        step = next_step(design, pool, state)
+        est = step.estimate
+        if step.stop_reason is not None or not step.items:
+            return Selection(None, theta=est.theta, se=est.se,
+                             stop_reason=step.stop_reason or "stop")
+        unit_id = self.unit_of(str(pool.ids[step.items[0]]))
+        if unit_id in seen_units:  # a testlet partly answered can never be offered again
+            return Selection(None, theta=est.theta, se=est.se, stop_reason="pool_exhausted")
+        return Selection(unit_id, theta=est.theta, se=est.se)
+
+    def _pretest_unit(self, skill: str, seen: list[str], seed: int, position: int) -> str | None:
+        units = sorted({self.unit_of(i.id) for i in self.bank.select(
+            skill=skill, statuses=("pretest",))} - set(seen))
+        if not units:
+            return None
+        return random.Random(f"pretest:{seed}:{position}").choice(units)
+
+    def classify(self, manifest: dict[str, Any], section_index: int,
+                 history: list[tuple[str, float]]) -> tuple[float | None, float | None, str]:
+        section = manifest["sections"][section_index]
+        if section.get("mode") == "fixed" or not history:
+            return None, None, ""
+        pool = self._pool(section["skill"])
+        design = self._design(manifest, section_index)
+        estimate = design.estimator.estimate(pool, self._state(pool, history, 0))
+        cuts = (manifest.get("cut_scores") or {}).get(section["skill"])
+        level = ""
+        if cuts:
+            level = classify_level(estimate, CutScores.from_mapping(cuts)).level
+        return float(estimate.theta), float(estimate.se), level

@@ -1,0 +1,95 @@
+"""Test definitions: loaded from the bank's manifests (``itembank/tests/*.yaml``), pinned to the
+bank version. A changed manifest becomes a new version row; old attempts keep theirs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from toetsbatterij.clock import Clock
+from toetsbatterij.delivery.models import TestDefinitionRecord
+from toetsbatterij.errors import InvalidInput, NotFound
+
+SKILLS = ("reading", "listening", "writing", "speaking")
+SKILL_LABELS = {"reading": "Lezen", "listening": "Luisteren", "writing": "Schrijven",
+                "speaking": "Spreken"}
+
+
+def manifest_version(manifest: dict[str, Any]) -> str:
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def directory_version(root: Path) -> str:
+    """A content hash of every file of the bank (paths and bytes): the bank version."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("tools/", ".")) or "__pycache__" in rel:
+            continue
+        digest.update(rel.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def check_manifest(manifest: dict[str, Any], source: str = "") -> None:
+    """The fields delivery relies on; the item package checks the rest of the contract."""
+    where = f"{source}: " if source else ""
+    for key in ("id", "name", "sections"):
+        if key not in manifest:
+            raise InvalidInput(detail=f"{where}manifest lacks {key!r}")
+    if not manifest["sections"]:
+        raise InvalidInput(detail=f"{where}manifest has no sections")
+    for i, section in enumerate(manifest["sections"]):
+        if section.get("skill") not in SKILLS:
+            raise InvalidInput(detail=f"{where}section {i}: unknown skill {section.get('skill')!r}")
+        minutes = section.get("time_limit_minutes")
+        if not isinstance(minutes, int | float) or not 1 <= minutes <= 240:
+            raise InvalidInput(detail=f"{where}section {i}: time_limit_minutes out of range")
+
+
+def manifests_of_bank(bank: Any) -> list[dict[str, Any]]:
+    """The raw manifests of a loaded ``toetsbatterij.items.Bank`` (as written in the files)."""
+    return [dict(m.data) for m in bank.tests.values()]
+
+
+def sync_definitions(db: Session, clock: Clock, manifests: list[dict[str, Any]],
+                     bank_version: str) -> list[TestDefinitionRecord]:
+    """Store every manifest (idempotent per (code, content version + bank version))."""
+    out = []
+    for manifest in manifests:
+        check_manifest(manifest)
+        version = manifest_version({"manifest": manifest, "bank": bank_version})
+        row = db.scalar(select(TestDefinitionRecord).where(
+            TestDefinitionRecord.code == manifest["id"], TestDefinitionRecord.version == version))
+        if row is None:
+            row = TestDefinitionRecord(
+                code=manifest["id"], version=version, bank_version=bank_version,
+                name=manifest["name"], purpose=str(manifest.get("purpose", "attest")),
+                target_level=str(manifest.get("target_level", "")), manifest=manifest,
+                created_at=clock.now())
+            db.add(row)
+        out.append(row)
+    db.flush()
+    return out
+
+
+def current_definitions(db: Session) -> list[TestDefinitionRecord]:
+    """The newest version of each test definition."""
+    rows = list(db.scalars(select(TestDefinitionRecord).order_by(TestDefinitionRecord.id)))
+    newest: dict[str, TestDefinitionRecord] = {}
+    for row in rows:
+        newest[row.code] = row
+    return sorted(newest.values(), key=lambda r: r.name)
+
+
+def get_definition(db: Session, definition_id: int) -> TestDefinitionRecord:
+    row = db.get(TestDefinitionRecord, definition_id)
+    if row is None:
+        raise NotFound(detail=f"test definition {definition_id}")
+    return row

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from toetsbatterij.db import Base
+
+# Attempt states, in order. ``ended`` = stopped by a proctor (with a reason).
+INSTRUCTIONS = "instructions"
+PRACTICE = "practice"
+SECTION = "section"
+FINISHED = "finished"
+ENDED = "ended"
+ATTEMPT_STATES = (INSTRUCTIONS, PRACTICE, SECTION, FINISHED, ENDED)
+
+ID_KINDS = ("rrn", "bis", "foreign")
+INCIDENT_CODES = {
+    "technical": "Technisch probleem",
+    "illness": "Ziekte of onwel",
+    "fraud_suspected": "Vermoeden van fraude",
+    "disturbance": "Storing in het lokaal",
+    "late_arrival": "Te laat aangekomen",
+    "other": "Andere",
+}
+
+
+class TestDefinitionRecord(Base):
+    """A test definition (what is attested), loaded from a bank manifest and pinned to its version.
+
+    (Named ``...Record`` and not ``Test...`` so that pytest never tries to collect it.)
+    """
+
+    __tablename__ = "test_definition"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60))
+    version: Mapped[str] = mapped_column(String(64))  # content hash of the manifest
+    bank_version: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(60))
+    target_level: Mapped[str] = mapped_column(String(4))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+
+
+class ExamSession(Base):
+    """An afnamesessie: one room, one time window, one test definition."""
+
+    __tablename__ = "exam_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    test_definition_id: Mapped[int] = mapped_column(ForeignKey("test_definition.id"))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    opened_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    created_at: Mapped[dt.datetime]
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+    __table_args__ = (UniqueConstraint("exam_session_id", "access_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    exam_session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    id_kind: Mapped[str] = mapped_column(String(10))
+    id_number: Mapped[str] = mapped_column(String(40))
+    id_country: Mapped[str] = mapped_column(String(2), default="")
+    instruction_language: Mapped[str] = mapped_column(String(8), default="nl")
+    extra_time_percent: Mapped[int] = mapped_column(default=0)
+    # Printed on the ticket; only usable inside the window of an opened session.
+    access_code: Mapped[str] = mapped_column(String(12))
+    device_token: Mapped[str | None] = mapped_column(String(64))
+    device_bound_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class Attempt(Base):
+    """One candidate taking one test (an afname). State machine: see ``delivery.attempts``."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)
+    test_definition_id: Mapped[int] = mapped_column(ForeignKey("test_definition.id"))
+    bank_version: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20), default=INSTRUCTIONS)
+    section_index: Mapped[int] = mapped_column(default=-1)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    paused_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    last_contact_at: Mapped[dt.datetime | None]
+
+
+class SectionRun(Base):
+    """One timed, adaptive section of an attempt. The deadline lives here, on the server."""
+
+    __tablename__ = "section_run"
+    __table_args__ = (UniqueConstraint("attempt_id", "section_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    section_index: Mapped[int]
+    skill: Mapped[str] = mapped_column(String(20))
+    design_name: Mapped[str] = mapped_column(String(120), default="")
+    started_at: Mapped[dt.datetime]
+    deadline_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    finish_reason: Mapped[str] = mapped_column(String(40), default="")
+    theta: Mapped[float | None] = mapped_column(Float)
+    se: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(4), default="")
+
+
+class Presentation(Base):
+    """An item or testlet shown to a candidate; persisted before it is sent (no re-draw on reload).
+
+    ``section_index`` -1 is the practice block.
+    """
+
+    __tablename__ = "presentation"
+    __table_args__ = (UniqueConstraint("attempt_id", "section_index", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    section_index: Mapped[int]
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(12))  # practice | operational | pretest
+    unit_id: Mapped[str] = mapped_column(String(40))
+    item_ids: Mapped[list[str]] = mapped_column(JSON)
+    presented_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    audio_plays: Mapped[int] = mapped_column(default=0)
+
+
+class Response(Base):
+    """Append-only: one row per item answered."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("presentation_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    presentation_id: Mapped[int] = mapped_column(ForeignKey("presentation.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(40))
+    raw: Mapped[Any] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    counts: Mapped[bool] = mapped_column(default=True)  # False for practice and pretest
+    received_at: Mapped[dt.datetime]
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    exam_session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id"))
+    code: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    created_at: Mapped[dt.datetime]

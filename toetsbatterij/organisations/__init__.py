@@ -1,0 +1,1 @@
+"""Agencies (organisations) and their exam rooms (locations): the tenants of the platform."""

@@ -1,0 +1,129 @@
+"""The state store: the ONLY module that talks to Redis.
+
+Redis holds only what can be rebuilt from the database: short locks and the live-event feed of the
+proctor console. ``NullStateStore`` is the embedded default (no Redis configured): its lock is a
+process-local lock and its feed is an in-memory ring; correctness never depends on either, because
+the database constraints (unique presentation position, unique response) are the real guards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+
+class StateStore(Protocol):
+    def lock(self, name: str, ttl_seconds: float = 10.0) -> contextlib.AbstractContextManager[bool]:
+        """Hold a short exclusive lock; yields True when acquired, False after waiting in vain."""
+
+    def publish(self, channel: str, event: dict[str, Any]) -> int:
+        """Append an event to a channel; returns its sequence number."""
+
+    def events_since(self, channel: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+        """Events with a sequence number above ``after`` (oldest first, bounded history)."""
+
+    def ping(self) -> bool: ...
+
+
+HISTORY = 500
+
+
+class NullStateStore:
+    """In-process implementation used when no Redis is configured."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._feeds: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
+        self._seq: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def lock(self, name: str, ttl_seconds: float = 10.0) -> Iterator[bool]:
+        with self._guard:
+            lk = self._locks.setdefault(name, threading.Lock())
+        acquired = lk.acquire(timeout=ttl_seconds)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                lk.release()
+
+    def publish(self, channel: str, event: dict[str, Any]) -> int:
+        with self._guard:
+            seq = self._seq.get(channel, 0) + 1
+            self._seq[channel] = seq
+            self._feeds.setdefault(channel, deque(maxlen=HISTORY)).append((seq, dict(event)))
+            return seq
+
+    def events_since(self, channel: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+        with self._guard:
+            return [(s, dict(e)) for s, e in self._feeds.get(channel, ()) if s > after]
+
+    def ping(self) -> bool:
+        return True
+
+
+class RedisStateStore:
+    """Redis implementation: ``SET NX PX`` locks with a token, feeds as capped sorted sets."""
+
+    def __init__(self, url: str, prefix: str = "tb:") -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True)
+        self._prefix = prefix
+
+    def _key(self, *parts: str) -> str:
+        return self._prefix + ":".join(parts)
+
+    @contextlib.contextmanager
+    def lock(self, name: str, ttl_seconds: float = 10.0) -> Iterator[bool]:
+        lk = self._redis.lock(self._key("lock", name), timeout=ttl_seconds,
+                              blocking_timeout=ttl_seconds)
+        acquired = bool(lk.acquire())
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with contextlib.suppress(Exception):
+                    lk.release()
+
+    def publish(self, channel: str, event: dict[str, Any]) -> int:
+        seq = int(self._redis.incr(self._key("seq", channel)))
+        feed = self._key("feed", channel)
+        pipe = self._redis.pipeline()
+        pipe.zadd(feed, {json.dumps({"seq": seq, "event": event}, sort_keys=True): seq})
+        pipe.zremrangebyrank(feed, 0, -HISTORY - 1)
+        pipe.expire(feed, 24 * 3600)
+        pipe.execute()
+        return seq
+
+    def events_since(self, channel: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+        rows = self._redis.zrangebyscore(self._key("feed", channel), f"({after}", "+inf")
+        out = []
+        for row in rows:
+            data = json.loads(row)
+            out.append((int(data["seq"]), data["event"]))
+        return out
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except Exception:
+            return False
+
+    def flush_prefix(self) -> None:
+        """Remove every key of this store (tests use a separate database number)."""
+        for key in self._redis.scan_iter(self._prefix + "*"):
+            self._redis.delete(key)
+
+
+def from_url(url: str | None, prefix: str = "tb:") -> StateStore:
+    if not url:
+        return NullStateStore()
+    return RedisStateStore(url, prefix=prefix)
+
+

@@ -1,0 +1,192 @@
+"""The candidate's screens: login with ticket, instructions, practice, sections, end screen.
+
+One item (or testlet) per screen; the server decides what comes next (no back navigation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from toetsbatterij.delivery import attempts
+from toetsbatterij.delivery.models import Attempt, Presentation
+from toetsbatterij.errors import DeadlinePassed, DomainError, InvalidInput, NotAuthenticated
+from toetsbatterij.web.auth import rotate_session
+from toetsbatterij.web.context import clock, db, services
+
+bp = Blueprint("candidate", __name__)
+
+
+def _content() -> Any:
+    return services().bank
+
+
+def _attempt() -> Attempt:
+    attempt_id, device = session.get("attempt_id"), session.get("device")
+    if not attempt_id or not device:
+        raise NotAuthenticated("Meld aan met de codes op uw ticket.")
+    return attempts.resume(db(), clock(), attempt_id=int(attempt_id), device_token=str(device))
+
+
+@bp.get("/")
+def login() -> Any:
+    if session.get("attempt_id"):
+        return redirect(url_for("candidate.screen"))
+    return render_template("candidate/login.html")
+
+
+@bp.post("/aanmelden")
+def do_login() -> Any:
+    try:
+        cand, attempt, device = attempts.candidate_login(
+            db(), clock(), session_code=request.form.get("session_code", ""),
+            access_code=request.form.get("access_code", ""), device_token=session.get("device"))
+    except DomainError as exc:
+        db().rollback()
+        return render_template("candidate/login.html", error=exc.message,
+                               session_code=request.form.get("session_code", "")), \
+            exc.http_status
+    db().commit()
+    rotate_session()
+    session["attempt_id"] = attempt.id
+    session["device"] = device
+    return redirect(url_for("candidate.screen"))
+
+
+@bp.get("/toets")
+def screen() -> Any:
+    try:
+        attempt = _attempt()
+    except NotAuthenticated:
+        session.pop("attempt_id", None)
+        return redirect(url_for("candidate.login"))
+    scr = attempts.current_screen(db(), clock(), _content(), attempt)
+    # The presented unit is committed BEFORE the page is rendered and sent.
+    db().commit()
+    return render_template(f"candidate/{scr.kind}.html", screen=scr,
+                           poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
+
+
+@bp.get("/toets/status.json")
+def status() -> Any:
+    attempt = _attempt()
+    scr = attempts.current_screen(db(), clock(), _content(), attempt)
+    db().commit()
+    return jsonify({"kind": scr.kind, "remaining_seconds": scr.remaining_seconds,
+                    "presentation_id": scr.presentation.id if scr.presentation else None})
+
+
+@bp.post("/toets/verder")
+def proceed() -> Any:
+    attempt = _attempt()
+    step = request.form.get("step", "")
+    if step == "practice":
+        attempts.start_practice(db(), clock(), attempt)
+    elif step == "section":
+        try:
+            index = int(request.form.get("section_index", ""))
+        except ValueError:
+            raise InvalidInput() from None
+        attempts.start_section(db(), clock(), attempt, index)
+    db().commit()
+    return redirect(url_for("candidate.screen"))
+
+
+def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
+    """Turn the posted form into the raw responses of ``toetsbatterij.items`` (per type)."""
+    out: dict[str, Any] = {}
+    for item in view.get("items", []):
+        name, kind, v = f"r.{item['id']}", item["type"], item["view"]
+        if kind == "single_choice":
+            out[item["id"]] = form.get(name) or None
+        elif kind == "multiple_response":
+            out[item["id"]] = [x for x in form.getlist(name) if x]
+        elif kind == "text_entry":
+            out[item["id"]] = {g["id"]: form.get(f"{name}.{g['id']}", "") for g in v["gaps"]}
+        elif kind == "ordering":
+            chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
+            out[item["id"]] = chosen if all(chosen) else None
+        elif kind == "matching":
+            out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
+                               for s in v["sources"] if form.get(f"{name}.{s['id']}")}
+        elif kind == "extended_text":
+            out[item["id"]] = form.get(name) or None
+        else:
+            out[item["id"]] = None
+    return out
+
+
+@bp.post("/toets/antwoord")
+def answer() -> Any:
+    attempt = _attempt()
+    try:
+        presentation_id = int(request.form.get("presentation_id", ""))
+    except ValueError:
+        raise InvalidInput() from None
+    pres = db().get(Presentation, presentation_id)
+    if pres is None or pres.attempt_id != attempt.id:
+        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
+    view = _content().candidate_view(pres.unit_id, attempt.seed)
+    try:
+        attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
+                        responses=parse_answers(view, request.form),
+                        grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
+    except DeadlinePassed:
+        db().rollback()  # the screen closes the section; earlier answers are already committed
+    else:
+        db().commit()  # the answer is committed before the next unit is chosen
+    return redirect(url_for("candidate.screen"))
+
+
+# -- audio: plays counted on the server, URLs bound to the attempt and short-lived --------------
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="media")
+
+
+@bp.post("/toets/audio/<int:presentation_id>")
+def play_audio(presentation_id: int) -> Any:
+    attempt = _attempt()
+    left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)
+    db().commit()
+    token = _signer().dumps({"a": attempt.id, "p": presentation_id})
+    return jsonify({"url": url_for("candidate.media", token=token), "plays_left": left})
+
+
+@bp.get("/media/<token>")
+def media(token: str) -> Any:
+    attempt = _attempt()
+    try:
+        data = _signer().loads(token, max_age=current_app.config["MEDIA_URL_TTL_SECONDS"])
+    except (SignatureExpired, BadSignature):
+        raise NotAuthenticated("Deze link is verlopen.") from None
+    if data.get("a") != attempt.id:
+        raise NotAuthenticated("Deze link hoort niet bij uw toets.")
+    pres = db().get(Presentation, int(data["p"]))
+    if pres is None or pres.attempt_id != attempt.id:
+        raise NotAuthenticated()
+    path = _content().audio_path(pres.unit_id)
+    if path is None:
+        raise InvalidInput("Geen geluid bij deze vraag.")
+    response = send_file(path, mimetype="audio/ogg", conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/afmelden-kandidaat")
+def candidate_logout() -> Any:
+    session.clear()
+    return redirect(url_for("candidate.login"))

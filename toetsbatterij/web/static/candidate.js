@@ -1,0 +1,73 @@
+// Candidate screens: countdown (server time is the truth), warnings at 5 and 1 minutes,
+// audio plays counted on the server, automatic return after a pause. No inline script (CSP).
+(function () {
+  "use strict";
+  var timer = document.getElementById("timer");
+  var warning = document.getElementById("time-warning");
+  var form = document.getElementById("unit-form");
+
+  function fmt(s) { var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
+
+  function status(url, cb) {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; }).then(function (d) { if (d) cb(d); })
+      .catch(function () { /* network loss: keep counting; the server decides at submit */ });
+  }
+
+  if (timer) {
+    var remaining = parseInt(timer.dataset.remaining, 10);
+    var deadline = Date.now() + remaining * 1000;
+    var warned5 = remaining <= 300, warned1 = remaining <= 60;
+    var presentation = timer.dataset.presentation;
+    var tick = function () {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      timer.textContent = fmt(left);
+      timer.classList.toggle("low", left <= 300);
+      timer.classList.toggle("critical", left <= 60);
+      if (!warned5 && left <= 300) { warned5 = true; warning.hidden = false; warning.textContent = "Nog 5 minuten voor dit deel."; }
+      if (!warned1 && left <= 60) { warned1 = true; warning.hidden = false; warning.textContent = "Nog 1 minuut. Uw antwoorden tot nu toe tellen."; }
+      if (left <= 0) { clearInterval(handle); window.location.reload(); }
+    };
+    var handle = setInterval(tick, 1000);
+    tick();
+    // Re-synchronise with the server (pause, extra time) every 15 seconds.
+    setInterval(function () {
+      status(timer.dataset.statusUrl, function (d) {
+        if (d.kind !== "item" || String(d.presentation_id) !== presentation) { window.location.reload(); return; }
+        deadline = Date.now() + d.remaining_seconds * 1000;
+      });
+    }, 15000);
+  }
+
+  var paused = document.getElementById("paused");
+  if (paused) {
+    setInterval(function () {
+      status(paused.dataset.statusUrl, function (d) { if (d.kind !== "paused") window.location.reload(); });
+    }, 3000);
+  }
+
+  if (form) {
+    form.addEventListener("submit", function () {
+      var btn = form.querySelector("button.next");
+      if (btn) { btn.disabled = true; btn.textContent = "Even geduld..."; }
+    });
+  }
+
+  document.querySelectorAll(".audio").forEach(function (box) {
+    var btn = box.querySelector("button.play"), audio = box.querySelector("audio"), label = box.querySelector(".plays");
+    if (parseInt(box.dataset.playsLeft, 10) <= 0) { btn.disabled = true; label.textContent = "Niet meer beschikbaar"; }
+    btn.addEventListener("click", function () {
+      btn.disabled = true;
+      fetch(box.dataset.playUrl, { method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": box.dataset.csrf, "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+        .then(function (res) {
+          if (!res.ok) { label.textContent = res.d.error || "Niet meer beschikbaar"; return; }
+          label.textContent = res.d.plays_left > 0 ? "Nog " + res.d.plays_left + " keer" : "Laatste keer";
+          audio.src = res.d.url; audio.play();
+          audio.onended = function () { btn.disabled = res.d.plays_left <= 0; if (res.d.plays_left <= 0) label.textContent = "Niet meer beschikbaar"; };
+        })
+        .catch(function () { btn.disabled = false; });
+    });
+  });
+})();

@@ -1,0 +1,26 @@
+// Proctor room view: short polling of the room JSON; updates cells in place (no reload).
+(function () {
+  "use strict";
+  var room = document.getElementById("room");
+  if (!room) return;
+  var live = document.getElementById("live");
+  function fmt(s) { if (s === null || s === undefined) return ""; var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
+  function refresh() {
+    fetch(room.dataset.url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        data.candidates.forEach(function (c) {
+          var row = room.querySelector('tr[data-candidate="' + c.candidate_id + '"]');
+          if (!row) { window.location.reload(); return; }
+          var cells = row.querySelectorAll("td");
+          cells[1].textContent = c.state_label; cells[1].className = "state state-" + c.state;
+          cells[2].textContent = c.section; cells[3].textContent = c.items_answered;
+          cells[4].textContent = fmt(c.seconds_left);
+          cells[5].textContent = c.last_contact_seconds === null ? "" : c.last_contact_seconds + " s";
+        });
+        live.textContent = "Bijgewerkt " + new Date().toLocaleTimeString("nl-BE");
+      })
+      .catch(function () { live.textContent = "Geen verbinding met de server"; });
+  }
+  setInterval(refresh, 1000 * parseInt(room.dataset.poll || "3", 10));
+})();
