@@ -98,8 +98,13 @@ class LevelDecision:
 
 def _posterior_cdf(grid: np.ndarray, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     """CDF at x of the posterior, each node's mass spread evenly over its cell."""
-    edges = np.concatenate([[grid[0] - (grid[1] - grid[0]) / 2], (grid[1:] + grid[:-1]) / 2,
-                            [grid[-1] + (grid[-1] - grid[-2]) / 2]])
+    edges = np.concatenate(
+        [
+            [grid[0] - (grid[1] - grid[0]) / 2],
+            (grid[1:] + grid[:-1]) / 2,
+            [grid[-1] + (grid[-1] - grid[-2]) / 2],
+        ]
+    )
     cum = np.concatenate([[0.0], np.cumsum(weights)])
     return np.clip(np.interp(x, edges, cum), 0.0, 1.0)
 
@@ -148,14 +153,18 @@ class ReportingScale:
             raise ValueError("slope must be finite and non-zero")
 
     def to_scale(self, theta: float | np.ndarray) -> float | np.ndarray:
-        return self.intercept + self.slope * np.asarray(theta) if np.ndim(theta) else (
-            self.intercept + self.slope * float(theta)
+        return (
+            self.intercept + self.slope * np.asarray(theta)
+            if np.ndim(theta)
+            else (self.intercept + self.slope * float(theta))
         )
 
     def se_to_scale(self, se: float) -> float:
         return abs(self.slope) * float(se)
 
     def to_theta(self, score: float | np.ndarray) -> float | np.ndarray:
-        return (np.asarray(score) - self.intercept) / self.slope if np.ndim(score) else (
-            (float(score) - self.intercept) / self.slope
+        return (
+            (np.asarray(score) - self.intercept) / self.slope
+            if np.ndim(score)
+            else ((float(score) - self.intercept) / self.slope)
         )

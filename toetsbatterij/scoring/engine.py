@@ -30,7 +30,7 @@ import numpy as np
 from .cefr import CutScores
 from .estimation import EAP, MAP, MLE, WLE, Estimate
 from .models import ItemPool, category_log_probabilities, item_information
-from .state import AdministrationState, rng_for
+from .state import AdministrationState, step_uniforms
 from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, SEBelow
 
 __all__ = [
@@ -136,9 +136,7 @@ class Design:
         if self.max_items < 1 or self.min_items < 0 or self.min_items > self.max_items:
             raise ValueError("need 0 <= min_items <= max_items and max_items >= 1")
         if self.stopping is None:
-            object.__setattr__(
-                self, "stopping", standard_stopping(self.min_items, self.max_items)
-            )
+            object.__setattr__(self, "stopping", standard_stopping(self.min_items, self.max_items))
         object.__setattr__(self, "_prepared", weakref.WeakKeyDictionary())
 
     @property
@@ -216,6 +214,7 @@ class _Prepared:
     unit_sel_size: np.ndarray  # (U,) selectable items per unit
     unit_k: np.ndarray  # (U,) Sympson-Hetter K of the unit (min over its items)
     unit_first: np.ndarray  # (U,) first item of each unit
+    c_units_any: np.ndarray  # (n_c, U) bool: unit counts toward constraint j
 
     @classmethod
     def build(cls, design: Design, pool: ItemPool) -> _Prepared:
@@ -228,9 +227,13 @@ class _Prepared:
         c_items &= pool.selectable[None, :]
         n_units = len(pool.unit_members)
         if pool.has_testlets:
-            c_units = np.stack(
-                [np.bincount(pool.unit_of, weights=row, minlength=n_units) for row in c_items]
-            ).astype(np.int64) if cons else np.zeros((0, n_units), dtype=np.int64)
+            c_units = (
+                np.stack(
+                    [np.bincount(pool.unit_of, weights=row, minlength=n_units) for row in c_items]
+                ).astype(np.int64)
+                if cons
+                else np.zeros((0, n_units), dtype=np.int64)
+            )
             sel = np.bincount(pool.unit_of, weights=pool.selectable, minlength=n_units)
             unit_k = np.ones(n_units)
             np.minimum.at(unit_k, pool.unit_of, np.where(pool.selectable, pool.sh_k, 1.0))
@@ -251,6 +254,7 @@ class _Prepared:
             unit_sel_size=np.asarray(sel, dtype=np.int64),
             unit_k=unit_k,
             unit_first=np.array([m[0] for m in pool.unit_members], dtype=np.int64),
+            c_units_any=c_units > 0,
         )
 
 
@@ -282,9 +286,7 @@ def eligible_units(
         units &= prep.unit_sel_size <= remaining
     else:
         units = items
-    counts = (
-        prep.c_items[:, given].sum(axis=1) if prep.mins.size else np.zeros(0, dtype=np.int64)
-    )
+    counts = prep.c_items[:, given].sum(axis=1) if prep.mins.size else np.zeros(0, dtype=np.int64)
     if prep.mins.size:
         tight = np.nonzero(counts + prep.unit_max_contrib > prep.maxs)[0]
         if tight.size:
@@ -316,7 +318,8 @@ def _unit_criterion(
         crit = item_information(pool, theta)
     if pool.has_testlets:
         crit = np.bincount(
-            pool.unit_of, weights=np.where(pool.selectable, crit, 0.0),
+            pool.unit_of,
+            weights=np.where(pool.selectable, crit, 0.0),
             minlength=len(pool.unit_members),
         )
     return crit
@@ -324,7 +327,10 @@ def _unit_criterion(
 
 # ---------------------------------------------------------------------- content balancing
 def _heuristic_candidates(
-    design: Design, prep: _Prepared, state: AdministrationState, units: np.ndarray,
+    design: Design,
+    prep: _Prepared,
+    state: AdministrationState,
+    units: np.ndarray,
     counts: np.ndarray,
 ) -> np.ndarray:
     """Most under-represented area first (Kingsbury & Zara): among the constraints below
@@ -340,15 +346,20 @@ def _heuristic_candidates(
     for j in order:
         if deficit[j] <= 0:
             break
-        restricted = units & (prep.c_units[j] > 0)
+        restricted = units & prep.c_units_any[j]
         if restricted.any():
             return restricted
     return units
 
 
 def _shadow_candidates(
-    design: Design, pool: ItemPool, prep: _Prepared, state: AdministrationState,
-    units: np.ndarray, counts: np.ndarray, crit: np.ndarray,
+    design: Design,
+    pool: ItemPool,
+    prep: _Prepared,
+    state: AdministrationState,
+    units: np.ndarray,
+    counts: np.ndarray,
+    crit: np.ndarray,
 ) -> np.ndarray | None:
     """Shadow test (van der Linden): assemble, with ``scipy.optimize.milp``, a full-length
     test that contains the items given so far, meets every blueprint constraint and every
@@ -397,11 +408,17 @@ def _shadow_candidates(
 
 # ---------------------------------------------------------------------- selection
 def _choose(
-    design: Design, prep: _Prepared, candidates: np.ndarray, crit: np.ndarray,
-    rng: np.random.Generator,
+    design: Design,
+    prep: _Prepared,
+    candidates: np.ndarray,
+    crit: np.ndarray,
+    rng: np.random.Generator | None,
+    state: AdministrationState,
 ) -> tuple[int | None, tuple[int, ...]]:
     """Randomesque top-k, then the Sympson-Hetter lottery (when on).
 
+    Random numbers: ``rng`` when given, else :func:`step_uniforms` of (seed, position); the
+    first k order the randomesque head, the next ones are the lottery draws.
     Returns (unit, considered units in lottery order)."""
     masked = np.where(candidates, crit, -np.inf)
     k = design.selection.randomesque
@@ -410,20 +427,17 @@ def _choose(
         u = int(np.argmax(masked))
         return (u, (u,)) if np.isfinite(masked[u]) else (None, ())
     depth = min(masked.size, k + (_SH_DEPTH if sh else 0))
-    if depth < masked.size:
-        top = np.argpartition(-masked, depth - 1)[:depth]
-    else:
-        top = np.arange(masked.size)
-    top = top[np.argsort(-masked[top], kind="stable")]
-    top = top[np.isfinite(masked[top])]
+    top = _top(masked, depth)
     if top.size == 0:
         return None, ()
     head = top[: min(k, top.size)]
-    order = np.concatenate([head[rng.permutation(head.size)], top[head.size :]])
+    size = head.size + (top.size if sh else 0)
+    u = rng.random(size) if rng is not None else step_uniforms(state.seed, state.position, size)
+    order = np.concatenate([head[np.argsort(u[: head.size], kind="stable")], top[head.size :]])
     if not sh:
-        u = int(order[0])
-        return u, (u,)
-    draws = rng.random(order.size)
+        unit = int(order[0])
+        return unit, (unit,)
+    draws = u[head.size :]
     accepted = np.nonzero(draws < prep.unit_k[order])[0]
     stop = int(accepted[0]) if accepted.size else order.size - 1
     if not accepted.size:
@@ -431,6 +445,27 @@ def _choose(
         best = int(np.argmax(prep.unit_k[order]))
         return int(order[best]), tuple(int(u) for u in order)
     return int(order[stop]), tuple(int(u) for u in order[: stop + 1])
+
+
+def _top(masked: np.ndarray, depth: int) -> np.ndarray:
+    """Indices of the ``depth`` largest finite values, largest first (ties: lowest index)."""
+    if depth <= 8:
+        # A few argmax passes beat argpartition (tens of µs) for the usual randomesque k.
+        work = masked.copy()
+        out = []
+        for _ in range(depth):
+            j = int(work.argmax())
+            if not np.isfinite(work[j]):
+                break
+            out.append(j)
+            work[j] = -np.inf
+        return np.array(out, dtype=np.int64)
+    if depth < masked.size:
+        top = np.argpartition(-masked, depth - 1)[:depth]
+    else:
+        top = np.arange(masked.size)
+    top = top[np.argsort(-masked[top], kind="stable")]
+    return top[np.isfinite(masked[top])]
 
 
 def _unit_items(pool: ItemPool, unit: int) -> tuple[int, ...]:
@@ -456,7 +491,8 @@ def next_step(
     pool : ItemPool
     state : AdministrationState
     rng : numpy Generator, optional
-        Default ``rng_for(state.seed, state.position)``, so a replay gives the same item.
+        Default: :func:`~toetsbatterij.scoring.state.step_uniforms` of (state.seed,
+        state.position), so a replay of the step gives the same item.
     selection_theta : float, optional
         Select at this θ instead of θ̂ (simulation oracle only).
 
@@ -484,9 +520,7 @@ def next_step(
             candidates = shadow
     else:
         candidates = units
-    if rng is None and (design.selection.randomesque > 1 or design.exposure != "none"):
-        rng = rng_for(state.seed, state.position)
-    unit, considered = _choose(design, prep, candidates, crit, rng)
+    unit, considered = _choose(design, prep, candidates, crit, rng, state)
     if unit is None:
         return NextStep(estimate, (), "pool_exhausted", (), notes)
     first = prep.unit_first

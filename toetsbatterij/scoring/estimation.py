@@ -15,13 +15,20 @@ References
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from .models import ItemPool, category_probabilities, item_information, response_log_likelihood
+from .models import (
+    ItemPool,
+    category_log_probabilities,
+    category_probabilities,
+    item_information,
+    response_log_likelihood,
+)
 from .state import AdministrationState
 
 __all__ = [
@@ -287,7 +294,11 @@ def wle(
 # ---------------------------------------------------------------------- estimator classes
 @dataclass(frozen=True, eq=False)
 class EAP:
-    """EAP with a normal prior on ``n_nodes`` equally spaced nodes over ``bounds``."""
+    """EAP with a normal prior on ``n_nodes`` equally spaced nodes over ``bounds``.
+
+    The log-probability of every item category at every node, shape (n, M, Q), is computed
+    once per pool and kept while the pool lives, so one estimate is a gather and a sum.
+    """
 
     prior_mean: float = 0.0
     prior_sd: float = 1.0
@@ -295,8 +306,10 @@ class EAP:
     bounds: tuple[float, float] = (-6.0, 6.0)
     nodes: np.ndarray = field(init=False, repr=False)
     log_prior_weights: np.ndarray = field(init=False, repr=False)
+    _tables: weakref.WeakKeyDictionary = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_tables", weakref.WeakKeyDictionary())
         if self.prior_sd <= 0:
             raise ValueError("prior_sd must be > 0")
         grid = quadrature_grid(self.n_nodes, self.bounds)
@@ -307,10 +320,25 @@ class EAP:
 
     name = "eap"
 
+    def log_probability_table(self, pool: ItemPool) -> np.ndarray:
+        """log P(X = k | node q) for every item, shape (n, M, Q) (read-only, cached)."""
+        table = self._tables.get(pool)
+        if table is None:
+            table = category_log_probabilities(pool, self.nodes)
+            table.setflags(write=False)
+            self._tables[pool] = table
+        return table
+
     def estimate_pattern(self, pool: ItemPool, items: np.ndarray, scores: np.ndarray) -> Estimate:
-        ll = response_log_likelihood(pool, items, scores, self.nodes)
+        items = np.asarray(items, dtype=np.int64)
+        scores = np.asarray(scores, dtype=np.int64)
+        if items.size and (scores.min() < 0 or np.any(scores >= pool.n_categories[items])):
+            raise ValueError("score outside the item's categories")
+        ll = self.log_probability_table(pool)[items, scores].sum(axis=0)
         theta, se, w = eap_from_log_likelihood(self.nodes, self.log_prior_weights, ll)
-        return Estimate(theta, se, "eap", (self.nodes, w), None if len(items) else NOTE_NO_RESPONSES)
+        return Estimate(
+            theta, se, "eap", (self.nodes, w), None if len(items) else NOTE_NO_RESPONSES
+        )
 
     def estimate(self, pool: ItemPool, state: AdministrationState) -> Estimate:
         return self.estimate_pattern(pool, state.items_array, state.scores_array)
@@ -327,7 +355,12 @@ class MAP:
 
     def estimate_pattern(self, pool: ItemPool, items: np.ndarray, scores: np.ndarray) -> Estimate:
         return map_estimate(
-            pool, items, scores, prior_mean=self.prior_mean, prior_sd=self.prior_sd, bounds=self.bounds
+            pool,
+            items,
+            scores,
+            prior_mean=self.prior_mean,
+            prior_sd=self.prior_sd,
+            bounds=self.bounds,
         )
 
     def estimate(self, pool: ItemPool, state: AdministrationState) -> Estimate:

@@ -137,6 +137,7 @@ class ItemPool:
     m_max: int = field(init=False)
     index: Mapping[str, int] = field(init=False, repr=False)
     all_dichotomous: bool = field(init=False)
+    has_guessing: bool = field(init=False)
     is_dichotomous: np.ndarray = field(init=False, repr=False)
     attribute_codes: Mapping[str, tuple[np.ndarray, Mapping[str, int]]] = field(
         init=False, repr=False
@@ -148,6 +149,8 @@ class ItemPool:
     unit_members: tuple[np.ndarray, ...] = field(init=False, repr=False)
     unit_size: np.ndarray = field(init=False, repr=False)
     _b1: np.ndarray = field(init=False, repr=False)
+    _a2: np.ndarray = field(init=False, repr=False)
+    _ab: np.ndarray = field(init=False, repr=False)
     _log_c: np.ndarray = field(init=False, repr=False)
     _log_1mc: np.ndarray = field(init=False, repr=False)
     _cat_pad: np.ndarray = field(init=False, repr=False)
@@ -188,8 +191,9 @@ class ItemPool:
             raise ValueError("dichotomous items have exactly 2 categories")
         grm = model == Model.GRM
         if np.any(grm):
-            diffs = np.diff(np.where(valid_b, b, np.inf)[grm], axis=1)
-            if np.any(diffs[np.isfinite(diffs)] <= 0):
+            bz = np.where(valid_b, b, 0.0)[grm]
+            both = valid_b[grm][:, 1:] & valid_b[grm][:, :-1]
+            if np.any((np.diff(bz, axis=1) <= 0) & both):
                 raise ValueError("GRM thresholds must be strictly increasing")
         c = np.where(model == Model.THREE_PL, c, 0.0)
 
@@ -236,6 +240,7 @@ class ItemPool:
         put("index", {item_id: i for i, item_id in enumerate(self.ids)})
         put("is_dichotomous", is_dich)
         put("all_dichotomous", bool(np.all(is_dich)))
+        put("has_guessing", bool(np.any(c > 0)))
 
         # Enemies: per item, the other members of every group it is in.
         groups = tuple(tuple(int(i) for i in g) for g in self.enemy_groups)
@@ -247,7 +252,10 @@ class ItemPool:
                 enemies[i].update(j for j in g if j != i)
         empty = np.zeros(0, dtype=np.int64)
         put("enemy_groups", groups)
-        put("enemies_of", tuple(np.array(sorted(e), dtype=np.int64) if e else empty for e in enemies))
+        put(
+            "enemies_of",
+            tuple(np.array(sorted(e), dtype=np.int64) if e else empty for e in enemies),
+        )
         put("has_enemies", any(enemies))
 
         # Selection units: a standalone item, or the selectable items of one testlet.
@@ -273,6 +281,8 @@ class ItemPool:
         # Precomputed model constants.
         with np.errstate(divide="ignore", invalid="ignore"):
             put("_b1", np.where(is_dich, b[:, 0], 0.0))
+            put("_a2", a * a)
+            put("_ab", a * self._b1)
             put("_log_c", np.log(c))
             put("_log_1mc", np.log1p(-c))
             kk = np.arange(m_max + 1)[None, :]
@@ -319,7 +329,9 @@ class ItemPool:
             raw = r.get("b", r.get("thresholds"))
             if raw is None:
                 raise ValueError(f"item {r['id']}: no b / thresholds")
-            vals = [float(x) for x in (raw if isinstance(raw, list | tuple | np.ndarray) else [raw])]
+            vals = [
+                float(x) for x in (raw if isinstance(raw, list | tuple | np.ndarray) else [raw])
+            ]
             if m in _DICHOTOMOUS and len(vals) != 1:
                 raise ValueError(f"item {r['id']}: a dichotomous item has one b")
             if not vals:
@@ -419,7 +431,10 @@ def category_log_probabilities(
         d = idx[dich]
         z = pool.a[d, None] * (th[None, :] - pool._b1[d, None])
         out[dich, 0, :] = pool._log_1mc[d, None] + _log_sigmoid(-z)
-        out[dich, 1, :] = np.logaddexp(pool._log_c[d, None], pool._log_1mc[d, None] + _log_sigmoid(z))
+        # min(., 0): log(c + (1−c)q) may round to +6e-17 when q → 1.
+        out[dich, 1, :] = np.minimum(
+            np.logaddexp(pool._log_c[d, None], pool._log_1mc[d, None] + _log_sigmoid(z)), 0.0
+        )
     gp = model == Model.GPCM
     if np.any(gp):
         g = idx[gp]
@@ -476,7 +491,7 @@ def response_log_likelihood(
         # Hot path: a sign flip turns P(0) and P(1) into one formula.
         z = pool.a[idx, None] * (th[None, :] - pool._b1[idx, None])
         log_q1 = pool._log_1mc[idx, None] + _log_sigmoid(z)
-        log_p1 = np.logaddexp(pool._log_c[idx, None], log_q1)
+        log_p1 = np.minimum(np.logaddexp(pool._log_c[idx, None], log_q1), 0.0)
         log_p0 = pool._log_1mc[idx, None] + _log_sigmoid(-z)
         return np.where(x[:, None] == 1, log_p1, log_p0).sum(axis=0)
     lp = category_log_probabilities(pool, th, idx)
@@ -501,6 +516,19 @@ def item_information(
     ndarray, shape (n_sel,) for a scalar θ, else (n_sel, Q). Never negative.
     """
     scalar = np.ndim(theta) == 0
+    if scalar and items is None and pool.all_dichotomous and not pool.has_guessing:
+        # Hot path of item selection (2PL/1PL pool, one θ): a²q(1−q) = a²e/(1+e)² with
+        # e = exp(−|z|) ≤ 1, which cannot overflow; in-place to spare temporaries.
+        z = pool.a * float(theta)
+        z -= pool._ab
+        np.abs(z, out=z)
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        d = z + 1.0
+        d *= d
+        z /= d
+        z *= pool._a2
+        return z
     idx = _as_items(pool, items)
     th = np.atleast_1d(np.asarray(theta, dtype=float))
     if pool.all_dichotomous:

@@ -147,8 +147,12 @@ def simulate(
         if m.any():
             rows.append(
                 ConditionalRow(
-                    float(lo), float(hi), int(m.sum()), float(err[m].mean()),
-                    float(np.sqrt((err[m] ** 2).mean())), float(lengths[m].mean()),
+                    float(lo),
+                    float(hi),
+                    int(m.sum()),
+                    float(err[m].mean()),
+                    float(np.sqrt((err[m] ** 2).mean())),
+                    float(lengths[m].mean()),
                 )
             )
     acc: dict[str, float] = {}

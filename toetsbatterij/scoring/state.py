@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AdministrationState", "rng_for"]
+__all__ = ["AdministrationState", "rng_for", "step_uniforms"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,7 +40,7 @@ class AdministrationState:
             raise ValueError("administered and scores must have the same length")
         items = np.fromiter(self.administered, dtype=np.int64, count=len(self.administered))
         scores = np.fromiter(self.scores, dtype=np.int64, count=len(self.scores))
-        if items.size and np.unique(items).size != items.size:
+        if len(set(self.administered)) != items.size:
             raise ValueError("an item appears twice in the administration")
         items.setflags(write=False)
         scores.setflags(write=False)
@@ -80,9 +81,24 @@ class AdministrationState:
         )
 
 
+def step_uniforms(seed: int, position: int, size: int) -> np.ndarray:
+    """``size`` uniform numbers in [0, 1) derived from (seed, position) only, shape (size,).
+
+    The engine's default random stream: a counter-based SHAKE-256 stream, because building a
+    numpy Generator costs 15-30 µs, a tenth of the whole step budget. The i-th number does not
+    depend on ``size``.
+    """
+    if size <= 0:
+        return np.zeros(0)
+    digest = hashlib.shake_256(f"{int(seed)}:{int(position)}".encode()).digest(8 * size)
+    return (np.frombuffer(digest, dtype="<u8") >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 def rng_for(seed: int, position: int) -> np.random.Generator:
     """The random generator for step ``position`` of the administration with ``seed``.
 
     Derived from (seed, position) only, so replaying a step never depends on history.
     """
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed) % 2**64, int(position)])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([int(seed) % 2**64, int(position)]))
+    )
