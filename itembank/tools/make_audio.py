@@ -19,9 +19,10 @@ Usage::
     python itembank/tools/make_audio.py --force L-A1-T001.yaml
     python itembank/tools/make_audio.py --check         # stale/missing audio? exit 1
 
-A file is skipped when its audio exists and is newer than the YAML file, or
-when the script hash recorded in the audio still matches the script
-(``--force`` rebuilds anyway). Output is deterministic: the same script and
+A file is skipped when its audio is up to date: the script hash recorded in the
+audio matches the current script, or (audio without a recorded hash) the audio
+is newer than the YAML file. ``--force`` rebuilds anyway; ``-j N`` builds N
+files at a time. Output is deterministic: the same script and
 the same tool versions give byte-identical files (no dither, fixed Ogg serial
 derived from the file name). The SHA-256 of the script is written into the
 Opus comments (``SCRIPT_SHA256``) so ``--check`` can find audio that no longer
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,6 +266,18 @@ def recorded_sha(audio_path: Path) -> str | None:
     return values[0] if values else None
 
 
+def is_up_to_date(job: AudioJob) -> bool:
+    """Audio that still carries the hash of the current script is up to date, whatever the
+    file times say (a git checkout scrambles them). Audio without a recorded hash (made by
+    other means) counts as up to date when it is newer than its YAML file."""
+    if not job.audio_path.exists():
+        return False
+    recorded = recorded_sha(job.audio_path)
+    if recorded is not None:
+        return recorded == job.script_sha256
+    return job.audio_path.stat().st_mtime >= job.yaml_path.stat().st_mtime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="make_audio.py",
@@ -280,10 +294,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="rebuild even when the audio is up to date (newer than its YAML file, "
-        "or recorded script hash unchanged)",
+        help="rebuild even when the audio is up to date (recorded script hash unchanged, "
+        "or, without a recorded hash, audio newer than its YAML file)",
     )
     parser.add_argument("--dry-run", action="store_true", help="only list what would be rebuilt")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        help="build this many files at the same time (default 1)",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -298,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             jobs.extend(jobs_for_file(f))
         except (ScriptError, yaml.YAMLError) as exc:
-            print(f"FOUT {exc}", file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)
             errors += 1
 
     if args.check:
@@ -322,32 +343,31 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    built = skipped = 0
-    total = 0.0
-    for job in jobs:
-        # Up to date: audio newer than its YAML, or (after a git checkout scrambled the file
-        # times) audio whose recorded script hash still matches the script.
-        fresh = job.audio_path.exists() and (
-            job.audio_path.stat().st_mtime >= job.yaml_path.stat().st_mtime
-            or recorded_sha(job.audio_path) == job.script_sha256
-        )
-        if fresh and not args.force:
-            skipped += 1
-            continue
-        if args.dry_run:
+    todo = [job for job in jobs if args.force or not is_up_to_date(job)]
+    skipped = len(jobs) - len(todo)
+    if args.dry_run:
+        for job in todo:
             print(f"would build {job.audio_path}")
+        print(f"{len(todo)} to build, {skipped} up to date, {errors} invalid")
+        return 1 if errors else 0
+
+    built = 0
+    total = 0.0
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        # Each job runs its own external programs, so threads are enough; results are
+        # reported in input order whatever the finishing order.
+        futures = [(job, pool.submit(render, job)) for job in todo]
+        for job, future in futures:
+            try:
+                seconds = future.result()
+            except RuntimeError as exc:
+                print(f"error: {job.yaml_path}: {exc}", file=sys.stderr)
+                errors += 1
+                continue
+            total += seconds
             built += 1
-            continue
-        try:
-            seconds = render(job)
-        except RuntimeError as exc:
-            print(f"FOUT {job.yaml_path}: {exc}", file=sys.stderr)
-            errors += 1
-            continue
-        total += seconds
-        built += 1
-        size_kb = job.audio_path.stat().st_size / 1024
-        print(f"built {job.audio_path}  {seconds:5.1f} s  {size_kb:5.1f} kB")
+            size_kb = job.audio_path.stat().st_size / 1024
+            print(f"built {job.audio_path}  {seconds:5.1f} s  {size_kb:5.1f} kB")
     print(f"{built} built ({total / 60:.1f} min), {skipped} up to date, {errors} errors")
     return 1 if errors else 0
 
