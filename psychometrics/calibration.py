@@ -144,16 +144,17 @@ class MMLCalibrator:
         c_total = int(self._col_start[-1])
         density = obs.mean()
         use_sparse = density < 0.5
-        ymat = sparse.csr_matrix((np.ones(rows.size), (rows, ccols)), shape=(n, c_total))
+        f32 = np.float32
+        ymat = sparse.csr_matrix((np.ones(rows.size, dtype=f32), (rows, ccols)), shape=(n, c_total))
         if use_sparse:
             self._Y = ymat
             self._Yt = ymat.T.tocsr()
-            self._O = None if self._complete else sparse.csr_matrix(obs.astype(float))
+            self._O = None if self._complete else sparse.csr_matrix(obs.astype(f32))
             self._Ot = None if self._complete else self._O.T.tocsr()
         else:
             self._Y = ymat.toarray()
             self._Yt = None
-            self._O = None if self._complete else obs.astype(float)
+            self._O = None if self._complete else obs.astype(f32)
             self._Ot = None
         self._col_item = np.repeat(np.arange(j), self._ncat - 1)
         self.n_obs_per_item_ = obs.sum(axis=0)
@@ -198,31 +199,40 @@ class MMLCalibrator:
             ldiff[self._col_start[i]:self._col_start[i + 1]] = lp[1:] - lp[0]
         return l0, ldiff
 
-    def _estep(self, params, logw):
+    def _estep(self, params, logw, exact=False):
+        """Posterior over the nodes per person, and the marginal log-likelihood.
+
+        Iterations run in float32 (the 0/1 design matrices are exact in it and the BLAS/CSR
+        products run about twice as fast); the final E-step, whose log-likelihood and
+        posterior are reported and feed the standard errors, runs in float64.
+        """
+        dt = np.float64 if exact else np.float32
         l0, ldiff = self._log_tables(params)
-        ll = self._Y @ ldiff
-        ll = np.asarray(ll)
+        ymat = self._Y.astype(dt) if exact else self._Y
+        ll = np.asarray(ymat @ ldiff.astype(dt))
         if self._complete:
-            ll += l0.sum(axis=0)[None, :]
+            ll += l0.sum(axis=0).astype(dt)[None, :]
         else:
-            ll += np.asarray(self._O @ l0)
-        ll += logw[None, :]
+            omat = self._O.astype(dt) if exact else self._O
+            ll += np.asarray(omat @ l0.astype(dt))
+        ll += logw.astype(dt)[None, :]
         mx = ll.max(axis=1, keepdims=True)
         post = np.exp(ll - mx)
         s = post.sum(axis=1, keepdims=True)
-        loglik = float((mx + np.log(s)).sum())
+        loglik = float((mx.astype(np.float64) + np.log(s.astype(np.float64))).sum())
         post /= s
         return post, loglik
 
     def _counts(self, post):
         """Expected counts per item: list of (K_j, Q) arrays."""
         rpos = np.asarray(self._Yt @ post) if self._Yt is not None else self._Y.T @ post
+        rpos = rpos.astype(np.float64)
         if self._complete:
-            robs = np.broadcast_to(post.sum(axis=0), (len(self._models), self.n_quad))
+            robs = np.broadcast_to(post.sum(axis=0, dtype=np.float64), (len(self._models), self.n_quad))
         elif self._Ot is not None:
-            robs = np.asarray(self._Ot @ post)
+            robs = np.asarray(self._Ot @ post, dtype=np.float64)
         else:
-            robs = self._O.T @ post
+            robs = (self._O.T @ post).astype(np.float64)
         sums = np.add.reduceat(rpos, self._col_start[:-1], axis=0) if rpos.shape[0] else rpos
         r0 = robs - sums
         return r0, rpos
@@ -379,7 +389,7 @@ class MMLCalibrator:
             if change < self.tol and it > 1:
                 converged = True
                 break
-        post, loglik = self._estep(params, logw)
+        post, loglik = self._estep(params, logw, exact=True)
         self.latent_mean_, self.latent_sd_ = mean, sd
         self.loglik_ = loglik
         n_free = self._count_free(free)
@@ -443,20 +453,31 @@ class MMLCalibrator:
         nodes = self.nodes_
         h = 1e-5
         x = data.scores
+        # d log P_k(θ_q) / d param for every (item, category, parameter), as one (Q, ·) matrix,
+        # so that the posterior expectations of all scores come from a single product
+        blocks, offsets = [], [0]
         for i, m in enumerate(self._models):
-            if index[i] is None:
-                continue
             p = params[i]
+            if index[i] is None:
+                offsets.append(offsets[-1])
+                continue
             deriv = []
             for k in range(p.size):
                 e = np.zeros(p.size)
                 e[k] = h
                 deriv.append((log_probs(m, p + e, nodes) - log_probs(m, p - e, nodes)) / (2 * h))
             dl = np.stack(deriv, axis=-1)  # (K, Q, P)
-            kcat, _, npar = dl.shape
+            blocks.append(dl.transpose(1, 0, 2).reshape(self.n_quad, -1))
+            offsets.append(offsets[-1] + blocks[-1].shape[1])
+        expected = post @ np.hstack(blocks)
+        rows = np.arange(n)
+        for i, m in enumerate(self._models):
+            if index[i] is None:
+                continue
+            npar = params[i].size
+            block = expected[:, offsets[i]:offsets[i + 1]].reshape(n, -1, npar)
             col = x[:, i]
-            expected = (post @ dl.transpose(1, 0, 2).reshape(self.n_quad, kcat * npar)).reshape(n, kcat, npar)
-            contrib = expected[np.arange(n), np.maximum(col, 0)]
+            contrib = block[rows, np.maximum(col, 0)]
             contrib[col < 0] = 0.0
             if m == "1pl":
                 scores_mat[:, index[i][0]] += contrib[:, 0]

@@ -1,0 +1,136 @@
+"""2PL calibration benchmark: psychometrics vs girth 0.8 vs mirt 1.2 (PyPI), side by side.
+
+Run on a quiet machine::
+
+    python bench/calibration/run.py                      # the issue's table (takes a few minutes)
+    python bench/calibration/run.py --sizes 1000x20 --missing 0   # quick look
+
+For every size and missing share one data set is drawn with known truth
+(a ~ logN(0, 0.25), b ~ N(0, 1), θ ~ N(0, 1), seeded); each package calibrates the same
+matrix, and we report wall time and RMSE of a and b against the truth. All three use
+61 quadrature points on [−6, 6] (mirt's default of 21 points biases a on long tests).
+Our time includes standard errors; girth and mirt are timed without.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from psychometrics.calibration import MMLCalibrator  # noqa: E402
+from psychometrics.synthetic import random_items, simulate_responses  # noqa: E402
+
+N_QUAD = 61
+
+
+def rmse(est, true):
+    return float(np.sqrt(np.mean((np.asarray(est) - np.asarray(true)) ** 2)))
+
+
+def run_ours(scores, items):
+    from psychometrics.data import from_matrix
+
+    data = from_matrix(scores, items=[it.item for it in items])
+    t = time.perf_counter()
+    cal = MMLCalibrator("2pl", n_quad=N_QUAD).fit(data)
+    dt = time.perf_counter() - t
+    a = [cal.items_[it.item].values["a"] for it in items]
+    b = [cal.items_[it.item].values["b"] for it in items]
+    return dt, np.array(a), np.array(b)
+
+
+def run_girth(scores, items):
+    import girth
+
+    x = np.where(scores < 0, girth.INVALID_RESPONSE, scores.astype(np.int64)).T
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = girth.twopl_mml(x, {"quadrature_n": N_QUAD, "quadrature_bounds": (-6.0, 6.0)})
+    dt = time.perf_counter() - t
+    return dt, np.asarray(res["Discrimination"]), np.asarray(res["Difficulty"])
+
+
+def run_mirt(scores, items):
+    import mirt
+
+    x = np.where(scores < 0, np.nan, scores).astype(float)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = mirt.fit_mirt(x, model="2PL", n_quadpts=N_QUAD, compute_standard_errors=False)
+    dt = time.perf_counter() - t
+    return dt, np.asarray(res.model.discrimination).ravel(), np.asarray(res.model.difficulty).ravel()
+
+
+RUNNERS = {"psychometrics": run_ours, "girth": run_girth, "mirt": run_mirt}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000x20,5000x50,20000x100", help="comma-separated PERSONSxITEMS")
+    ap.add_argument("--missing", default="0,0.7", help="comma-separated shares of empty cells")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--skip", default="", help="comma-separated packages to skip (girth, mirt)")
+    ap.add_argument("--out", help="also write the markdown table to this file")
+    args = ap.parse_args(argv)
+    skip = {s for s in args.skip.split(",") if s}
+    runners = {k: v for k, v in RUNNERS.items() if k not in skip}
+    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
+    missings = [float(m) for m in args.missing.split(",")]
+
+    lines = [
+        "| persons × items | missing | package | time (s) | RMSE a | RMSE b | time ratio vs psychometrics |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    bars = []
+    for n, j in sizes:
+        for miss in missings:
+            rng = np.random.default_rng([args.seed, n, j, int(miss * 100)])
+            items = random_items(rng, j, "2pl")
+            data = simulate_responses(items, rng.normal(0, 1, n), rng, missing=miss)
+            a_true = np.array([it.values["a"] for it in items])
+            b_true = np.array([it.values["b"] for it in items])
+            results = {}
+            for name, fn in runners.items():
+                dt, a, b = fn(data.scores, items)
+                results[name] = (dt, rmse(a, a_true), rmse(b, b_true))
+                print(f"  {n}x{j} missing={miss:.0%} {name}: {dt:.2f} s", file=sys.stderr, flush=True)
+            ours = results["psychometrics"][0]
+            for name, (dt, ra, rb) in results.items():
+                ratio = "1.0×" if name == "psychometrics" else (
+                    f"{dt / ours:.1f}× slower" if dt >= ours else f"{ours / dt:.1f}× faster")
+                lines.append(f"| {n:,} × {j} | {miss:.0%} | {name} | {dt:.2f} | {ra:.4f} | {rb:.4f} | {ratio} |")
+            if (n, j) == (20000, 100) and "girth" in results:
+                dt, ra, rb = results["psychometrics"]
+                gdt, gra, grb = results["girth"]
+                ok = gdt / dt >= 10 and ra <= gra * 1.05 and rb <= grb * 1.05
+                bars.append(f"- bar vs girth at 20,000×100, missing {miss:.0%}: {gdt / dt:.1f}× faster "
+                            f"(need ≥ 10×), RMSE a {ra:.4f} vs {gra:.4f}·1.05, RMSE b {rb:.4f} vs {grb:.4f}·1.05 "
+                            f"→ {'MET' if ok else 'NOT MET'}")
+            if (n, j) == (20000, 100) and "mirt" in results:
+                dt, ra, rb = results["psychometrics"]
+                mdt, mra, mrb = results["mirt"]
+                ok = mdt > dt and ra <= mra * 1.05 and rb <= mrb * 1.05
+                bars.append(f"- bar vs mirt (61 points) at 20,000×100, missing {miss:.0%}: {mdt / dt:.1f}× faster, "
+                            f"RMSE a {ra:.4f} vs {mra:.4f}, RMSE b {rb:.4f} vs {mrb:.4f} → {'MET' if ok else 'NOT MET'}")
+    header = (f"2PL calibration, {N_QUAD} quadrature points, seed {args.seed}; "
+              f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+              f"numpy {np.__version__}")
+    text = "\n".join([header, "", *lines, "", *bars]) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
