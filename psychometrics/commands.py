@@ -69,3 +69,146 @@ def calibration_summary(cal) -> dict:
         "latent_mean": round(cal.latent_mean_, 4), "latent_sd": round(cal.latent_sd_, 4),
         "message": conv.describe(),
     }
+
+
+# ---------------------------------------------------------------------------- score
+@command("score", "Schat θ per persoon (EAP/MAP/MLE/WLE) met de scoringskern van het platform.")
+def _score_parser(p: argparse.ArgumentParser) -> None:
+    from .scoring_bridge import METHODS
+
+    p.add_argument("responses", metavar="RESPONSES.csv", help="antwoorden: person,item,score")
+    p.add_argument("--params", required=True, metavar="PARAMS.csv", help="itemparameters")
+    p.add_argument("--method", choices=METHODS, default="eap", help="schatter (standaard eap)")
+    p.add_argument("--out", required=True, metavar="THETAS.csv", help="uitvoer: person,theta,se")
+    p.add_argument("--quiet", action="store_true", help="geen voortgangsbalk")
+    p.set_defaults(run=run_score)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from .data import write_rows
+    from .scoring_bridge import score_persons
+
+    params = read_params(args.params)
+    data = read_responses(args.responses, known_items=params,
+                          max_score={k: v.n_categories - 1 for k, v in params.items()},
+                          min_per_person=1, require_variance=False)
+    with progress_bar("Scoren", len(data.persons), enabled=not args.quiet) as advance:
+        scores = score_persons(data, params, args.method, progress=advance)
+    write_rows(args.out, ["person", "theta", "se", "method", "note"],
+               ([s.person, round(s.theta, 6), round(s.se, 6), s.method, s.note or ""] for s in scores))
+    print_json({"n": len(scores), "method": args.method,
+                "fallbacks": sum(1 for s in scores if s.note)})
+    return 0
+
+
+# ---------------------------------------------------------------------------- simulate
+@command("simulate", "CAT-simulatiestudie: vertekening, RMSE, lengte, classificatie, blootstelling.")
+def _simulate_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--params", metavar="PARAMS.csv", help="itemparameters (of gebruik --bank)")
+    p.add_argument("--bank", metavar="ITEMBANK", help="de echte itembank (itembank/) in plaats van --params")
+    p.add_argument("--test", metavar="MANIFEST", help="met --bank: toetsmanifest (bv. attest-4) voor ontwerp en cesuren")
+    p.add_argument("--skill", help="met --bank: vaardigheid (reading, listening, ...)")
+    p.add_argument("--n", type=int, default=1000, help="aantal gesimuleerde kandidaten")
+    p.add_argument("--seed", type=int, default=1, help="toevalszaad")
+    p.add_argument("--theta-mean", type=float, default=0.0)
+    p.add_argument("--theta-sd", type=float, default=1.0)
+    p.add_argument("--stop-se", type=float, help="stop zodra SE onder deze waarde ligt")
+    p.add_argument("--max-items", type=int, default=30, help="maximale toetslengte")
+    p.add_argument("--min-items", type=int, default=0, help="minimale toetslengte")
+    p.add_argument("--cuts", help="cesuren c1,c2,... (θ waar A1, A2, ... begint); negatief: --cuts=-1.2,0,1.2")
+    p.add_argument("--sh-target", type=float, metavar="R_MAX",
+                   help="stem Sympson-Hetter af op dit blootstellingsplafond en simuleer daarmee")
+    p.add_argument("--sh-out", metavar="SH.csv", help="schrijf de afgestemde K_i weg (item,sh_k)")
+    p.add_argument("--conditional", metavar="COND.csv", help="vertekening/RMSE/lengte per θ-interval")
+    p.add_argument("--exposure", metavar="EXPO.csv", help="blootstelling per item")
+    p.add_argument("--consistency", action="store_true",
+                   help="ook classificatieconsistentie (tweede onafhankelijke afname)")
+    p.add_argument("--out", required=True, metavar="RESULTS.csv", help="uitvoer per gesimuleerde kandidaat")
+    p.set_defaults(run=run_simulate)
+
+
+def _parse_cuts(text: str | None) -> list[float]:
+    if not text:
+        return []
+    try:
+        cuts = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(None, None, f"--cuts {text!r}: geef getallen gescheiden door komma's") from None
+    if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+        raise InputError(None, None, "--cuts moeten strikt stijgen")
+    if len(cuts) > 5:
+        raise InputError(None, None, "--cuts: hoogstens vijf cesuren (A1..C1)")
+    return cuts
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from toetsbatterij.scoring import simulate, tune_sympson_hetter
+
+    from .data import write_rows
+    from .scoring_bridge import (
+        classification_consistency,
+        cut_scores_from_list,
+        pool_from_params,
+        simple_design,
+    )
+
+    if args.n < 1:
+        raise InputError(None, None, "--n moet minstens 1 zijn")
+    if bool(args.params) == bool(args.bank):
+        raise InputError(None, None, "geef precies een van --params of --bank")
+    cuts = cut_scores_from_list(_parse_cuts(args.cuts))
+    if args.bank:
+        from toetsbatterij.items import BankError, load_bank
+
+        if not (args.test and args.skill):
+            raise InputError(None, None, "--bank vraagt ook --test en --skill")
+        try:
+            bank = load_bank(args.bank)
+        except BankError as exc:
+            raise InputError(args.bank, None, f"itembank ongeldig: {exc}") from None
+        if args.test not in bank.tests:
+            raise InputError(args.bank, None, f"onbekend toetsmanifest {args.test!r}; "
+                             f"kies uit {', '.join(sorted(bank.tests))}")
+        pool = bank.pool(args.skill)
+        design = bank.tests[args.test].design(args.skill, version=bank.version)
+    else:
+        pool = pool_from_params(read_params(args.params))
+        design = simple_design(max_items=args.max_items, min_items=args.min_items, stop_se=args.stop_se,
+                               cuts=cuts or None)
+    rng = np.random.default_rng(args.seed)
+    thetas = rng.normal(args.theta_mean, args.theta_sd, args.n)
+    tuned = None
+    if args.sh_target is not None:
+        if not 0 < args.sh_target <= 1:
+            raise InputError(None, None, "--sh-target ligt in (0, 1]")
+        pool, history = tune_sympson_hetter(design, pool, args.sh_target, true_thetas=thetas, seed=args.seed)
+        import dataclasses
+
+        design = dataclasses.replace(design, exposure="sympson_hetter")
+        tuned = history
+        if args.sh_out:
+            write_rows(args.sh_out, ["item", "sh_k"], zip(pool.ids, map(float, pool.sh_k), strict=True))
+    report = simulate(design, pool, thetas, args.seed)
+    write_rows(args.out, ["simulee", "true_theta", "theta", "se", "length"],
+               ([k + 1, float(t), float(h), float(s), int(n)] for k, (t, h, s, n) in
+                enumerate(zip(report.true_theta, report.theta_hat, report.se, report.lengths, strict=True))))
+    if args.conditional:
+        write_rows(args.conditional, ["lower", "upper", "n", "bias", "rmse", "length_mean"],
+                   ([float(r.lower), float(r.upper), r.n, float(r.bias), float(r.rmse), float(r.length_mean)]
+                    for r in report.conditional))
+    if args.exposure:
+        write_rows(args.exposure, ["item", "exposure", "selection_rate", "sh_k"],
+                   zip(pool.ids, map(float, report.exposure), map(float, report.selection_rate),
+                       map(float, pool.sh_k), strict=True))
+    from .scoring_bridge import simulation_summary
+
+    summary = simulation_summary(report)
+    if tuned is not None:
+        summary["sh_max_exposure_per_iteration"] = [round(float(x), 4) for x in tuned]
+    if args.consistency:
+        summary["classification_consistency"] = {
+            k: round(v, 4) for k, v in classification_consistency(design, pool, thetas, args.seed).items()}
+    print_json(summary)
+    return 0

@@ -1,0 +1,154 @@
+"""The CLI contracts: files in, files out, clear Dutch errors with file and row, no tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from psy_helpers import write_long
+
+from psychometrics.cli import main
+from psychometrics.data import read_params
+from psychometrics.synthetic import random_items, simulate_responses
+
+
+@pytest.fixture
+def dataset(rng):
+    items = random_items(rng, 8, "2pl")
+    return items, simulate_responses(items, rng.normal(0, 1, 600), rng, missing=0.2)
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_calibrate_writes_the_params_contract(tmp_path, dataset, capsys):
+    items, data = dataset
+    resp = write_long(tmp_path / "resp.csv", data)
+    out = tmp_path / "params.csv"
+    code, stdout, err = run(["calibrate", resp, "--model", "2pl", "--out", out, "--quiet",
+                             "--summary", tmp_path / "s.json"], capsys)
+    assert code == 0, err
+    with out.open() as fh:
+        header = next(csv.reader(fh))
+    assert header[:5] == ["item", "model", "a", "b", "c"]
+    assert {"se_a", "se_b", "n", "status"} <= set(header)
+    params = read_params(out)
+    assert set(params) == {it.item for it in items}
+    summary = json.loads(stdout)
+    assert summary["converged"] is True and summary["n_params"] == 16
+    assert json.loads((tmp_path / "s.json").read_text())["aic"] == summary["aic"]
+
+
+def test_calibrate_with_fixed_items(tmp_path, rng, capsys):
+    operational = random_items(rng, 10, "2pl", prefix="op")
+    new = random_items(rng, 3, "2pl", prefix="new")
+    data = simulate_responses(operational + new, rng.normal(0.5, 1.0, 2000), rng, missing=0.3)
+    resp = write_long(tmp_path / "resp.csv", data)
+    fixed = tmp_path / "fixed.csv"
+    from psychometrics.data import write_params
+
+    write_params(fixed, operational)
+    out = tmp_path / "params.csv"
+    code, stdout, err = run(["calibrate", resp, "--out", out, "--fixed", fixed, "--quiet"], capsys)
+    assert code == 0, err
+    params = read_params(out)
+    for it in operational:
+        assert params[it.item].values["b"] == pytest.approx(it.values["b"], abs=1e-6)
+    assert json.loads(stdout)["latent_mean"] == pytest.approx(0.5, abs=0.15)
+
+
+def test_polytomous_params_use_thresholds(tmp_path, rng, capsys):
+    items = random_items(rng, 5, "grm", n_categories=4)
+    data = simulate_responses(items, rng.normal(0, 1, 800), rng)
+    resp = write_long(tmp_path / "resp.csv", data)
+    out = tmp_path / "params.csv"
+    code, _, err = run(["calibrate", resp, "--model", "grm", "--out", out, "--quiet"], capsys)
+    assert code == 0, err
+    with out.open() as fh:
+        header = next(csv.reader(fh))
+    assert {"b1", "b2", "b3", "se_b3"} <= set(header)
+    assert read_params(out)[items[0].item].n_categories == 4
+
+
+BAD_FILES = [
+    # (content, expected row, expected fragment)
+    ("persoon,item,score\na,x,1\n", 1, "ontbrekende kolom"),
+    ("person,item,score\na,x,1\na,y,0\nb,x,ja\nb,y,1\n", 4, "geen geheel getal"),
+    ("person,item,score\na,x,1\na,y,0\nb,x,1.5\nb,y,1\n", 4, "geen geheel getal"),
+    ("person,item,score\na,x,1\na,y,0\nb,x,-1\nb,y,1\n", 4, "buiten"),
+    ("person,item,score\na,x,1\na,y,0\nb,x,0\nb,y,1\na,x,0\n", 6, "dubbele rij"),
+    ("person,item,score\na,x,1\na,y,0\nb,x,0\nb,y,0\nc,x,1\n", 6, "maar 1 antwoord"),
+    ("person,item,score\na,x,1\na,y,0\nb,x,1\nb,y,0\n", 2, "geen variantie"),
+    ("person,item,score\na,x,1\na,y,2\nb,x,0\nb,y,0\n", 3, "dichotoom"),
+    ("person,item,score\na,x,1,5\n", 2, "velden"),
+    ("", 1, "leeg"),
+]
+
+
+@pytest.mark.parametrize(("content", "row", "fragment"), BAD_FILES)
+def test_malformed_responses_give_file_row_and_exit_2(tmp_path, capsys, content, row, fragment):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content, encoding="utf-8")
+    code, out, err = run(["calibrate", bad, "--out", tmp_path / "p.csv", "--quiet"], capsys)
+    assert code == 2
+    assert str(bad) in err
+    assert f"rij {row}" in err
+    assert fragment in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_unknown_item_when_scoring_against_params(tmp_path, dataset, capsys):
+    items, data = dataset
+    resp = write_long(tmp_path / "resp.csv", data, extra_rows=[["p000001", "zz-onbekend", 1]])
+    params = tmp_path / "params.csv"
+    from psychometrics.data import write_params
+
+    write_params(params, items)
+    code, _, err = run(["score", resp, "--params", params, "--method", "eap", "--out", tmp_path / "t.csv"],
+                       capsys)
+    assert code == 2
+    assert "onbekend item 'zz-onbekend'" in err
+    assert f"rij {int((data.scores >= 0).sum()) + 2}" in err
+
+
+def test_malformed_params_file(tmp_path, dataset, capsys):
+    _, data = dataset
+    resp = write_long(tmp_path / "resp.csv", data)
+    params = tmp_path / "params.csv"
+    params.write_text("item,model,a,b,c\ni001,2pl,1.0,0.0,\ni002,4pl,1,0,\n", encoding="utf-8")
+    code, _, err = run(["calibrate", resp, "--fixed", params, "--out", tmp_path / "o.csv", "--quiet"], capsys)
+    assert code == 2 and "rij 3" in err and "onbekend model" in err
+    params.write_text("item,model,a,b,c\ni001,2pl,-1.0,0.0,\n", encoding="utf-8")
+    code, _, err = run(["calibrate", resp, "--fixed", params, "--out", tmp_path / "o.csv", "--quiet"], capsys)
+    assert code == 2 and "rij 2" in err and "positief" in err
+
+
+def test_missing_file(tmp_path, capsys):
+    code, _, err = run(["calibrate", tmp_path / "nope.csv", "--out", tmp_path / "o.csv"], capsys)
+    assert code == 2 and "bestaat niet" in err
+
+
+def test_module_entry_point_help_for_every_command():
+    for cmd in ["calibrate", "score", "simulate", "link", "dif", "fit", "report", "publish"]:
+        res = subprocess.run([sys.executable, "-m", "psychometrics", cmd, "--help"],
+                             capture_output=True, text=True, check=False)
+        assert res.returncode == 0, (cmd, res.stderr)
+        assert "usage" in res.stdout.lower()
+
+
+def test_module_entry_point_error_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("person,item,score\na,x,twee\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "psychometrics", "calibrate", str(bad), "--out",
+                          str(tmp_path / "o.csv")], capture_output=True, text=True, check=False)
+    assert res.returncode == 2
+    assert "rij 2" in res.stderr and "Traceback" not in res.stderr
+    assert np.isfinite(res.returncode)
