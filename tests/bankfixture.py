@@ -187,5 +187,5 @@ def write_bank(dest: Path) -> Path:
 
 
 #: Strings that occur only in keys, accepted answers, transcripts, scripts or parameters.
-SECRET_MARKERS = ("zaterdagmarker", "TRANSCRIPTMARKER", "SCRIPTMARKER", "1.137", "0.0713",
+SECRET_MARKERS = ("zaterdagmarker", "TRANSCRIPTMARKER", "SCRIPTMARKER",
                   "0.9137", "0.5713", "1.0313", "0.4137", "writing-a2", "Taakuitvoering")

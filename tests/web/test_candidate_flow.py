@@ -1,0 +1,146 @@
+"""The candidate's way through, over HTTP (Flask test client)."""
+
+import re
+
+from sqlalchemy import select
+
+from toetsbatterij.delivery.models import Presentation
+
+
+def candidate_login(client, tenant, i=0):
+    return client.post("/aanmelden", data={"session_code": tenant["session_code"].lower(),
+                                           "access_code": tenant["access_codes"][i]})
+
+
+def form_for(html, content):
+    """Fill in the right answer for every item on the screen, as a browser would post it."""
+    pid = re.search(r'name="presentation_id" value="(\d+)"', html).group(1)
+    data = {"presentation_id": pid}
+    for item_id in sorted(set(re.findall(r'name="r\.([A-Z0-9-]+)', html))):
+        item = content._items[item_id]
+        key = item.itype.full_credit_responses(item.definition)[0] if not item.rated else "tekst"
+        name = f"r.{item_id}"
+        if item.type in ("single_choice", "extended_text"):
+            data[name] = key
+        elif item.type == "multiple_response":
+            data[name] = list(key)
+        elif item.type == "text_entry":
+            for gap, value in key.items():
+                data[f"{name}.{gap}"] = value
+        elif item.type == "ordering":
+            for i, value in enumerate(key):
+                data[f"{name}.{i}"] = value
+        elif item.type == "matching":
+            for src, tgt in key.items():
+                data[f"{name}.{src}"] = tgt
+    return data
+
+
+def test_login_before_open_is_refused_in_dutch(client, world):
+    resp = candidate_login(client, world.a)
+    assert resp.status_code == 409
+    assert "nog niet geopend" in resp.get_data(as_text=True)
+
+
+def test_wrong_codes(client, world):
+    world.open(world.a)
+    resp = client.post("/aanmelden", data={"session_code": world.a["session_code"],
+                                           "access_code": "ZZZZZZZZ"})
+    assert resp.status_code == 401
+    assert "klopt niet" in resp.get_data(as_text=True)
+
+
+def test_whole_way_through_with_reload(client, world, content, db_session):
+    world.open(world.a)
+    assert candidate_login(client, world.a).status_code == 302
+    page = client.get("/toets").get_data(as_text=True)
+    assert "Zo werkt de toets" in page
+    client.post("/toets/verder", data={"step": "practice"})
+    seen_kinds = []
+    reloaded = False
+    for _ in range(40):
+        resp = client.get("/toets")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200
+        if "U bent klaar" in html:
+            break
+        if "Oefenvraag" in html or "oefenvraag" in html:
+            seen_kinds.append("practice")
+        if 'name="step" value="section"' in html:
+            idx = re.search(r'name="section_index" value="(\d+)"', html).group(1)
+            client.post("/toets/verder", data={"step": "section", "section_index": idx})
+            seen_kinds.append("intro")
+            continue
+        data = form_for(html, content)
+        if not reloaded and 'id="timer"' in html:
+            timer = re.search(r'data-remaining="(\d+)"', html).group(1)
+            again = client.get("/toets").get_data(as_text=True)
+            assert data["presentation_id"] in again
+            assert re.search(r'data-remaining="(\d+)"', again).group(1) == timer
+            reloaded = True
+        resp = client.post("/toets/antwoord", data=data)
+        assert resp.status_code == 302
+        # a double click on "Volgende" is harmless
+        assert client.post("/toets/antwoord", data=data).status_code == 302
+    else:
+        raise AssertionError("never finished")
+    assert seen_kinds.count("practice") == 2 and seen_kinds.count("intro") == 2 and reloaded
+    positions = db_session.execute(select(Presentation.section_index, Presentation.position)
+                                   ).all()
+    assert len(positions) == len(set(positions))
+
+
+def test_status_json_and_audio_plays(client, world, content):
+    world.open(world.a)
+    candidate_login(client, world.a)
+    client.post("/toets/verder", data={"step": "practice"})
+    html = client.get("/toets").get_data(as_text=True)
+    client.post("/toets/antwoord", data=form_for(html, content))  # reading practice
+    html = client.get("/toets").get_data(as_text=True)  # listening practice with audio
+    play_url = re.search(r'data-play-url="([^"]+)"', html).group(1)
+    r1 = client.post(play_url)
+    assert r1.status_code == 200 and r1.json["plays_left"] == 1
+    media = client.get(r1.json["url"])
+    assert media.status_code == 200 and media.mimetype == "audio/ogg"
+    media.close()
+    assert client.post(play_url).json["plays_left"] == 0
+    r3 = client.post(play_url, headers={"Accept": "application/json"})
+    assert r3.status_code == 409
+    status = client.get("/toets/status.json").json
+    assert status["kind"] == "practice"
+
+
+def test_media_url_is_bound_to_the_attempt(app, world, content):
+    world.open(world.a)
+    c1, c2 = app.test_client(), app.test_client()
+    candidate_login(c1, world.a, 0)
+    candidate_login(c2, world.a, 1)
+    for c in (c1, c2):
+        c.post("/toets/verder", data={"step": "practice"})
+        c.post("/toets/antwoord", data=form_for(c.get("/toets").get_data(as_text=True), content))
+    html = c1.get("/toets").get_data(as_text=True)
+    url = c1.post(re.search(r'data-play-url="([^"]+)"', html).group(1)).json["url"]
+    assert c2.get(url).status_code == 401
+    assert c1.get(url[:-3] + "abc").status_code == 401
+
+
+def test_second_device_refused_until_released(app, world):
+    world.open(world.a)
+    first, second = app.test_client(), app.test_client()
+    assert candidate_login(first, world.a).status_code == 302
+    resp = candidate_login(second, world.a)
+    assert resp.status_code == 409 and "ander toestel" in resp.get_data(as_text=True)
+    # the first browser may reload and even log in again
+    assert first.get("/toets").status_code == 200
+    assert candidate_login(first, world.a).status_code == 302
+
+
+def test_candidate_cannot_reach_staff_routes(client, world):
+    world.open(world.a)
+    candidate_login(client, world.a)
+    for url in ("/beheer/", f"/beheer/sessies/{world.a['session']}",
+                f"/beheer/sessies/{world.a['session']}/zaal.json"):
+        resp = client.get(url)
+        assert resp.status_code in (302, 401), url
+        if resp.status_code == 302:
+            assert "/beheer/aanmelden" in resp.headers["Location"]

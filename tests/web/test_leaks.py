@@ -1,0 +1,76 @@
+"""Nothing secret reaches the candidate: every unit of the bank (every item type, testlets,
+audio, practice, pretest, rated) rendered as the candidate gets it, HTML and JSON."""
+
+import json
+import re
+
+from bankfixture import SECRET_MARKERS
+from sqlalchemy import select
+
+from toetsbatterij.delivery.models import Attempt, Presentation
+
+FORBIDDEN_KEYS = {"key", "accepted", "parameters", "rubric", "transcript", "script", "feedback",
+                  "provenance", "notes", "a", "b", "c", "thresholds", "normalisation"}
+
+
+def walk_keys(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from walk_keys(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from walk_keys(v)
+
+
+def secrets_of(item):
+    """Values that identify the right answer of an item when they appear in the page."""
+    d = item.definition
+    out = []
+    if item.type == "text_entry":
+        out += [a for g in d["gaps"] for a in g["accepted"]]
+    if item.type == "matching":
+        out.append(json.dumps(d["key"]))
+    if item.type in ("ordering", "multiple_response"):
+        out.append(json.dumps(d["key"]))
+    return out
+
+
+def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, db_session):
+    world.open(world.a)
+    client = app.test_client()
+    client.post("/aanmelden", data={"session_code": world.a["session_code"],
+                                    "access_code": world.a["access_codes"][0]})
+    client.post("/toets/verder", data={"step": "practice"})
+    attempt = db_session.scalar(select(Attempt))
+    units = sorted(content._units)
+    types_seen = set()
+    for position, unit_id in enumerate(units):
+        db_session.add(Presentation(attempt_id=attempt.id, section_index=-1, position=position,
+                                    kind="practice", unit_id=unit_id,
+                                    item_ids=content.item_ids(unit_id),
+                                    presented_at=world.clock.now()))
+        db_session.commit()
+        view = content.candidate_view(unit_id, attempt.seed)
+        assert not (set(walk_keys(view)) & FORBIDDEN_KEYS), (unit_id, set(walk_keys(view)))
+        pages = [client.get("/toets").get_data(as_text=True),
+                 client.get("/toets/status.json").get_data(as_text=True)]
+        html = pages[0]
+        assert unit_id in {content.unit_of(i) for i in content.item_ids(unit_id)}
+        assert f'value="{db_session.scalar(select(Presentation.id).where(Presentation.unit_id == unit_id))}"' in html
+        if view["max_plays"]:
+            url = re.search(r'data-play-url="([^"]+)"', html).group(1)
+            pages.append(client.post(url).get_data(as_text=True))
+        for item_id in content.item_ids(unit_id):
+            item = content._items[item_id]
+            types_seen.add(item.type)
+            for page in pages:
+                for marker in SECRET_MARKERS:
+                    assert marker not in page, (unit_id, marker)
+                for secret in secrets_of(item):
+                    assert secret not in page, (unit_id, secret)
+        pres = db_session.scalar(select(Presentation).where(Presentation.unit_id == unit_id))
+        pres.answered_at = world.clock.now()
+        db_session.commit()
+    assert types_seen >= {"single_choice", "multiple_response", "text_entry", "ordering",
+                          "matching", "extended_text"}
