@@ -212,3 +212,36 @@ def run_simulate(args: argparse.Namespace) -> int:
             k: round(v, 4) for k, v in classification_consistency(design, pool, thetas, args.seed).items()}
     print_json(summary)
     return 0
+
+
+# ---------------------------------------------------------------------------- link
+@command("link", "Link een nieuwe kalibratie aan de referentieschaal via gemeenschappelijke items.")
+def _link_parser(p: argparse.ArgumentParser) -> None:
+    from .linking import METHODS
+
+    p.add_argument("reference", metavar="REF.csv", help="parameters op de referentieschaal")
+    p.add_argument("new", metavar="NEW.csv", help="parameters van de nieuwe kalibratie")
+    p.add_argument("--method", choices=METHODS, default="stocking-lord", help="linkingmethode")
+    p.add_argument("--out", required=True, metavar="LINKED.csv",
+                   help="alle items van NEW.csv, getransformeerd naar de referentieschaal")
+    p.set_defaults(run=run_link)
+
+
+def run_link(args: argparse.Namespace) -> int:
+    from .linking import anchor_differences, apply_link, link
+
+    ref = read_params(args.reference)
+    new = read_params(args.new)
+    try:
+        result = link(ref, new, args.method)
+    except InputError as exc:
+        raise InputError(args.new, None, exc.message) from None
+    linked = apply_link(new, result)
+    write_params(args.out, linked.values(),
+                 {k: {"anchor": "yes" if k in result.common else "no"} for k in linked})
+    drift = anchor_differences(ref, linked, result.common)
+    worst = max(drift, key=lambda t: t[1])
+    print_json({"method": result.method, "A": round(result.A, 6), "B": round(result.B, 6),
+                "n_common": len(result.common), "largest_anchor_shift": {"item": worst[0],
+                                                                         "abs_b": round(worst[1], 4)}})
+    return 0
