@@ -86,7 +86,9 @@ class Checker:
         if len(value) > max_len:
             self.add(_join(path, name), f"is too long ({len(value)} > {max_len} characters)")
             return None
-        return value
+        # Canonical form: no surrounding white space (YAML block scalars end in a newline), so
+        # that the definition, its hash and its QTI form do not depend on how it was quoted.
+        return value.strip()
 
     def ident(self, data: Mapping, name: str, path: str, *, required: bool = True) -> str | None:
         """An identifier: text, or a plain integer (YAML ``1``) which is read as ``"1"``."""
