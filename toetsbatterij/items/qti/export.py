@@ -77,9 +77,12 @@ def stimulus_xml(identifier: str, stim: Stimulus) -> bytes:
         div = ET.SubElement(body, q("div"), {"class": "tb-text"})
         add_text_blocks(div, stim.text)
     elif stim.kind == "image":
-        ET.SubElement(body, q("img"), {"src": f"../assets/{stim.src}", "alt": stim.alt})
+        # img and audio are inline in QTI 3: wrap them in a block.
+        media = ET.SubElement(body, q("div"), {"class": "tb-media"})
+        ET.SubElement(media, q("img"), {"src": f"../assets/{stim.src}", "alt": stim.alt})
     else:
-        audio = ET.SubElement(body, q("audio"), {"src": f"../assets/{stim.src}", "controls": "controls",
+        media = ET.SubElement(body, q("div"), {"class": "tb-media"})
+        audio = ET.SubElement(media, q("audio"), {"src": f"../assets/{stim.src}", "controls": "controls",
                                                  "data-max-plays": str(stim.max_plays)})
         audio.text = ""
     return _to_bytes(root)
