@@ -503,3 +503,27 @@ def calibrate(data: ResponseData, model: str = "2pl", *, fixed: Mapping[str, Ite
               **kwargs) -> MMLCalibrator:
     """Convenience wrapper: ``MMLCalibrator(model, **kwargs).fit(data, fixed)``."""
     return MMLCalibrator(model, **kwargs).fit(data, fixed)
+
+
+def posterior(data: ResponseData, params: Mapping[str, ItemParams], *, n_quad: int = 61,
+              theta_bound: float = 6.0, mean: float = 0.0, sd: float = 1.0):
+    """Posterior over quadrature nodes per person with all item parameters known.
+
+    Returns
+    -------
+    nodes : (Q,), post : (N, Q) rows summing to 1, loglik : marginal log-likelihood
+    """
+    missing = [i for i in data.items if i not in params]
+    if missing:
+        raise InputError(data.path, data.first_row.get(missing[0]),
+                         f"onbekend item {missing[0]!r} (niet in het parameterbestand)")
+    cal = MMLCalibrator("2pl", n_quad=n_quad, theta_bound=theta_bound)
+    cal._setup(data, params)
+    cal.nodes_ = np.linspace(-theta_bound, theta_bound, n_quad)
+    models = np.array(cal._models)
+    two = np.isin(models, ["1pl", "2pl"])
+    cal._two_idx = np.flatnonzero(two)
+    cal._other_idx = np.flatnonzero(~two)
+    vec = [params[i].vector().astype(float) for i in data.items]
+    post, loglik = cal._estep(vec, normal_log_weights(cal.nodes_, mean, sd), exact=True)
+    return cal.nodes_, post, loglik

@@ -245,3 +245,48 @@ def run_link(args: argparse.Namespace) -> int:
                 "n_common": len(result.common), "largest_anchor_shift": {"item": worst[0],
                                                                          "abs_b": round(worst[1], 4)}})
     return 0
+
+
+# ---------------------------------------------------------------------------- fit
+@command("fit", "Kwaliteitscontroles: klassieke statistiek, infit/outfit, S-X², Q3, betrouwbaarheid, vlaggen.")
+def _fit_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("responses", metavar="RESPONSES.csv",
+                   help="antwoorden: person,item,score (optioneel kolom option voor afleideranalyse)")
+    p.add_argument("--params", required=True, metavar="PARAMS.csv", help="itemparameters")
+    p.add_argument("--out", required=True, metavar="FIT.csv", help="per item: klassiek en fit")
+    p.add_argument("--flags", metavar="FLAGS.csv", help="elk gevlagd item met de reden")
+    p.add_argument("--q3", metavar="Q3.csv", help="Q3 per itempaar")
+    p.add_argument("--distractors", metavar="DISTRACTORS.csv", help="afleideranalyse (vraagt kolom option)")
+    p.set_defaults(run=run_fit)
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from .data import read_options, write_rows
+    from .quality import quality_report
+
+    params = read_params(args.params)
+    data = read_responses(args.responses, known_items=params,
+                          max_score={k: v.n_categories - 1 for k, v in params.items()},
+                          require_variance=False)
+    options = read_options(args.responses)
+    rep = quality_report(data, params, options)
+    fit = {r.item: r for r in rep["fit"]}
+    write_rows(args.out, ["item", "n", "p_value", "item_rest", "infit", "outfit", "sx2", "sx2_df", "sx2_p"],
+               ([c.item, c.n, c.p_value, c.item_rest, fit[c.item].infit, fit[c.item].outfit,
+                 fit[c.item].sx2, fit[c.item].sx2_df, fit[c.item].sx2_p] for c in rep["classical"]))
+    if args.flags:
+        write_rows(args.flags, ["item", "check", "value", "reason"],
+                   ([f.item, f.check, f.value, f.reason] for f in rep["flags"]))
+    if args.q3:
+        write_rows(args.q3, ["item_a", "item_b", "n", "q3", "same_testlet"],
+                   ([p.item_a, p.item_b, p.n, p.q3, "yes" if p.same_testlet else "no"] for p in rep["q3"]))
+    if args.distractors:
+        write_rows(args.distractors, ["item", "option", "share", "mean_rest", "point_biserial", "is_key"],
+                   ([d.item, d.option, d.share, d.mean_rest, d.point_biserial, "yes" if d.is_key else "no"]
+                    for d in rep["distractors"]))
+    print_json({"n_items": len(data.items), "n_persons": len(data.persons),
+                "marginal_reliability": round(rep["marginal_reliability"], 4),
+                "cronbach_alpha": None if rep["alpha"] is None else round(rep["alpha"], 4),
+                "mean_q3": round(rep["q3_mean"], 4) if rep["q3"] else None,
+                "flagged_items": sorted({f.item for f in rep["flags"]})})
+    return 0

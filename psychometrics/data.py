@@ -328,3 +328,14 @@ def write_rows(path: str | Path, header: list[str], rows: Iterable[Iterable]) ->
         w.writerow(header)
         for r in rows:
             w.writerow([_fmt(v) if isinstance(v, float) else v for v in r])
+
+
+def read_options(path: str | Path) -> dict[tuple[str, str], str]:
+    """The chosen option per (person, item) from an ``option`` column, if the file has one."""
+    path = Path(path)
+    handle, reader, header = _open_csv(path, ("person", "item"))
+    with handle:
+        if "option" not in header:
+            return {}
+        return {(rec["person"], rec["item"]): rec["option"] for _, rec in _rows(path, reader, header)
+                if rec["option"]}
