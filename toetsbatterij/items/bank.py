@@ -182,11 +182,13 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
             if not (problems and problems[-1].file == rel):
                 problems.append(Problem(rel, "", "empty file"))
             continue
+        before = len(problems)
         digests = _asset_digests(data, p.parent, rel, problems)
+        missing_asset = len(problems) > before
         doc_items, testlet, probs = parse_document(data, rel, vocab, asset_digests=digests,
                                                    rubric_max=rubric_max)
         problems.extend(probs)
-        if probs:
+        if probs or missing_asset:
             continue
         doc_id = testlet.id if testlet else doc_items[0].id
         head = testlet or doc_items[0]
@@ -275,7 +277,10 @@ def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems) -> Pra
     testlets: dict[str, Testlet] = {}
     ok = True
     for k, doc in enumerate(docs):
+        before = len(problems)
         digests = _asset_digests(doc, p.parent, rel, problems)
+        if len(problems) > before:
+            ok = False
         doc_items, testlet, probs = parse_document(doc, rel, vocab, practice=True,
                                                    asset_digests=digests, rubric_max=rubric_max)
         for pr in probs:
