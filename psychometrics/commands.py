@@ -290,3 +290,64 @@ def run_fit(args: argparse.Namespace) -> int:
                 "mean_q3": round(rep["q3_mean"], 4) if rep["q3"] else None,
                 "flagged_items": sorted({f.item for f in rep["flags"]})})
     return 0
+
+
+# ---------------------------------------------------------------------------- dif
+@command("dif", "DIF-analyse: Mantel-Haenszel met ETS-klassen A/B/C en logistische regressie.")
+def _dif_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("responses", metavar="RESPONSES.csv", help="antwoorden: person,item,score")
+    p.add_argument("--covariates", required=True, metavar="COVARIATES.csv", help="person,<variabelen>")
+    p.add_argument("--variable", required=True, help="groepsvariabele (bv. gender, age_band, l1_group, literacy_route)")
+    p.add_argument("--focal", help="focale groep (standaard: de kleinste van twee)")
+    p.add_argument("--reference", help="referentiegroep (standaard: de grootste van twee)")
+    p.add_argument("--params", metavar="PARAMS.csv",
+                   help="itemparameters; nodig bij onvolledige (adaptieve) data om op θ̂ te matchen")
+    p.add_argument("--strata", type=int, default=10, help="aantal θ̂-strata bij onvolledige data")
+    p.add_argument("--out", required=True, metavar="DIF.csv", help="per item: MH en logistische regressie")
+    p.set_defaults(run=run_dif)
+
+
+def run_dif(args: argparse.Namespace) -> int:
+    from .calibration import posterior
+    from .data import read_covariates, write_rows
+    from .dif import groups_from_covariates, logistic_dif, mantel_haenszel
+
+    params = read_params(args.params) if args.params else None
+    data = read_responses(args.responses, known_items=params,
+                          max_score=None if params is None else {k: v.n_categories - 1 for k, v in params.items()},
+                          require_variance=False)
+    cov, variables = read_covariates(args.covariates)
+    if args.variable not in variables:
+        raise InputError(args.covariates, 1, f"kolom {args.variable!r} ontbreekt (wel: {', '.join(variables)})")
+    focal, reference, fname, rname = groups_from_covariates(data, cov, args.variable, args.focal, args.reference,
+                                                            args.covariates)
+    complete = bool((data.scores >= 0).all())
+    if complete:
+        matching = data.scores.sum(axis=1).astype(float)
+        theta = None
+    else:
+        if params is None:
+            raise InputError(args.responses, None, "onvolledige (adaptieve) data: geef --params om op θ̂ te matchen")
+        nodes, post, _ = posterior(data, params)
+        theta = post @ nodes
+        matching = theta
+    mh = {r.item: r for r in mantel_haenszel(data, focal, reference, theta=theta, n_strata=args.strata)}
+    lr = {r.item: r for r in logistic_dif(data, focal, reference, matching)}
+    rows = []
+    for item in data.items:
+        m, r = mh.get(item), lr.get(item)
+        rows.append([item,
+                     m.n_reference if m else "", m.n_focal if m else "",
+                     m.delta_mh if m else float("nan"), m.se_delta if m else float("nan"),
+                     m.p_value if m else float("nan"), m.ets_class if m else "",
+                     r.chi2_any if r else float("nan"), r.p_any if r else float("nan"),
+                     r.p_uniform if r else float("nan"), r.p_nonuniform if r else float("nan"),
+                     r.delta_r2 if r else float("nan"), r.dif_class if r else ""])
+    write_rows(args.out, ["item", "n_reference", "n_focal", "delta_mh", "se_delta", "mh_p", "ets_class",
+                          "lr_chi2", "lr_p", "lr_p_uniform", "lr_p_nonuniform", "delta_r2", "lr_class"], rows)
+    print_json({"variable": args.variable, "focal": fname, "reference": rname,
+                "matching": "total score" if complete else "theta (EAP)",
+                "ets_B": sorted(k for k, v in mh.items() if v.ets_class == "B"),
+                "ets_C": sorted(k for k, v in mh.items() if v.ets_class == "C"),
+                "lr_flagged": sorted(k for k, v in lr.items() if v.dif_class != "A")})
+    return 0

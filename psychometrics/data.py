@@ -339,3 +339,19 @@ def read_options(path: str | Path) -> dict[tuple[str, str], str]:
             return {}
         return {(rec["person"], rec["item"]): rec["option"] for _, rec in _rows(path, reader, header)
                 if rec["option"]}
+
+
+def read_covariates(path: str | Path) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """A ``person,<variable>,...`` file (gender, age band, first-language group, literacy route)."""
+    path = Path(path)
+    handle, reader, header = _open_csv(path, ("person",))
+    out: dict[str, dict[str, str]] = {}
+    with handle:
+        for row_no, rec in _rows(path, reader, header):
+            person = rec.pop("person")
+            if not person:
+                raise InputError(path, row_no, "lege persoon")
+            if person in out:
+                raise InputError(path, row_no, f"persoon {person!r} staat dubbel")
+            out[person] = rec
+    return out, [h for h in header if h != "person"]
