@@ -146,3 +146,23 @@ def test_real_manifests_build_designs_and_fixed_sections_resolve(real_bank):
             else:
                 for x in s.items:
                     assert real_bank.items[x].rated and real_bank.items[x].skill == s.skill
+
+
+def test_adaptive_sections_run_on_the_real_pool(real_bank):
+    """The scoring engine can administer every adaptive section of every real manifest from the
+    operational items (seeded simulation, 12 simulees per section)."""
+    import numpy as np
+
+    from toetsbatterij.scoring import simulate
+
+    for m in real_bank.tests.values():
+        for s in m.sections:
+            if s.mode != "adaptive":
+                continue
+            design = m.design(s.skill, version=real_bank.version)
+            pool = real_bank.pool(s.skill)
+            report = simulate(design, pool, np.linspace(-2.5, 2.5, 12), seed=7)
+            lengths = np.asarray(report.lengths)
+            assert lengths.min() >= design.min_items, (m.id, s.skill)
+            assert lengths.max() <= design.max_items + max(len(t.items) for t in real_bank.testlets.values()), (m.id, s.skill)
+            assert np.all(np.isfinite(report.theta_hat))

@@ -257,6 +257,11 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
                 mx = design["stopping"].get("max_items")
                 if isinstance(mx, int) and mx != blueprint.length:
                     c.add(join(p, "blueprint.length"), f"length {blueprint.length} differs from design.stopping.max_items {mx}")
+                mn = design["stopping"].get("min_items")
+                for attr in BLUEPRINT_ATTRIBUTES:
+                    total = sum(x.min for x in blueprint.constraints if x.attribute == attr)
+                    if isinstance(mn, int) and total > mn:
+                        c.add(join(p, "blueprint.constraints"), f"the minimum counts for {attr} add up to {total}, more than design.stopping.min_items {mn}: a test that stops early cannot meet them")
             if design is not None and blueprint is not None and not c.problems:
                 try:
                     design_from_config({"skill": skill, "target_level": target, "design": rs["design"],

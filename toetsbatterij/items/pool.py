@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-try:
-    from toetsbatterij.scoring import ItemPool
-except ImportError:  # the scoring package's public API is still being filled in
-    from toetsbatterij.scoring.models import ItemPool
+from toetsbatterij.scoring import ItemPool
 
 from .model import Item
 
