@@ -55,7 +55,11 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
     if not rows:
         raise SystemExit("The item bank has no test manifests (itembank/tests/*.yaml): "
                          "nothing to plan a session with.")
-    definition = next((r for r in rows if len(r.manifest["sections"]) >= 2), rows[0])
+    # Speaking in the browser comes with the companion issue: the demo prefers a test whose
+    # sections the candidate screens fully support.
+    supported = [r for r in rows
+                 if {s["skill"] for s in r.manifest["sections"]} <= {"reading", "listening"}]
+    definition = (supported or rows)[0]
     organisations.seed_agencies(db)
     org = organisations.get_organisation(db, DEMO_ORG)
     loc = db.scalar(select(Location).where(Location.organisation_id == org.id))

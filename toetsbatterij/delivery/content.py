@@ -7,6 +7,7 @@ rebuilt from the stored responses on each call; the only caches are immutable po
 
 from __future__ import annotations
 
+import json
 import random
 from functools import lru_cache
 from pathlib import Path
@@ -130,7 +131,10 @@ class BankContent:
         return self.bank.pool(skill, statuses=POOL_STATUSES)
 
     def _design(self, manifest: dict[str, Any], index: int) -> Any:
-        key = (f"{manifest['id']}:{id(manifest)}", index)
+        # Keyed by content (the manifest is re-read from the database on every request), so a
+        # design is built once per definition version and section.
+        key = (json.dumps([manifest["sections"][index], manifest.get("cut_scores"),
+                           manifest.get("target_level")], sort_keys=True, default=str), index)
         design = self._designs.get(key)
         if design is None:
             section = manifest["sections"][index]

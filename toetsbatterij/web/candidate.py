@@ -117,7 +117,10 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
             out[item["id"]] = {g["id"]: form.get(f"{name}.{g['id']}", "") for g in v["gaps"]}
         elif kind == "ordering":
             chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
-            out[item["id"]] = chosen if all(chosen) else None
+            # With one select list per place a candidate can pick an option twice or leave a
+            # place empty: that order cannot be right, and must not become an error page.
+            complete = all(chosen) and len(set(chosen)) == len(chosen)
+            out[item["id"]] = chosen if complete else None
         elif kind == "matching":
             out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
                                for s in v["sources"] if form.get(f"{name}.{s['id']}")}

@@ -1,0 +1,64 @@
+"""The room view updates without reload (polled JSON) and the room-wide actions."""
+
+from conftest import login_staff
+
+
+def test_room_json_follows_the_candidate(app, world, content):
+    world.open(world.a)
+    proctor, cand = app.test_client(), app.test_client()
+    login_staff(proctor, world.a, "proctor")
+    url = f"/beheer/sessies/{world.a['session']}/zaal.json"
+    rows = proctor.get(url).json["candidates"]
+    assert {r["state"] for r in rows} == {"waiting"}
+    cand.post("/aanmelden", data={"session_code": world.a["session_code"],
+                                  "access_code": world.a["access_codes"][0]})
+    cand.post("/toets/verder", data={"step": "practice"})
+    cand.get("/toets")
+    row = next(r for r in proctor.get(url).json["candidates"]
+               if r["candidate_id"] == world.a["candidates"][0])
+    assert row["state"] == "practice" and row["last_contact_seconds"] == 0
+    assert proctor.post(f"/beheer/sessies/{world.a['session']}/zaal/pauze").status_code == 302
+    row = next(r for r in proctor.get(url).json["candidates"]
+               if r["candidate_id"] == world.a["candidates"][0])
+    assert row["state"] == "paused"
+    assert "Even pauze" in cand.get("/toets").get_data(as_text=True)
+    assert cand.get("/toets/status.json").json["kind"] == "paused"
+    proctor.post(f"/beheer/sessies/{world.a['session']}/zaal/hervatten")
+    assert cand.get("/toets/status.json").json["kind"] == "practice"
+
+
+def test_room_page_has_live_polling_and_actions(client, world):
+    login_staff(client, world.a, "proctor")
+    html = client.get(f"/beheer/sessies/{world.a['session']}/zaal").get_data(as_text=True)
+    assert "room.js" in html and "zaal.json" in html and "Extra tijd" in html
+    assert "<script>" not in html  # CSP: no inline script
+
+
+def test_incident_needs_a_known_code(client, world):
+    login_staff(client, world.a, "proctor")
+    bad = client.post(f"/beheer/sessies/{world.a['session']}/incident",
+                      data={"code": "nonsense"})
+    assert bad.status_code == 400
+    other = client.post(f"/beheer/sessies/{world.a['session']}/incident",
+                        data={"code": "illness", "candidate_id": world.b["candidates"][0]})
+    assert other.status_code == 404
+
+
+def test_ordering_with_an_option_twice_is_wrong_not_an_error(app, world, content):
+    from web.test_candidate_flow import candidate_login, form_for
+
+    world.open(world.a)
+    client = app.test_client()
+    candidate_login(client, world.a)
+    client.post("/toets/verder", data={"step": "practice"})
+    from werkzeug.datastructures import MultiDict
+
+    from toetsbatterij.web.candidate import parse_answers
+
+    view = content.candidate_view("R-A2-0103", 1)
+    raw = parse_answers(view, MultiDict({"r.R-A2-0103.0": "A", "r.R-A2-0103.1": "A",
+                                         "r.R-A2-0103.2": "C"}))
+    assert raw == {"R-A2-0103": None}
+    assert content.score("R-A2-0103", raw["R-A2-0103"]) == 0
+    html = client.get("/toets").get_data(as_text=True)
+    assert client.post("/toets/antwoord", data=form_for(html, content)).status_code == 302
