@@ -179,3 +179,32 @@ def test_mutated_qti_packages_are_imported_or_refused(package_files, drawn):
 def test_random_bytes_as_package_are_refused(raw):
     with pytest.raises(QtiImportError):
         import_package(raw)
+
+
+@st.composite
+def mutated_manifest(draw):
+    from itemfixtures import MANIFEST
+
+    doc = copy.deepcopy(MANIFEST)
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(doc) if p]
+        path = draw(st.sampled_from(paths))
+        parent = doc
+        for k in path[:-1]:
+            parent = parent[k]
+        if draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(data)
+    return doc
+
+
+@settings(derandomize=True, deadline=None, max_examples=80,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(data, mutated_manifest()))
+def test_random_manifests_never_crash(doc):
+    from toetsbatterij.items.manifest import parse_manifest
+
+    manifest, problems = parse_manifest(doc, "m.yaml", VOCAB, items={})
+    assert (manifest is None) == bool(problems)
+    assert all(str(p).startswith("m.yaml: ") for p in problems)

@@ -14,6 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("bank")
     p = sub.add_parser("stats", help="counts per skill x level x task type, audio minutes")
     p.add_argument("bank")
+    p = sub.add_parser("bench", help="time loading, checking, scoring and QTI exchange")
+    p.add_argument("bank")
+    p.add_argument("--repeat", type=int, default=5)
     p = sub.add_parser("export-qti", help="export the bank (or some items) as a QTI 3.0 package")
     p.add_argument("bank")
     p.add_argument("output")
@@ -47,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         print(stats_table(bank, audio))
         if bank.problems:
             print(f"({len(bank.problems)} problem(s): run check)", file=sys.stderr)
+        return 0
+    if args.command == "bench":
+        from .bench import main as bench_main
+
+        bench_main(args.bank, args.repeat)
         return 0
     if args.command == "export-qti":
         from .bank import load_bank

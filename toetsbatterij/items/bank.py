@@ -341,15 +341,16 @@ def _signature(root: Path) -> tuple:
     return tuple(sig)
 
 
-def load_bank_cached(path: str | os.PathLike) -> Bank:
+def load_bank_cached(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     """``load_bank(path)`` once per process, reloaded only when a file under ``path`` changed."""
     root = Path(path).resolve()
     sig = _signature(root)
-    hit = _CACHE.get(str(root))
+    key = f"{root}|{strict}"
+    hit = _CACHE.get(key)
     if hit is not None and hit[0] == sig:
         return hit[1]
-    bank = load_bank(root)
-    _CACHE[str(root)] = (sig, bank)
+    bank = load_bank(root, strict=strict)
+    _CACHE[key] = (sig, bank)
     return bank
 
 

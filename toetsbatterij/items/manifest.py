@@ -267,7 +267,7 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
                     design_from_config({"skill": skill, "target_level": target, "design": rs["design"],
                                         "blueprint": rs["blueprint"]},
                                        cuts.get(skill or "") or None)
-                except (ValueError, TypeError, KeyError) as exc:
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     c.add(join(p, "design"), f"the scoring engine refuses this design: {exc}")
         elif mode == "fixed":
             raw_items = c.listing(rs, "items", p, min_len=1, max_len=40)
