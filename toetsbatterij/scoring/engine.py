@@ -30,7 +30,7 @@ import numpy as np
 from .cefr import CutScores
 from .estimation import EAP, MAP, MLE, WLE, Estimate
 from .models import ItemPool, category_log_probabilities, item_information
-from .state import AdministrationState, step_uniforms
+from .state import AdministrationState, item_uniforms, step_uniforms
 from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, SEBelow
 
 __all__ = [
@@ -417,8 +417,9 @@ def _choose(
 ) -> tuple[int | None, tuple[int, ...]]:
     """Randomesque top-k, then the Sympson-Hetter lottery (when on).
 
-    Random numbers: ``rng`` when given, else :func:`step_uniforms` of (seed, position); the
-    first k order the randomesque head, the next ones are the lottery draws.
+    Random numbers: the randomesque order comes from ``rng`` when given, else from
+    :func:`step_uniforms` of (seed, position); the lottery draw of a unit comes from
+    :func:`item_uniforms` of (seed, unit), fixed for the whole administration.
     Returns (unit, considered units in lottery order)."""
     masked = np.where(candidates, crit, -np.inf)
     k = design.selection.randomesque
@@ -431,19 +432,34 @@ def _choose(
     if top.size == 0:
         return None, ()
     head = top[: min(k, top.size)]
-    size = head.size + (top.size if sh else 0)
-    u = rng.random(size) if rng is not None else step_uniforms(state.seed, state.position, size)
-    order = np.concatenate([head[np.argsort(u[: head.size], kind="stable")], top[head.size :]])
+    u = (
+        rng.random(head.size)
+        if rng is not None
+        else step_uniforms(state.seed, state.position, head.size)
+    )
+    order = np.concatenate([head[np.argsort(u, kind="stable")], top[head.size :]])
     if not sh:
         unit = int(order[0])
         return unit, (unit,)
-    draws = u[head.size :]
+    draws = item_uniforms(state.seed, order)
     accepted = np.nonzero(draws < prep.unit_k[order])[0]
-    stop = int(accepted[0]) if accepted.size else order.size - 1
+    if not accepted.size and top.size < np.count_nonzero(np.isfinite(masked)):
+        # The window was turned down entirely (rare): run the lottery over every candidate.
+        order = np.concatenate(
+            [
+                order,
+                _top(
+                    np.where(np.isin(np.arange(masked.size), order), -np.inf, masked), masked.size
+                ),
+            ]
+        )
+        draws = item_uniforms(state.seed, order)
+        accepted = np.nonzero(draws < prep.unit_k[order])[0]
     if not accepted.size:
         # Everything was turned down: give the candidate with the largest K rather than none.
         best = int(np.argmax(prep.unit_k[order]))
         return int(order[best]), tuple(int(u) for u in order)
+    stop = int(accepted[0])
     return int(order[stop]), tuple(int(u) for u in order[: stop + 1])
 
 

@@ -60,8 +60,8 @@ class SimulationReport:
     overlap_rate : float — expected share of items two simulees have in common
         (shared items / mean length)
     stop_reasons : dict[str, int]
-    selection_rate : ndarray (n,) — share of simulees for whom each item was a candidate in the
-        Sympson-Hetter lottery (equals ``exposure`` when exposure control is off)
+    selection_rate : ndarray (n,) — share of simulees for whom each item entered the
+        Sympson-Hetter lottery at least once, P(S) (equals ``exposure`` without exposure control)
     true_theta, theta_hat, se, lengths : ndarray (N,)
     """
 
@@ -126,12 +126,12 @@ def simulate(
         probs = category_probabilities(pool, theta)[:, :, 0]
         cum = np.cumsum(probs, axis=1)[:, :-1]
         state = AdministrationState((), (), admin_seed)
+        lottery: set[int] = set()
         while True:
             step = next_step(design, pool, state, selection_theta=theta if oracle else None)
             if step.stop_reason is not None:
                 break
-            for first in step.considered:
-                selected[pool.unit_members[pool.unit_of[first]]] += 1
+            lottery.update(step.considered)
             scores = _sample_scores(cum, step.items, responses_rng)
             state = state.extended(step.items, scores)
         reasons[step.stop_reason] += 1
@@ -139,6 +139,8 @@ def simulate(
         se[j] = step.estimate.se
         lengths[j] = state.position
         exposure[state.items_array] += 1
+        for first in lottery:
+            selected[pool.unit_members[pool.unit_of[first]]] += 1
     err = theta_hat - thetas
     rows = []
     edges = np.asarray(bins, dtype=float)
@@ -208,13 +210,17 @@ def tune_sympson_hetter(
     iterations: int = 10,
     seed: int = 0,
     tolerance: float = 0.0,
+    safety: float = 0.02,
+    monotone: bool = True,
 ) -> tuple[ItemPool, list[float]]:
     """Tune the Sympson-Hetter K_i by simulation so that no exposure rate exceeds ``r_max``.
 
     Each iteration simulates the design with exposure control on and the current K, takes the
-    selection rate P(S_i) (share of simulees for whom item i entered the lottery) and sets
-    K_i = 1 if P(S_i) ≤ r_max else r_max / P(S_i) (Sympson & Hetter, 1985). Stops early when
-    the maximum exposure is at most ``r_max + tolerance``.
+    selection rate P(S_i) (share of simulees for whom item i entered the lottery) and proposes
+    K_i = 1 if P(S_i) ≤ r else r / P(S_i) (Sympson & Hetter, 1985), with r = r_max − ``safety``
+    (a margin for the sampling error of the next sample of candidates). With ``monotone``
+    (default) a K is never raised again, which makes the iteration converge instead of
+    oscillate. Stops early when the maximum exposure is at most ``r_max + tolerance``.
 
     Returns
     -------
@@ -222,6 +228,7 @@ def tune_sympson_hetter(
     """
     if not 0 < r_max <= 1:
         raise ValueError("r_max must lie in (0, 1]")
+    target = max(r_max - safety, r_max / 2)
     sh_design = dataclasses.replace(design, exposure="sympson_hetter")
     if true_thetas is None:
         true_thetas = np.random.default_rng(seed).standard_normal(n_simulees)
@@ -231,9 +238,12 @@ def tune_sympson_hetter(
     for it in range(iterations):
         report = simulate(sh_design, current, true_thetas, seed + 7919 * (it + 1))
         history.append(report.exposure_max)
-        if it > 0 and report.exposure_max <= r_max + tolerance:
+        if it > 0 and report.exposure_max <= target + tolerance:
             break
         p_sel = report.selection_rate
-        k = np.where(p_sel > r_max, r_max / np.maximum(p_sel, 1e-12), 1.0)
+        proposal = np.where(p_sel > target, target / np.maximum(p_sel, 1e-12), 1.0)
+        # Never raise a K: the classic update (which may) oscillates, because an item freed
+        # in one round takes over the selections its neighbours lost in the next.
+        k = np.minimum(k, proposal) if monotone else proposal
         current = pool.with_sh_k(np.clip(k, 1e-6, 1.0))
     return current, history

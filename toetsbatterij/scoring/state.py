@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AdministrationState", "rng_for", "step_uniforms"]
+__all__ = ["AdministrationState", "item_uniforms", "rng_for", "step_uniforms"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +92,31 @@ def step_uniforms(seed: int, position: int, size: int) -> np.ndarray:
         return np.zeros(0)
     digest = hashlib.shake_256(f"{int(seed)}:{int(position)}".encode()).digest(8 * size)
     return (np.frombuffer(digest, dtype="<u8") >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    # uint64 array arithmetic wraps modulo 2**64 by design (and silently for arrays).
+    z = x + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def item_uniforms(seed: int, units: np.ndarray) -> np.ndarray:
+    """One uniform number in [0, 1) per (administration seed, unit), shape of ``units``.
+
+    The same unit gets the same number at every position of one administration: the
+    Sympson-Hetter lottery uses it, so an item turned down once stays turned down for the
+    rest of the administration (as in Sympson & Hetter's procedure) without any stored state.
+    """
+    key = _splitmix64(np.array([int(seed) % 2**64], dtype=np.uint64))
+    z = _splitmix64(np.asarray(units, dtype=np.uint64) ^ key)
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def rng_for(seed: int, position: int) -> np.random.Generator:
