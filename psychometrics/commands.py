@@ -351,3 +351,48 @@ def run_dif(args: argparse.Namespace) -> int:
                 "ets_C": sorted(k for k, v in mh.items() if v.ets_class == "C"),
                 "lr_flagged": sorted(k for k, v in lr.items() if v.dif_class != "A")})
     return 0
+
+
+# ---------------------------------------------------------------------------- publish
+@command("publish", "Publiceer een kalibratierelease in de itembank (parameters met herkomst; pretest → operationeel).")
+def _publish_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("params", metavar="PARAMS.csv", help="uitvoer van calibrate (met kolommen n en status)")
+    p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank (map met items/)")
+    p.add_argument("--calibration-id", required=True, help="unieke release-id, bv. cal-2026-03")
+    p.add_argument("--data-from", required=True, metavar="JJJJ-MM-DD", help="begin van het dataventer")
+    p.add_argument("--data-to", required=True, metavar="JJJJ-MM-DD", help="einde van het dataventer")
+    p.add_argument("--responses", metavar="RESPONSES.csv", help="de gebruikte antwoorden (checksum in de release)")
+    p.add_argument("--min-n", type=int, default=200, help="minimum aantal antwoorden per item (standaard 200)")
+    p.add_argument("--promote", action="store_true", help="zet gepubliceerde pretestitems op operationeel")
+    p.set_defaults(run=run_publish)
+
+
+def _read_extra_columns(path: str) -> tuple[dict[str, int], dict[str, str]]:
+    import csv
+
+    n, status = {}, {}
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if "n" not in (reader.fieldnames or []):
+            raise InputError(path, 1, "kolom 'n' (antwoorden per item) ontbreekt; gebruik de uitvoer van calibrate")
+        for row_no, row in enumerate(reader, start=2):
+            try:
+                n[row["item"]] = int(row["n"])
+            except ValueError:
+                raise InputError(path, row_no, f"n = {row['n']!r} is geen geheel getal") from None
+            if row.get("status"):
+                status[row["item"]] = row["status"]
+    return n, status
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    params = read_params(args.params)
+    n, status = _read_extra_columns(args.params)
+    res = publish(params, n, args.bank, calibration_id=args.calibration_id, data_from=args.data_from,
+                  data_to=args.data_to, params_path=args.params, responses_path=args.responses,
+                  promote=args.promote, min_n=args.min_n, statuses=status)
+    print_json({"calibration_id": res.calibration_id, "run_id": res.run_id, "record": str(res.record),
+                "published": len(res.published), "promoted": res.promoted, "skipped": res.skipped})
+    return 0
