@@ -584,6 +584,22 @@ def _order(doc: dict) -> dict:
     return out
 
 
+class _BankDumper(yaml.SafeDumper):
+    """Multi-line texts as literal blocks (``|``), as item writers write them."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BankDumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(doc: Any) -> str:
+    return yaml.dump(doc, Dumper=_BankDumper, allow_unicode=True, sort_keys=False, width=100)
+
+
 def write_documents(result: ImportResult, output: str | os.PathLike) -> int:
     """Write imported documents as bank files under ``output`` (items/, rubrics/, assets beside).
     Refuses when the import had validation problems."""
@@ -594,14 +610,12 @@ def write_documents(result: ImportResult, output: str | os.PathLike) -> int:
     for doc in result.documents:
         folder = root / "items" / str(doc["skill"]) / str(doc["level"]).lower()
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{doc['id']}.yaml").write_text(
-            yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+        (folder / f"{doc['id']}.yaml").write_text(dump_yaml(doc), encoding="utf-8")
         for name, data in result.assets.get(doc["id"], {}).items():
             (folder / name).write_bytes(data)
         n += 1
     if result.rubrics:
         (root / "rubrics").mkdir(parents=True, exist_ok=True)
         for rid, r in result.rubrics.items():
-            (root / "rubrics" / f"{rid}.yaml").write_text(
-                yaml.safe_dump(r, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+            (root / "rubrics" / f"{rid}.yaml").write_text(dump_yaml(r), encoding="utf-8")
     return n
