@@ -139,7 +139,7 @@ MANIFEST = {
     "sections": [
         {"skill": "reading", "time_limit_minutes": 20,
          "design": {"estimator": "eap", "selection": {"method": "max_info", "randomesque": 2},
-                    "stopping": {"min_items": 2, "max_items": 3, "se": 0.4}},
+                    "stopping": {"min_items": 3, "max_items": 3, "se": 0.4}},
          "blueprint": {"length": 3, "constraints": [
              {"attribute": "topic", "value": "housing", "min": 1, "max": 2}]}},
         {"skill": "writing", "mode": "fixed", "items": ["W-A2-0001"]},
