@@ -396,3 +396,80 @@ def run_publish(args: argparse.Namespace) -> int:
     print_json({"calibration_id": res.calibration_id, "run_id": res.run_id, "record": str(res.record),
                 "published": len(res.published), "promoted": res.promoted, "skipped": res.skipped})
     return 0
+
+
+# ---------------------------------------------------------------------------- report
+@command("report", "Maak een HTML-rapport met figuren (ICC's, informatie, Wright-kaart, fit, DIF, cesuren).")
+def _report_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--params", required=True, metavar="PARAMS.csv", help="itemparameters")
+    p.add_argument("--responses", metavar="RESPONSES.csv", help="antwoorden (voor fit, betrouwbaarheid, Wright-kaart)")
+    p.add_argument("--dif", metavar="DIF.csv", help="uitvoer van het dif-commando")
+    p.add_argument("--cuts", metavar="CUTS.yaml", help="cesuren met herkomst (voor impact)")
+    p.add_argument("--summary", metavar="SUMMARY.json", help="samenvatting van calibrate")
+    p.add_argument("--title", default="Kalibratierapport")
+    p.add_argument("--out", required=True, metavar="MAP", help="uitvoermap (index.html en PNG-figuren)")
+    p.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .cutscores import read_cut_scores
+    from .report import build_report
+
+    params = read_params(args.params)
+    data = None
+    if args.responses:
+        data = read_responses(args.responses, known_items=params,
+                              max_score={k: v.n_categories - 1 for k, v in params.items()},
+                              require_variance=False, min_per_person=1)
+    cuts = read_cut_scores(args.cuts) if args.cuts else None
+    summary = None
+    if args.summary:
+        try:
+            summary = json.loads(Path(args.summary).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(args.summary, exc.lineno, f"geen geldige JSON ({exc.msg})") from None
+    if args.dif:
+        import csv
+
+        with open(args.dif, newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+        if "item" not in header or "ets_class" not in header:
+            raise InputError(args.dif, 1, "geen uitvoer van het dif-commando (kolommen item, ets_class)")
+    target = build_report(args.out, params, data=data, dif_csv=args.dif, cuts=cuts, title=args.title,
+                          calibration_summary=summary)
+    print_json({"report": str(target), "figures": sorted(p.name for p in Path(args.out).glob("*.png"))})
+    return 0
+
+
+# ---------------------------------------------------------------------------- impact
+@command("impact", "Impact van cesuren: aandeel van de referentiepopulatie per niveau.")
+def _impact_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cuts", required=True, metavar="CUTS.yaml", help="cesuren met herkomst")
+    p.add_argument("--params", metavar="PARAMS.csv", help="itemparameters (met --responses)")
+    p.add_argument("--responses", metavar="RESPONSES.csv", help="antwoorden van de referentiepopulatie")
+    p.add_argument("--mean", type=float, default=0.0, help="zonder antwoorden: gemiddelde van θ")
+    p.add_argument("--sd", type=float, default=1.0, help="zonder antwoorden: SD van θ")
+    p.set_defaults(run=run_impact)
+
+
+def run_impact(args: argparse.Namespace) -> int:
+    from .calibration import posterior
+    from .cutscores import impact_from_normal, impact_from_posterior, read_cut_scores
+
+    cuts = read_cut_scores(args.cuts)
+    if args.responses:
+        if not args.params:
+            raise InputError(None, None, "--responses vraagt ook --params")
+        params = read_params(args.params)
+        data = read_responses(args.responses, known_items=params,
+                              max_score={k: v.n_categories - 1 for k, v in params.items()},
+                              require_variance=False, min_per_person=1)
+        nodes, post, _ = posterior(data, params)
+        shares = impact_from_posterior(cuts, nodes, post)
+        source = "posterior"
+    else:
+        shares = impact_from_normal(cuts, args.mean, args.sd)
+        source = f"N({args.mean}, {args.sd}²)"
+    print_json({"skill": cuts.skill, "version": cuts.version, "method": cuts.method, "date": cuts.date,
+                "panel": cuts.panel, "source": source, "impact": {k: round(v, 4) for k, v in shares.items()}})
+    return 0
