@@ -335,3 +335,42 @@ def test_foreign_item_without_our_metadata_imports_with_defaults():
     doc = result.documents[0]
     assert doc["key"] == "B" and doc["type"] == "single_choice"
     assert [o["text"] for o in doc["options"]] == ["op maandag", "op zondag"]
+
+
+def test_foreign_media_interaction_and_text_entry_import():
+    from itemfixtures import opus_bytes
+
+    item = f"""<?xml version="1.0" encoding="UTF-8"?>
+<qti-assessment-item xmlns="{QTI_NS}" identifier="L-A2-0042" title="Bus" time-dependent="false">
+  <qti-response-declaration identifier="G1" cardinality="single" base-type="string">
+    <qti-correct-response><qti-value>twaalf</qti-value></qti-correct-response>
+    <qti-mapping default-value="0">
+      <qti-map-entry map-key="twaalf" mapped-value="1" case-sensitive="false"/>
+      <qti-map-entry map-key="12" mapped-value="1" case-sensitive="false"/>
+    </qti-mapping>
+  </qti-response-declaration>
+  <qti-response-declaration identifier="MEDIA" cardinality="single" base-type="integer"/>
+  <qti-outcome-declaration identifier="SCORE" cardinality="single" base-type="float"/>
+  <qti-item-body>
+    <qti-media-interaction response-identifier="MEDIA" max-plays="3" autostart="false">
+      <audio src="media/bus.ogg" controls="controls"/>
+    </qti-media-interaction>
+    <p>Luister en vul in.</p>
+    <p>De bus rijdt om <qti-text-entry-interaction response-identifier="G1"/> uur.</p>
+  </qti-item-body>
+</qti-assessment-item>""".encode()
+    manifest = f"""<?xml version="1.0"?><manifest xmlns="{CP_NS}" identifier="m"><resources>
+<resource identifier="r1" type="imsqti_item_xmlv3p0" href="items/item.xml"><file href="items/item.xml"/></resource>
+</resources></manifest>""".encode()
+    data = _zip({"imsmanifest.xml": manifest, "items/item.xml": item, "items/media/bus.ogg": opus_bytes()})
+    result = import_package(data, defaults={"skill": "listening", "level": "A2", "topic": "transport",
+                                            "task_type": "announcement", "status": "draft",
+                                            "author": "import"})
+    doc = result.documents[0]
+    assert doc["stimulus"] == {"kind": "audio", "src": "bus.ogg", "max_plays": 3}
+    assert doc["type"] == "text_entry" and doc["prompt"] == "Luister en vul in."
+    assert doc["text"] == "De bus rijdt om {{G1}} uur."
+    assert doc["gaps"] == [{"id": "G1", "accepted": ["twaalf", "12"]}]
+    assert result.assets["L-A2-0042"]["bus.ogg"] == opus_bytes()
+    # The audio stimulus has no transcript or script in a foreign package: a clear problem.
+    assert any(p.field.startswith("stimulus.") for p in result.problems)
