@@ -139,6 +139,9 @@ def test_cli_check_exit_codes(tmp_path):
     out = subprocess.run([sys.executable, "-m", "toetsbatterij.items", "stats", str(good)],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0 and "audio: 0.0 minutes" in out.stdout and "reading" in out.stdout
+    # SINGLE has its key at position 2 and no strictly longest key; the testlet's first item at 1.
+    assert "single choice key position: 1: 1, 2: 1" in out.stdout
+    assert "key is the longest option: 0/2" in out.stdout
 
 
 def test_cached_load_reloads_on_change(mini_bank_path):

@@ -214,7 +214,34 @@ def stats_table(bank: Bank, audio_seconds: float | None = None) -> str:
     lines.append("interaction types: " + ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
     lines.append(f"rubrics: {len(bank.rubrics)}; practice sets: {', '.join(sorted(bank.practice)) or 'none'}; "
                  f"test manifests: {', '.join(sorted(bank.tests)) or 'none'}")
+    lines.extend(cue_lines(bank.items.values()))
     if audio_seconds is not None:
         lines.append(f"audio: {audio_seconds / 60:.1f} minutes")
     lines.append(f"bank version: {bank.version}")
     return "\n".join(lines)
+
+
+def cue_lines(items: Iterable[Item]) -> list[str]:
+    """Test-wiseness cues in single-choice items: where the key sits, and how often it is the
+    (strictly) longest option, against what chance would give."""
+    choice = [i for i in items if i.type == "single_choice"]
+    if not choice:
+        return []
+    position = Counter()
+    longest = 0
+    chance = 0.0
+    for it in choice:
+        opts = it.definition["options"]
+        ids = [o["id"] for o in opts]
+        position[ids.index(it.definition["key"]) + 1] += 1
+        lengths = [len(o["text"]) for o in opts]
+        key_len = lengths[ids.index(it.definition["key"])]
+        if key_len == max(lengths) and lengths.count(key_len) == 1:
+            longest += 1
+        chance += 1 / len(opts)
+    n = len(choice)
+    return [
+        "single choice key position: " + ", ".join(f"{k}: {position[k]}" for k in sorted(position)),
+        f"single choice key is the longest option: {longest}/{n} ({100 * longest / n:.0f} %, "
+        f"chance about {100 * chance / n:.0f} %)",
+    ]
