@@ -155,7 +155,8 @@ class World:
         sess = sessions.create_session(
             self.db, self.clock, organisation_id=org.id, actor_id=None, location_id=loc.id,
             test_definition_id=self.definitions["lezen-luisteren"].id,
-            starts_at=START - dt.timedelta(minutes=30), ends_at=START + dt.timedelta(hours=8))
+            starts_at=self.clock.now() - dt.timedelta(minutes=30),
+            ends_at=self.clock.now() + dt.timedelta(hours=8))
         cands = [self.candidate(org.id, sess.id, i) for i in range(3)]
         return {"org": org.id, "domain": f"{slug}.test", "location": loc.id, "staff": staff, "session": sess.id,
                 "session_code": sess.code, "candidates": [c.id for c in cands],

@@ -22,7 +22,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from toetsbatterij.delivery import attempts
 from toetsbatterij.delivery.models import Attempt, Presentation
-from toetsbatterij.errors import DeadlinePassed, DomainError, InvalidInput, NotAuthenticated
+from toetsbatterij.errors import (
+    AttemptPaused,
+    DeadlinePassed,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+)
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, services
 
@@ -92,6 +98,8 @@ def status() -> Any:
 def proceed() -> Any:
     attempt = _attempt()
     step = request.form.get("step", "")
+    if attempt.paused_at is not None:
+        return redirect(url_for("candidate.screen"))
     if step == "practice":
         attempts.start_practice(db(), clock(), attempt)
     elif step == "section":
@@ -146,8 +154,10 @@ def answer() -> Any:
         attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
                         responses=parse_answers(view, request.form),
                         grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
-    except DeadlinePassed:
-        db().rollback()  # the screen closes the section; earlier answers are already committed
+    except (DeadlinePassed, AttemptPaused):
+        # Deadline: the screen closes the section (earlier answers are already committed).
+        # Pause: the unit stays open and is shown again after the pause.
+        db().rollback()
     else:
         db().commit()  # the answer is committed before the next unit is chosen
     return redirect(url_for("candidate.screen"))

@@ -30,20 +30,30 @@
     };
     var handle = setInterval(tick, 1000);
     tick();
-    // Re-synchronise with the server (pause, extra time) every 15 seconds.
+    // Re-synchronise with the server (pause, extra time, end by the proctor).
+    var pollMs = 1000 * parseInt(timer.dataset.poll || "5", 10);
     setInterval(function () {
       status(timer.dataset.statusUrl, function (d) {
         if (d.kind !== "item" || String(d.presentation_id) !== presentation) { window.location.reload(); return; }
         deadline = Date.now() + d.remaining_seconds * 1000;
       });
-    }, 15000);
+    }, pollMs);
+  }
+
+  var watch = document.getElementById("watch");
+  if (watch) {
+    setInterval(function () {
+      status(watch.dataset.statusUrl, function (d) {
+        if (String(d.presentation_id) !== watch.dataset.presentation) window.location.reload();
+      });
+    }, 1000 * parseInt(watch.dataset.poll || "5", 10));
   }
 
   var paused = document.getElementById("paused");
   if (paused) {
     setInterval(function () {
       status(paused.dataset.statusUrl, function (d) { if (d.kind !== "paused") window.location.reload(); });
-    }, 3000);
+    }, 1000 * parseInt(paused.dataset.poll || "3", 10));
   }
 
   if (form) {

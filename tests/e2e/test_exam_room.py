@@ -1,0 +1,124 @@
+"""End to end in a real browser: a candidate takes the reading + listening test with a ticket,
+reloads mid-section and continues at the same item and time; a proctor in a second browser
+context watches progress live and pauses and resumes the candidate."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import PASSWORD
+
+from .conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def answer_screen(page):
+    """Answer whatever is on the screen with the keyboard-reachable controls."""
+    for fieldset in page.locator("fieldset.question").all():
+        radios = fieldset.locator("input[type=radio]")
+        if radios.count():
+            radios.first.check()
+        boxes = fieldset.locator("input[type=checkbox]")
+        if boxes.count():
+            boxes.first.check()
+        for gap in fieldset.locator("input.gap").all():
+            gap.fill("maandag")
+        selects = fieldset.locator("select").all()
+        for i, sel in enumerate(selects):
+            options = sel.locator("option").all()
+            sel.select_option(index=1 + i % (len(options) - 1))
+        for area in fieldset.locator("textarea").all():
+            area.fill("Beste juf, mijn zoon is morgen ziek.")
+    page.get_by_role("button", name="Volgende").click()
+
+
+def test_candidate_and_proctor(browser, live_server, world):
+    world.open(world.a)
+    base = live_server
+    cand_ctx, proc_ctx = browser.new_context(), browser.new_context()
+    cand, proc = cand_ctx.new_page(), proc_ctx.new_page()
+
+    # proctor logs in and opens the room view
+    proc.goto(f"{base}/beheer/aanmelden")
+    proc.fill("#email", f"proctor@{world.a['domain']}")
+    proc.fill("#password", PASSWORD)
+    proc.get_by_role("button", name="Aanmelden").click()
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
+    row = proc.locator(f'tr[data-candidate="{world.a["candidates"][0]}"]')
+    assert row.locator("td.state").inner_text() == "Wacht"
+
+    # candidate logs in with the ticket codes
+    cand.goto(base + "/")
+    shot(cand, "01-kandidaat-aanmelden")
+    cand.fill("#session_code", world.a["session_code"].lower())
+    cand.fill("#access_code", world.a["access_codes"][0])
+    cand.keyboard.press("Enter")
+    cand.wait_for_selector("text=Zo werkt de toets")
+    shot(cand, "02-uitleg")
+    cand.get_by_role("button", name="Begin met oefenen").click()
+
+    # the room view updates without reload
+    row.locator("td.state", has_text="Oefent").wait_for(timeout=10_000)
+    shot(proc, "03-zaaloverzicht-oefent")
+
+    # practice: a reading unit, then a listening unit with audio counted on the server
+    cand.wait_for_selector("text=Dit is een oefenvraag")
+    shot(cand, "04-oefenvraag")
+    answer_screen(cand)
+    cand.wait_for_selector(".audio button.play")
+    cand.locator(".audio button.play").click()
+    cand.locator(".plays", has_text="Nog 1 keer").wait_for(timeout=10_000)
+    shot(cand, "05-oefenvraag-luisteren")
+    answer_screen(cand)
+
+    reloaded = paused = False
+    for _ in range(40):
+        cand.wait_for_load_state()
+        if cand.locator("text=U bent klaar").count():
+            break
+        start = cand.get_by_role("button", name="Start")
+        if start.count():
+            shot(cand, "06-begin-onderdeel")
+            start.click()
+            continue
+        cand.wait_for_selector("#timer")
+        pid = cand.locator("input[name=presentation_id]").get_attribute("value")
+        if not reloaded:
+            shot(cand, "07-vraag-lezen")
+            left = int(cand.locator("#timer").get_attribute("data-remaining"))
+            cand.reload()
+            assert cand.locator("input[name=presentation_id]").get_attribute("value") == pid
+            left_after = int(cand.locator("#timer").get_attribute("data-remaining"))
+            assert 0 <= left - left_after <= 3
+            reloaded = True
+        elif not paused:
+            # the proctor pauses this candidate: the candidate's page follows by itself
+            row.locator("form[action$='/pauze'] button").click()
+            cand.wait_for_selector("text=Even pauze", timeout=15_000)
+            shot(cand, "08-pauze")
+            row.locator("td.state", has_text="Gepauzeerd").wait_for(timeout=10_000)
+            shot(proc, "09-zaaloverzicht-pauze")
+            row = proc.locator(f'tr[data-candidate="{world.a["candidates"][0]}"]')
+            row.locator("form[action$='/hervatten'] button").click()
+            cand.wait_for_selector("#timer", timeout=15_000)
+            assert cand.locator("input[name=presentation_id]").get_attribute("value") == pid
+            paused = True
+            row = proc.locator(f'tr[data-candidate="{world.a["candidates"][0]}"]')
+        if cand.locator(".audio button.play").count() and not re.search(
+                "luisteren", " ".join(p.name for p in ARTIFACTS.glob("*.png"))):
+            shot(cand, "10-vraag-luisteren")
+        answer_screen(cand)
+    else:
+        raise AssertionError("the candidate never finished")
+    assert reloaded and paused
+    shot(cand, "11-klaar")
+    row.locator("td.state", has_text="Klaar").wait_for(timeout=10_000)
+    shot(proc, "12-zaaloverzicht-klaar")
+    cand_ctx.close()
+    proc_ctx.close()
