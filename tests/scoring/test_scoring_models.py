@@ -33,7 +33,7 @@ poly_params = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(derandomize=True, max_examples=60, deadline=None)
 @given(poly_params, st.floats(-10, 10))
 def test_polytomous_probabilities_sum_to_one(params, theta):
     model, a, thresholds = params
@@ -46,7 +46,7 @@ def test_polytomous_probabilities_sum_to_one(params, theta):
     assert p.sum() == pytest.approx(1.0, abs=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(derandomize=True, max_examples=60, deadline=None)
 @given(
     st.sampled_from(["1pl", "2pl", "3pl", "gpcm", "grm"]),
     st.floats(0.05, 50.0),
