@@ -360,9 +360,11 @@ def _heuristic_candidates(
     deficit = prep.mins - counts
     if not np.any(deficit > 0):
         return units
-    gap = prep.min_share - counts / max(state.position, 1)
-    order = np.argsort(-np.where(deficit > 0, gap, -np.inf), kind="stable")
-    for j in order:
+    gap = np.where(deficit > 0, prep.min_share - counts / max(state.position, 1), -np.inf)
+    restricted = units & prep.c_units_any[int(np.argmax(gap))]
+    if restricted.any():
+        return restricted
+    for j in np.argsort(-gap, kind="stable")[1:]:
         if deficit[j] <= 0:
             break
         restricted = units & prep.c_units_any[j]
@@ -478,10 +480,10 @@ def _choose(
         if rng is not None
         else step_uniforms(state.seed, state.position, head.size)
     )
-    order = np.concatenate([head[np.argsort(u, kind="stable")], top[head.size :]])
     if not sh:
-        unit = int(order[0])
+        unit = int(head[int(np.argmin(u))])
         return unit, (unit,)
+    order = np.concatenate([head[np.argsort(u, kind="stable")], top[head.size :]])
     draws = item_uniforms(state.seed, order)
     accepted = np.nonzero(draws < prep.unit_k[order])[0]
     if not accepted.size and top.size < np.count_nonzero(np.isfinite(masked)):

@@ -38,14 +38,15 @@ class AdministrationState:
     def __post_init__(self) -> None:
         if len(self.administered) != len(self.scores):
             raise ValueError("administered and scores must have the same length")
-        items = np.fromiter(self.administered, dtype=np.int64, count=len(self.administered))
-        scores = np.fromiter(self.scores, dtype=np.int64, count=len(self.scores))
-        if len(set(self.administered)) != items.size:
+        items = np.array(self.administered, dtype=np.int64).reshape(-1)
+        scores = np.array(self.scores, dtype=np.int64).reshape(-1)
+        administered = tuple(items.tolist())
+        if len(set(administered)) != items.size:
             raise ValueError("an item appears twice in the administration")
         items.setflags(write=False)
         scores.setflags(write=False)
-        object.__setattr__(self, "administered", tuple(int(i) for i in self.administered))
-        object.__setattr__(self, "scores", tuple(int(s) for s in self.scores))
+        object.__setattr__(self, "administered", administered)
+        object.__setattr__(self, "scores", tuple(scores.tolist()))
         object.__setattr__(self, "items_array", items)
         object.__setattr__(self, "scores_array", scores)
 
@@ -65,12 +66,12 @@ class AdministrationState:
 
         ``item`` is a pool index, or an item id when ``index`` (``ItemPool.index``) is given.
         """
-        items: list[int] = []
-        scores: list[int] = []
-        for item, score in responses:
-            items.append(index[item] if index is not None else int(item))
-            scores.append(int(score))
-        return cls(tuple(items), tuple(scores), int(seed))
+        pairs = list(responses)
+        if index is None:
+            items = tuple(int(item) for item, _ in pairs)
+        else:
+            items = tuple(index[item] for item, _ in pairs)
+        return cls(items, tuple(score for _, score in pairs), int(seed))
 
     def extended(self, items: Iterable[int], scores: Iterable[int]) -> AdministrationState:
         """A new state with the given responses appended."""
