@@ -338,3 +338,82 @@ def test_shadow_pruning_keeps_the_optimum(seed):
     if full is not None:
         assert pruned.sum() == full.sum() == 15 - len(given_)
         assert crit[pruned].sum() == pytest.approx(crit[full].sum(), rel=1e-4)
+
+
+def test_kl_index_approaches_fisher_information_on_a_narrow_interval():
+    """KL(θ̂‖θ) ≈ ½ I(θ̂)(θ − θ̂)², so the KL index over θ̂ ± δ tends to I(θ̂)·δ³/3."""
+    from toetsbatterij.scoring.engine import _kl_index
+
+    pool = make_mixed_pool_for_engine()
+    delta = 1e-2
+    kl = _kl_index(pool, 0.4, 1, delta)
+    assert np.all(kl >= 0)
+    np.testing.assert_allclose(kl / (delta**3 / 3), item_information(pool, 0.4), rtol=1e-2)
+    wide = _kl_index(pool, 0.4, 1, 3.0)
+    assert np.all(wide >= kl)
+
+
+def make_mixed_pool_for_engine() -> ItemPool:
+    from .conftest import make_mixed_pool
+
+    return make_mixed_pool(3)
+
+
+def test_mixed_models_testlets_and_kl_first_run_end_to_end():
+    rng = np.random.default_rng(12)
+    recs = []
+    for i in range(40):
+        kind = ("2pl", "3pl", "gpcm", "grm")[i % 4]
+        rec = {
+            "id": f"M{i}",
+            "model": kind,
+            "a": float(rng.uniform(0.7, 1.8)),
+            "attributes": {"topic": TOPICS[i % 3]},
+        }
+        rec["b"] = (
+            sorted(float(x) for x in rng.normal(0, 1, 3))
+            if kind in ("gpcm", "grm")
+            else float(rng.normal())
+        )
+        if kind == "3pl":
+            rec["c"] = 0.2
+        recs.append(rec)
+    for t in range(6):
+        for k in range(2):
+            recs.append(
+                {
+                    "id": f"T{t}-{k}",
+                    "model": "2pl",
+                    "a": 1.0,
+                    "b": float(rng.normal()),
+                    "testlet": f"T{t}",
+                    "attributes": {"topic": TOPICS[t % 3]},
+                }
+            )
+    pool = ItemPool.from_records(recs)
+    cons = [{"attribute": "topic", "value": TOPICS[j], "min": 3, "max": 6} for j in range(3)]
+    for content in ("heuristic", "shadow"):
+        d = design_from_config(
+            {
+                "design": {
+                    "content": content,
+                    "selection": {"kl_first": 3, "randomesque": 2},
+                    "stopping": {"max_items": 14},
+                },
+                "blueprint": {"length": 14, "constraints": cons},
+            }
+        )
+        state = AdministrationState((), (), 3)
+        while True:
+            step = next_step(d, pool, state)
+            if step.stop_reason:
+                break
+            assert step.notes == ()
+            scores = [int(rng.integers(0, pool.n_categories[i])) for i in step.items]
+            state = state.extended(step.items, scores)
+        assert state.position <= 14
+        topic = pool.attributes["topic"][list(state.administered)]
+        assert all(np.sum(topic == TOPICS[j]) <= 6 for j in range(3))
+        if content == "shadow":
+            assert state.position == 14
+            assert all(np.sum(topic == TOPICS[j]) >= 3 for j in range(3))
