@@ -7,7 +7,6 @@ gets the ``db`` marker automatically, so ``pytest -m db`` runs exactly those on 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from collections.abc import Iterator
@@ -20,18 +19,13 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bankfixture import write_bank  # noqa: E402
+from delivery_support import START, World  # noqa: E402
 
 from toetsbatterij.accounts import service as accounts  # noqa: E402
-from toetsbatterij.accounts.models import ROLES  # noqa: E402
 from toetsbatterij.clock import FrozenClock  # noqa: E402
 from toetsbatterij.db import import_all_models, make_engine, upgrade  # noqa: E402
-from toetsbatterij.delivery import definitions, sessions  # noqa: E402
-from toetsbatterij.delivery.identity import make_national_number  # noqa: E402
-from toetsbatterij.organisations import service as organisations  # noqa: E402
 
 DB_FIXTURES = {"app", "client", "db_session", "world", "make_app", "migrated_url"}
-PASSWORD = "correct horse battery staple"
-START = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -133,60 +127,9 @@ def db_session(app: Any) -> Iterator[Any]:
     session.close()
 
 
-class World:
-    """Seeded data: two agencies, each with a location, one account per role, a session opened
-    at START with candidates. ``world.a`` / ``world.b`` are dicts of ids."""
-
-    def __init__(self, db: Any, clock: FrozenClock, content: Any) -> None:
-        self.db, self.clock = db, clock
-        defs = definitions.sync_definitions(db, clock, definitions.manifests_of_bank(content.bank),
-                                            content.bank_version)
-        self.definitions = {d.code: d for d in defs}
-        orgs = organisations.seed_agencies(db)
-        self.a = self._tenant(orgs[1], "antwerpen")
-        self.b = self._tenant(orgs[2], "gent")
-        db.commit()
-
-    def _tenant(self, org: Any, slug: str) -> dict[str, Any]:
-        loc = organisations.add_location(self.db, org.id, name=f"Lokaal {slug}")
-        staff = {role: accounts.create_account(
-            self.db, self.clock, organisation_id=org.id, email=f"{role}@{slug}.test",
-            display_name=f"{role} {slug}", role=role, password=PASSWORD).id for role in ROLES}
-        sess = sessions.create_session(
-            self.db, self.clock, organisation_id=org.id, actor_id=None, location_id=loc.id,
-            test_definition_id=self.definitions["lezen-luisteren"].id,
-            starts_at=self.clock.now() - dt.timedelta(minutes=30),
-            ends_at=self.clock.now() + dt.timedelta(hours=8))
-        cands = [self.candidate(org.id, sess.id, i) for i in range(3)]
-        return {"org": org.id, "domain": f"{slug}.test", "location": loc.id, "staff": staff, "session": sess.id,
-                "session_code": sess.code, "candidates": [c.id for c in cands],
-                "access_codes": [c.access_code for c in cands]}
-
-    def candidate(self, org_id: int, session_id: int, i: int, **extra: Any) -> Any:
-        birth = dt.date(1980 + i, 1 + i % 12, 10 + i)
-        data = sessions.CandidateInput(first_name=f"Kandidaat{i}", last_name=f"Achternaam{i}",
-                                       birth_date=birth, id_kind="rrn",
-                                       id_number=make_national_number(birth, 100 + 2 * i + org_id),
-                                       **extra)
-        return sessions.register_candidate(self.db, self.clock, organisation_id=org_id,
-                                           actor_id=None, session_id=session_id, data=data)
-
-    def open(self, tenant: dict[str, Any]) -> None:
-        sessions.open_session(self.db, self.clock, organisation_id=tenant["org"], actor_id=None,
-                              session_id=tenant["session"])
-        self.db.commit()
-
-
 @pytest.fixture
 def world(db_session: Any, clock: FrozenClock, content: Any) -> World:
     return World(db_session, clock, content)
-
-
-def login_staff(client: Any, tenant: dict[str, Any], role: str) -> Any:
-    resp = client.post("/beheer/aanmelden",
-                       data={"email": f"{role}@{tenant['domain']}", "password": PASSWORD})
-    assert resp.status_code == 302, resp.data[:500]
-    return resp
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD
+from delivery_support import PASSWORD
 
 from .conftest import ARTIFACTS
 

@@ -2,38 +2,10 @@
 
 import re
 
+from delivery_support import candidate_login, form_for
 from sqlalchemy import select
 
 from toetsbatterij.delivery.models import Presentation
-
-
-def candidate_login(client, tenant, i=0):
-    return client.post("/aanmelden", data={"session_code": tenant["session_code"].lower(),
-                                           "access_code": tenant["access_codes"][i]})
-
-
-def form_for(html, content):
-    """Fill in the right answer for every item on the screen, as a browser would post it."""
-    pid = re.search(r'name="presentation_id" value="(\d+)"', html).group(1)
-    data = {"presentation_id": pid}
-    for item_id in sorted(set(re.findall(r'name="r\.([A-Z0-9-]+)', html))):
-        item = content._items[item_id]
-        key = item.itype.full_credit_responses(item.definition)[0] if not item.rated else "tekst"
-        name = f"r.{item_id}"
-        if item.type in ("single_choice", "extended_text"):
-            data[name] = key
-        elif item.type == "multiple_response":
-            data[name] = list(key)
-        elif item.type == "text_entry":
-            for gap, value in key.items():
-                data[f"{name}.{gap}"] = value
-        elif item.type == "ordering":
-            for i, value in enumerate(key):
-                data[f"{name}.{i}"] = value
-        elif item.type == "matching":
-            for src, tgt in key.items():
-                data[f"{name}.{src}"] = tgt
-    return data
 
 
 def test_login_before_open_is_refused_in_dutch(client, world):

@@ -1,6 +1,7 @@
 """The room view updates without reload (polled JSON) and the room-wide actions."""
 
-from conftest import login_staff
+import pytest
+from delivery_support import login_staff
 
 
 def test_room_json_follows_the_candidate(app, world, content):
@@ -45,7 +46,7 @@ def test_incident_needs_a_known_code(client, world):
 
 
 def test_ordering_with_an_option_twice_is_wrong_not_an_error(app, world, content):
-    from web.test_candidate_flow import candidate_login, form_for
+    from delivery_support import candidate_login, form_for
 
     world.open(world.a)
     client = app.test_client()
@@ -62,3 +63,66 @@ def test_ordering_with_an_option_twice_is_wrong_not_an_error(app, world, content
     assert content.score("R-A2-0103", raw["R-A2-0103"]) == 0
     html = client.get("/toets").get_data(as_text=True)
     assert client.post("/toets/antwoord", data=form_for(html, content)).status_code == 302
+
+
+def _feed_flow(app, world):
+    world.open(world.a)
+    proctor, cand = app.test_client(), app.test_client()
+    login_staff(proctor, world.a, "proctor")
+    cand.post("/aanmelden", data={"session_code": world.a["session_code"],
+                                  "access_code": world.a["access_codes"][0]})
+    cand.post("/toets/verder", data={"step": "practice"})
+    proctor.post(f"/beheer/kandidaten/{world.a['candidates'][0]}/pauze")
+    url = f"/beheer/sessies/{world.a['session']}/zaal.json"
+    events = proctor.get(url).json["events"]
+    texts = [e["text"] for e in events]
+    assert any("aangemeld" in t for t in texts)
+    assert any("begint met oefenen" in t for t in texts)
+    assert any("gepauzeerd door" in t for t in texts)
+    last = events[-1]["seq"]
+    assert proctor.get(f"{url}?na={last}").json["events"] == []
+    # organisation B's proctor never sees A's feed
+    other = app.test_client()
+    login_staff(other, world.b, "proctor")
+    assert other.get(url).status_code == 404
+
+
+def test_live_feed_with_the_null_store(app, world):
+    _feed_flow(app, world)
+
+
+@pytest.mark.redis
+def test_live_feed_and_locks_with_redis(make_app, world, redis_url):
+    from toetsbatterij.state_store import RedisStateStore
+
+    store = RedisStateStore(redis_url, prefix=f"tbtest{world.a['session']}:")
+    store.flush_prefix()
+    app = make_app(WTF_CSRF_ENABLED=False, REDIS_URL=redis_url)
+    app.extensions["toetsbatterij"].state_store = store
+    try:
+        _feed_flow(app, world)
+        assert store.events_since(f"room:{world.a['session']}", 0)
+    finally:
+        store.flush_prefix()
+
+
+def test_feed_outage_never_fails_an_action(app, world):
+    class Broken:
+        def publish(self, *a, **k):
+            raise ConnectionError("redis down")
+
+        def events_since(self, *a, **k):
+            raise ConnectionError("redis down")
+
+        def lock(self, *a, **k):
+            import contextlib
+
+            return contextlib.nullcontext(True)
+
+    app.extensions["toetsbatterij"].state_store = Broken()
+    world.open(world.a)
+    proctor = app.test_client()
+    login_staff(proctor, world.a, "proctor")
+    assert proctor.post(f"/beheer/kandidaten/{world.a['candidates'][0]}/vrijgeven"
+                        ).status_code == 302
+    assert proctor.get(f"/beheer/sessies/{world.a['session']}/zaal.json").json["events"] == []

@@ -1,4 +1,4 @@
-from conftest import login_staff
+from delivery_support import login_staff
 
 
 def test_health_and_security_headers(client):

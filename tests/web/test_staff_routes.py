@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from conftest import PASSWORD, login_staff
+from delivery_support import PASSWORD, login_staff
 from sqlalchemy import select
 
 from toetsbatterij.accounts.models import ROLES

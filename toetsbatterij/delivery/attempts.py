@@ -153,7 +153,11 @@ def resume(db: Session, clock: Clock, *, attempt_id: int, device_token: str) -> 
     if cand is None or cand.device_token is None or not secrets.compare_digest(
             cand.device_token, device_token or ""):
         raise NotAuthenticated("U bent afgemeld. Meld opnieuw aan met uw ticket.")
-    attempt.last_contact_at = clock.now()
+    now = clock.now()
+    # "Last contact" is for the room view; writing it at most every few seconds keeps read-only
+    # requests (status polls, reloads) from taking the database's write lock each time.
+    if attempt.last_contact_at is None or (now - attempt.last_contact_at).total_seconds() >= 5:
+        attempt.last_contact_at = now
     return attempt
 
 

@@ -21,7 +21,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from toetsbatterij.delivery import attempts
-from toetsbatterij.delivery.models import Attempt, Presentation
+from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
 from toetsbatterij.errors import (
     AttemptPaused,
     DeadlinePassed,
@@ -30,7 +30,7 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.web.auth import rotate_session
-from toetsbatterij.web.context import clock, db, services
+from toetsbatterij.web.context import clock, db, publish, services
 
 bp = Blueprint("candidate", __name__)
 
@@ -44,6 +44,19 @@ def _attempt() -> Attempt:
     if not attempt_id or not device:
         raise NotAuthenticated("Meld aan met de codes op uw ticket.")
     return attempts.resume(db(), clock(), attempt_id=int(attempt_id), device_token=str(device))
+
+
+def _feed(attempt: Attempt, text: str) -> None:
+    cand = db().get(Candidate, attempt.candidate_id)
+    if cand is not None:
+        publish(cand.exam_session_id, f"{cand.first_name} {cand.last_name}: {text}",
+                candidate_id=cand.id)
+
+
+def _lock(attempt: Attempt) -> Any:
+    # Serialises one candidate's own requests (double clicks, two tabs) across workers; the
+    # unique constraints stay the real guard when the lock times out.
+    return services().state_store.lock(f"attempt:{attempt.id}", ttl_seconds=10)
 
 
 @bp.get("/")
@@ -65,6 +78,8 @@ def do_login() -> Any:
                                session_code=request.form.get("session_code", "")), \
             exc.http_status
     db().commit()
+    publish(cand.exam_session_id, f"{cand.first_name} {cand.last_name}: aangemeld",
+            candidate_id=cand.id)
     rotate_session()
     session["attempt_id"] = attempt.id
     session["device"] = device
@@ -78,9 +93,10 @@ def screen() -> Any:
     except NotAuthenticated:
         session.pop("attempt_id", None)
         return redirect(url_for("candidate.login"))
-    scr = attempts.current_screen(db(), clock(), _content(), attempt)
-    # The presented unit is committed BEFORE the page is rendered and sent.
-    db().commit()
+    with _lock(attempt):
+        scr = attempts.current_screen(db(), clock(), _content(), attempt)
+        # The presented unit is committed BEFORE the page is rendered and sent.
+        db().commit()
     return render_template(f"candidate/{scr.kind}.html", screen=scr,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
@@ -109,6 +125,7 @@ def proceed() -> Any:
             raise InvalidInput() from None
         attempts.start_section(db(), clock(), attempt, index)
     db().commit()
+    _feed(attempt, "begint met oefenen" if step == "practice" else "begint een onderdeel")
     return redirect(url_for("candidate.screen"))
 
 
@@ -151,15 +168,19 @@ def answer() -> Any:
         raise InvalidInput("Deze vraag hoort niet bij uw toets.")
     view = _content().candidate_view(pres.unit_id, attempt.seed)
     try:
-        attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
-                        responses=parse_answers(view, request.form),
-                        grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
+        with _lock(attempt):
+            stored = attempts.submit(db(), clock(), _content(), attempt,
+                                     presentation_id=presentation_id,
+                                     responses=parse_answers(view, request.form),
+                                     grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
+            db().commit()  # the answer is committed before the next unit is chosen
     except (DeadlinePassed, AttemptPaused):
         # Deadline: the screen closes the section (earlier answers are already committed).
         # Pause: the unit stays open and is shown again after the pause.
         db().rollback()
     else:
-        db().commit()  # the answer is committed before the next unit is chosen
+        if stored:
+            _feed(attempt, f"vraag {pres.position + 1} beantwoord")
     return redirect(url_for("candidate.screen"))
 
 

@@ -20,3 +20,12 @@ def db() -> Session:
 
 def clock() -> Any:
     return services().clock
+
+
+def publish(session_id: int, text: str, **data: Any) -> None:
+    """Put an event on the room's live feed. The feed is a rebuildable cache: if the state store
+    is unreachable the action itself still stands (the room view reads the database)."""
+    try:
+        services().state_store.publish(f"room:{session_id}", {"text": text, **data})
+    except Exception:  # noqa: BLE001 - a feed outage must never fail an exam action
+        current_app.logger.warning("live feed unavailable", exc_info=True)

@@ -37,11 +37,13 @@ from toetsbatterij.errors import InvalidInput
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
-from toetsbatterij.web.context import clock, db
+from toetsbatterij.web.context import clock, db, publish, services
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
 
 EXAM_ROLES = (ROLE_ADMIN, ROLE_PROCTOR)
+ACTION_WORDS = {"pauze": "gepauzeerd", "hervatten": "hervat", "extra-tijd": "extra tijd",
+                "beeindigen": "beëindigd", "vrijgeven": "toestel vrijgegeven"}
 
 
 def _tz() -> ZoneInfo:
@@ -243,8 +245,14 @@ def room(session_id: int) -> Any:
 @bp.get("/sessies/<int:session_id>/zaal.json")
 @require_roles(*EXAM_ROLES)
 def room_json(session_id: int) -> Any:
-    return jsonify(proctoring.room_view(db(), clock(), organisation_id=org_id(),
-                                        session_id=session_id))
+    data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    after = request.args.get("na", default=0, type=int)
+    try:
+        events = services().state_store.events_since(f"room:{session_id}", after)
+    except Exception:  # noqa: BLE001 - the feed is a cache; the table above is the truth
+        events = []
+    data["events"] = [{"seq": seq, **event} for seq, event in events[-20:]]
+    return jsonify(data)
 
 
 def _back(session_id: int) -> Any:
@@ -259,6 +267,7 @@ def pause_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
                           actor_id=actor_id(), paused=True)
     db().commit()
+    publish(session_id, "Hele zaal gepauzeerd")
     return _back(session_id)
 
 
@@ -268,6 +277,7 @@ def resume_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
                           actor_id=actor_id(), paused=False)
     db().commit()
+    publish(session_id, "Hele zaal hervat")
     return _back(session_id)
 
 
@@ -308,6 +318,8 @@ def candidate_action(candidate_id: int, action: str) -> Any:
 
             raise HTTPNotFound()
     db().commit()
+    publish(cand.exam_session_id, f"{cand.first_name} {cand.last_name}: {ACTION_WORDS[action]} "
+            f"door {current_user.account.display_name}", candidate_id=cand.id)
     return _back(cand.exam_session_id)
 
 

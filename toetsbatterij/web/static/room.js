@@ -4,9 +4,11 @@
   var room = document.getElementById("room");
   if (!room) return;
   var live = document.getElementById("live");
+  var feed = document.getElementById("feed");
+  var after = 0;
   function fmt(s) { if (s === null || s === undefined) return ""; var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
   function refresh() {
-    fetch(room.dataset.url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+    fetch(room.dataset.url + "?na=" + after, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) {
         data.candidates.forEach(function (c) {
@@ -17,6 +19,13 @@
           cells[2].textContent = c.section; cells[3].textContent = c.items_answered;
           cells[4].textContent = fmt(c.seconds_left);
           cells[5].textContent = c.last_contact_seconds === null ? "" : c.last_contact_seconds + " s";
+        });
+        (data.events || []).forEach(function (e) {
+          after = Math.max(after, e.seq);
+          var li = document.createElement("li");
+          li.textContent = new Date().toLocaleTimeString("nl-BE") + " · " + e.text;
+          feed.insertBefore(li, feed.firstChild);
+          while (feed.children.length > 15) feed.removeChild(feed.lastChild);
         });
         live.textContent = "Bijgewerkt " + new Date().toLocaleTimeString("nl-BE");
       })

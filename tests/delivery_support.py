@@ -1,0 +1,98 @@
+"""Helpers shared by the delivery, web and browser tests (imported as ``delivery_support``;
+never import from ``conftest``: several test folders have one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from toetsbatterij.accounts import service as accounts
+from toetsbatterij.accounts.models import ROLES
+from toetsbatterij.clock import FrozenClock
+from toetsbatterij.delivery import definitions, sessions
+from toetsbatterij.delivery.identity import make_national_number
+from toetsbatterij.organisations import service as organisations
+
+PASSWORD = "correct horse battery staple"
+START = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+
+
+class World:
+    """Seeded data: two agencies, each with a location, one account per role, a session opened
+    at START with candidates. ``world.a`` / ``world.b`` are dicts of ids."""
+
+    def __init__(self, db: Any, clock: FrozenClock, content: Any) -> None:
+        self.db, self.clock = db, clock
+        defs = definitions.sync_definitions(db, clock, definitions.manifests_of_bank(content.bank),
+                                            content.bank_version)
+        self.definitions = {d.code: d for d in defs}
+        orgs = organisations.seed_agencies(db)
+        self.a = self._tenant(orgs[1], "antwerpen")
+        self.b = self._tenant(orgs[2], "gent")
+        db.commit()
+
+    def _tenant(self, org: Any, slug: str) -> dict[str, Any]:
+        loc = organisations.add_location(self.db, org.id, name=f"Lokaal {slug}")
+        staff = {role: accounts.create_account(
+            self.db, self.clock, organisation_id=org.id, email=f"{role}@{slug}.test",
+            display_name=f"{role} {slug}", role=role, password=PASSWORD).id for role in ROLES}
+        sess = sessions.create_session(
+            self.db, self.clock, organisation_id=org.id, actor_id=None, location_id=loc.id,
+            test_definition_id=self.definitions["lezen-luisteren"].id,
+            starts_at=self.clock.now() - dt.timedelta(minutes=30),
+            ends_at=self.clock.now() + dt.timedelta(hours=8))
+        cands = [self.candidate(org.id, sess.id, i) for i in range(3)]
+        return {"org": org.id, "domain": f"{slug}.test", "location": loc.id, "staff": staff, "session": sess.id,
+                "session_code": sess.code, "candidates": [c.id for c in cands],
+                "access_codes": [c.access_code for c in cands]}
+
+    def candidate(self, org_id: int, session_id: int, i: int, **extra: Any) -> Any:
+        birth = dt.date(1980 + i, 1 + i % 12, 10 + i)
+        data = sessions.CandidateInput(first_name=f"Kandidaat{i}", last_name=f"Achternaam{i}",
+                                       birth_date=birth, id_kind="rrn",
+                                       id_number=make_national_number(birth, 100 + 2 * i + org_id),
+                                       **extra)
+        return sessions.register_candidate(self.db, self.clock, organisation_id=org_id,
+                                           actor_id=None, session_id=session_id, data=data)
+
+    def open(self, tenant: dict[str, Any]) -> None:
+        sessions.open_session(self.db, self.clock, organisation_id=tenant["org"], actor_id=None,
+                              session_id=tenant["session"])
+        self.db.commit()
+
+
+def login_staff(client: Any, tenant: dict[str, Any], role: str) -> Any:
+    resp = client.post("/beheer/aanmelden",
+                       data={"email": f"{role}@{tenant['domain']}", "password": PASSWORD})
+    assert resp.status_code == 302, resp.data[:500]
+    return resp
+
+
+def candidate_login(client: Any, tenant: dict[str, Any], i: int = 0) -> Any:
+    return client.post("/aanmelden", data={"session_code": tenant["session_code"].lower(),
+                                           "access_code": tenant["access_codes"][i]})
+
+
+def form_for(html: str, content: Any) -> dict[str, Any]:
+    """Fill in the right answer for every item on the screen, as a browser would post it."""
+    pid = re.search(r'name="presentation_id" value="(\d+)"', html).group(1)
+    data: dict[str, Any] = {"presentation_id": pid}
+    for item_id in sorted(set(re.findall(r'name="r\.([A-Z0-9-]+)', html))):
+        item = content._items[item_id]
+        key = item.itype.full_credit_responses(item.definition)[0] if not item.rated else "tekst"
+        name = f"r.{item_id}"
+        if item.type in ("single_choice", "extended_text"):
+            data[name] = key
+        elif item.type == "multiple_response":
+            data[name] = list(key)
+        elif item.type == "text_entry":
+            for gap, value in key.items():
+                data[f"{name}.{gap}"] = value
+        elif item.type == "ordering":
+            for i, value in enumerate(key):
+                data[f"{name}.{i}"] = value
+        elif item.type == "matching":
+            for src, tgt in key.items():
+                data[f"{name}.{src}"] = tgt
+    return data
