@@ -174,3 +174,4 @@ def write_bank(root: Path, docs: list[dict] | None = None, *, rubrics: list[dict
     return root
 
 
+

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from itemfixtures import GAPS, MATCH, MULTI, ORDER, SINGLE, TESTLET, WRITING, write_bank
 
 from toetsbatterij.items import InvalidResponse, Problem, normalise, score
 from toetsbatterij.items.check import check_bank
 from toetsbatterij.items.parse import parse_document
 from toetsbatterij.items.qti import QtiImportError, build_package, import_package
 from toetsbatterij.items.vocabulary import DEFAULT_VOCABULARY_PATH, Vocabulary
+
+from .itemfixtures import GAPS, MATCH, MULTI, ORDER, SINGLE, TESTLET, WRITING, write_bank
 
 VOCAB = Vocabulary.load(DEFAULT_VOCABULARY_PATH)
 DOCS = [SINGLE, MULTI, GAPS, ORDER, MATCH, TESTLET, WRITING]
@@ -183,7 +184,7 @@ def test_random_bytes_as_package_are_refused(raw):
 
 @st.composite
 def mutated_manifest(draw):
-    from itemfixtures import MANIFEST
+    from .itemfixtures import MANIFEST
 
     doc = copy.deepcopy(MANIFEST)
     for _ in range(draw(st.integers(1, 3))):

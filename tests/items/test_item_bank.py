@@ -10,11 +10,17 @@ import sys
 import numpy as np
 import pytest
 import yaml
-from itemfixtures import (
+
+from toetsbatterij.items import BankError, load_bank, load_bank_cached
+from toetsbatterij.items.check import check_bank
+
+from .itemfixtures import (
     GAPS,
     MANIFEST,
     MATCH,
+    MULTI,
     ORDER,
+    ROOT,
     SINGLE,
     TESTLET,
     WRITING,
@@ -22,9 +28,6 @@ from itemfixtures import (
     png_bytes,
     write_bank,
 )
-
-from toetsbatterij.items import BankError, load_bank, load_bank_cached
-from toetsbatterij.items.check import check_bank
 
 
 def test_load_bank_flattens_testlets(mini_bank_path):
@@ -47,7 +50,7 @@ def test_version_changes_with_scoring_but_not_with_wording(tmp_path):
     reworded = copy.deepcopy(SINGLE)
     reworded["prompt"] = "Welke dag is het voor de gele zak?"
     assert load_bank(write_bank(tmp_path / "c", [reworded, GAPS, ORDER, MATCH, TESTLET, WRITING,
-                                                  __import__("itemfixtures").MULTI])).version == base
+                                                  MULTI])).version == base
     for n, change in enumerate([
         lambda d: d.update(key="C"),
         lambda d: d.update(status="retired"),
@@ -57,7 +60,7 @@ def test_version_changes_with_scoring_but_not_with_wording(tmp_path):
     ]):
         doc = copy.deepcopy(SINGLE)
         change(doc)
-        docs = [doc, GAPS, ORDER, MATCH, TESTLET, WRITING, __import__("itemfixtures").MULTI]
+        docs = [doc, GAPS, ORDER, MATCH, TESTLET, WRITING, MULTI]
         assert load_bank(write_bank(tmp_path / f"d{n}", docs)).version != base, n
     cuts = copy.deepcopy(MANIFEST)
     cuts["cut_scores"]["reading"]["B1"] = 0.1
@@ -126,7 +129,7 @@ def test_check_catches_a_key_that_does_not_score(tmp_path, monkeypatch):
 
 def test_cli_check_exit_codes(tmp_path):
     good = write_bank(tmp_path / "good")
-    env = {**os.environ, "PYTHONPATH": str(__import__("itemfixtures").ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-m", "toetsbatterij.items", "check", str(good)],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -6,7 +6,6 @@ import copy
 import json
 
 import pytest
-from itemfixtures import GAPS, MATCH, MULTI, ORDER, RUBRIC, SINGLE, TESTLET, WRITING
 
 from toetsbatterij.items import (
     InvalidResponse,
@@ -22,6 +21,8 @@ from toetsbatterij.items import (
 )
 from toetsbatterij.items.bank import load_bank
 from toetsbatterij.items.parameters import LEVEL_ANCHORS, id_offset, provisional
+
+from .itemfixtures import GAPS, MATCH, MULTI, ORDER, RUBRIC, SINGLE, TESTLET, WRITING
 
 
 def one(doc, **kw):

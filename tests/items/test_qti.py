@@ -338,7 +338,7 @@ def test_foreign_item_without_our_metadata_imports_with_defaults():
 
 
 def test_foreign_media_interaction_and_text_entry_import():
-    from itemfixtures import opus_bytes
+    from .itemfixtures import opus_bytes
 
     item = f"""<?xml version="1.0" encoding="UTF-8"?>
 <qti-assessment-item xmlns="{QTI_NS}" identifier="L-A2-0042" title="Bus" time-dependent="false">

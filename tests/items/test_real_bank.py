@@ -8,10 +8,10 @@ import json
 import random
 import time
 
-from itemfixtures import REAL_BANK
-
 from toetsbatterij.items import REGISTRY, score, view_model, view_model_of_testlet
 from toetsbatterij.items.check import check_bank
+
+from .itemfixtures import REAL_BANK
 
 LEAK_FIELDS = {"key", "accepted", "parameters", "provenance", "rubric", "transcript", "script",
                "feedback", "notes", "a", "b", "c", "thresholds", "author", "status", "rule",
