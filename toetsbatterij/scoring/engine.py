@@ -513,14 +513,18 @@ def _top(masked: np.ndarray, depth: int) -> np.ndarray:
     """Indices of the ``depth`` largest finite values, largest first (ties: lowest index)."""
     if depth <= 8:
         # A few argmax passes beat argpartition (tens of µs) for the usual randomesque k.
-        work = masked.copy()
-        out = []
+        # Knock out each maximum in place and put the values back afterwards (no copy).
+        out: list[int] = []
+        saved: list[float] = []
         for _ in range(depth):
-            j = int(work.argmax())
-            if not np.isfinite(work[j]):
+            j = int(masked.argmax())
+            value = float(masked[j])
+            if value == -np.inf:
                 break
             out.append(j)
-            work[j] = -np.inf
+            saved.append(value)
+            masked[j] = -np.inf
+        masked[out] = saved
         return np.array(out, dtype=np.int64)
     if depth < masked.size:
         top = np.argpartition(-masked, depth - 1)[:depth]
