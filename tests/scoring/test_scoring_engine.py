@@ -417,3 +417,24 @@ def test_mixed_models_testlets_and_kl_first_run_end_to_end():
         if content == "shadow":
             assert state.position == 14
             assert all(np.sum(topic == TOPICS[j]) >= 3 for j in range(3))
+
+
+def test_designs_from_a_whole_manifest():
+    from toetsbatterij.scoring import designs_from_manifest
+
+    manifest = {
+        "id": "attest-4",
+        "version": "2026.2",
+        "target_level": "A2",
+        "cut_scores": {"reading": CUTS, "listening": {**CUTS, "A2": -1.0}},
+        "sections": [MANIFEST_SECTION, {**MANIFEST_SECTION, "skill": "listening"}],
+    }
+    designs = designs_from_manifest(manifest)
+    assert set(designs) == {"reading", "listening"}
+    assert (
+        designs["listening"].name == "attest-4/listening"
+        and designs["listening"].version == "2026.2"
+    )
+    assert designs["listening"].cut_scores.cut_of("A2") == -1.0
+    assert designs["reading"].cut_scores.cut_of("A2") == -1.2
+    assert designs["reading"].target_level == "A2"

@@ -30,7 +30,8 @@ Stopping (:mod:`.stopping`)
     ``AllOf``: ``should_stop(pool, state, estimate) -> reason | None``.
 Engine (:mod:`.engine`)
     ``Design`` (named, versioned, frozen), ``Blueprint``, ``Constraint``, ``SelectionRule``,
-    ``design_from_config(section, cut_scores=None)``, ``eligible_units``,
+    ``design_from_config(section, cut_scores=None)``, ``designs_from_manifest(manifest) ->
+    {skill: Design}``, ``eligible_units``,
     ``next_step(design, pool, state, rng=None) -> NextStep(estimate, items, stop_reason,
     considered, notes)``.
 Simulation (:mod:`.simulation`)
@@ -46,6 +47,7 @@ from .engine import (
     NextStep,
     SelectionRule,
     design_from_config,
+    designs_from_manifest,
     eligible_units,
     next_step,
     standard_stopping,
@@ -109,6 +111,7 @@ __all__ = [
     "category_probabilities",
     "classify",
     "design_from_config",
+    "designs_from_manifest",
     "eap",
     "eap_from_log_likelihood",
     "eligible_units",

@@ -40,6 +40,7 @@ __all__ = [
     "NextStep",
     "SelectionRule",
     "design_from_config",
+    "designs_from_manifest",
     "eligible_units",
     "next_step",
 ]
@@ -745,3 +746,24 @@ def design_from_config(
         target_level=None if target is None else str(target),
         skill=None if skill is None else str(skill),
     )
+
+
+def designs_from_manifest(manifest: Mapping[str, Any]) -> dict[str, Design]:
+    """One :class:`Design` per section of a whole test manifest, keyed by skill.
+
+    Names are ``"<manifest id>/<skill>"``; the version is the manifest's ``version`` (default
+    ``"1"``); cut scores come from ``cut_scores[<skill>]``; ``target_level`` from the manifest
+    unless the section sets its own.
+    """
+    cut_scores = manifest.get("cut_scores", {}) or {}
+    out: dict[str, Design] = {}
+    for section in manifest.get("sections", []) or []:
+        skill = str(section["skill"])
+        merged = {"target_level": manifest.get("target_level"), **section}
+        out[skill] = design_from_config(
+            merged,
+            cut_scores.get(skill),
+            name=f"{manifest.get('id', 'test')}/{skill}",
+            version=str(manifest.get("version", "1")),
+        )
+    return out
