@@ -438,3 +438,43 @@ def test_designs_from_a_whole_manifest():
     assert designs["listening"].cut_scores.cut_of("A2") == -1.0
     assert designs["reading"].cut_scores.cut_of("A2") == -1.2
     assert designs["reading"].target_level == "A2"
+
+
+@pytest.mark.parametrize("name", ["attest-4.yaml", "reading-listening.yaml"])
+def test_the_bank_manifests_build_designs(name):
+    from pathlib import Path
+
+    import yaml
+
+    from toetsbatterij.scoring import designs_from_manifest
+
+    path = Path(__file__).resolve().parents[2] / "itembank" / "tests" / name
+    if not path.exists():
+        pytest.skip(f"{name} not in the bank")
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    designs = designs_from_manifest(manifest)
+    adaptive = [s["skill"] for s in manifest["sections"] if s.get("design")]
+    assert adaptive and set(designs) == set(adaptive)
+    for skill, d in designs.items():
+        assert d.cut_scores is not None and d.max_items >= d.min_items > 0
+        assert d.blueprint.constraints
+        if d.exposure == "sympson_hetter":
+            assert d.r_max is not None
+        # the design runs on a synthetic pool carrying the manifest's attributes
+        values = {c.attribute: [] for c in d.blueprint.constraints}
+        for c in d.blueprint.constraints:
+            values[c.attribute].append(c.value)
+        rng = np.random.default_rng(0)
+        recs = [
+            {
+                "id": f"{skill}-{i}",
+                "model": "2pl",
+                "a": 1.0,
+                "b": float(rng.normal()),
+                "attributes": {attr: vals[i % len(vals)] for attr, vals in values.items()},
+            }
+            for i in range(300)
+        ]
+        pool = ItemPool.from_records(recs)
+        state, step = run(d, pool, 0.3, seed=1)
+        assert step.stop_reason is not None and d.min_items <= state.position <= d.max_items

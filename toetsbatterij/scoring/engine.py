@@ -107,6 +107,7 @@ class Design:
     estimator : EAP | MAP | MLE | WLE
     selection : SelectionRule
     exposure : ``"none" | "sympson_hetter"`` (the K_i are ``ItemPool.sh_k``)
+    r_max : the exposure ceiling the K_i were (or are to be) tuned for; informational
     content : ``"none" | "heuristic" | "shadow"``
     blueprint : Blueprint
     min_items, max_items : int
@@ -122,6 +123,7 @@ class Design:
     estimator: Any = field(default_factory=EAP)
     selection: SelectionRule = field(default_factory=SelectionRule)
     exposure: str = "none"
+    r_max: float | None = None
     content: str = "heuristic"
     blueprint: Blueprint = field(default_factory=Blueprint)
     min_items: int = 0
@@ -697,6 +699,11 @@ def design_from_config(
     )
     exposure = d.get("exposure", {}) or {}
     exposure_method = str(exposure if isinstance(exposure, str) else exposure.get("method", "none"))
+    r_max = (
+        None
+        if isinstance(exposure, str) or exposure.get("r_max") is None
+        else float(exposure["r_max"])
+    )
     content = d.get("content", "heuristic" if blueprint.constraints else "none")
     if isinstance(content, Mapping):
         content = content.get("method", "heuristic")
@@ -737,6 +744,7 @@ def design_from_config(
         estimator=_estimator_from_config(d.get("estimator")),
         selection=selection,
         exposure=exposure_method,
+        r_max=r_max,
         content=str(content),
         blueprint=blueprint,
         min_items=min_items,
@@ -753,11 +761,14 @@ def designs_from_manifest(manifest: Mapping[str, Any]) -> dict[str, Design]:
 
     Names are ``"<manifest id>/<skill>"``; the version is the manifest's ``version`` (default
     ``"1"``); cut scores come from ``cut_scores[<skill>]``; ``target_level`` from the manifest
-    unless the section sets its own.
+    unless the section sets its own. Sections without a ``design`` block (fixed, rated
+    tasks such as writing and speaking) are left out.
     """
     cut_scores = manifest.get("cut_scores", {}) or {}
     out: dict[str, Design] = {}
     for section in manifest.get("sections", []) or []:
+        if not section.get("design"):
+            continue
         skill = str(section["skill"])
         merged = {"target_level": manifest.get("target_level"), **section}
         out[skill] = design_from_config(
