@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL_BANK = ROOT / "itembank"
 
 
-def opus_bytes(seconds: float = 1.5) -> bytes:
+def opus_bytes(seconds: float = 5.0) -> bytes:
     """A minimal Ogg/Opus stream (headers + one page whose granule position gives the length)."""
     import io
 

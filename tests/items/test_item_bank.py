@@ -115,6 +115,9 @@ def test_check_reports_assets_keys_and_blueprint(tmp_path):
     report = check_bank(good)
     assert report.ok, report.problems
     assert report.audio_seconds == pytest.approx(3.0, abs=0.01)
+    stale = write_bank(tmp_path / "stale", [TESTLET],
+                       assets={"items/listening/a2/L-A2-T001.ogg": opus_bytes(0.5)})
+    assert any("does not match the script" in p.message for p in check_bank(stale).problems)
 
 
 def test_check_catches_a_key_that_does_not_score(tmp_path, monkeypatch):
@@ -141,7 +144,7 @@ def test_cli_check_exit_codes(tmp_path):
     assert "items/reading/a2/R-A2-0001.yaml: key: key 'Q' is not one of the option ids" in out.stdout
     out = subprocess.run([sys.executable, "-m", "toetsbatterij.items", "stats", str(good)],
                          capture_output=True, text=True, env=env)
-    assert out.returncode == 0 and "audio: 0.0 minutes" in out.stdout and "reading" in out.stdout
+    assert out.returncode == 0 and "audio: 0.1 minutes" in out.stdout and "reading" in out.stdout
     # SINGLE has its key at position 2 and no strictly longest key; the testlet's first item at 1.
     assert "single choice key position: 1: 1, 2: 1" in out.stdout
     assert "key is the longest option: 0/2" in out.stdout

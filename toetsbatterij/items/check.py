@@ -16,6 +16,9 @@ from .manifest import Blueprint, Manifest
 from .model import Item, Stimulus, Testlet
 
 MAX_AUDIO_SECONDS = 600.0
+#: Plausible speech rates (words per second) for audio generated from a script: the real bank
+#: runs at 1.2-2.9; outside these bounds the audio is stale or truncated.
+SPEECH_RATE = (0.6, 4.5)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,12 @@ def check_assets(bank: Bank) -> tuple[list[Problem], float]:
                 seconds = audio_duration(path)
                 if seconds > MAX_AUDIO_SECONDS:
                     problems.append(Problem(source, fld, f"audio lasts {seconds:.0f} s, more than {MAX_AUDIO_SECONDS:.0f} s"))
+                words = sum(len(turn["text"].split()) for turn in stim.script)
+                rate = words / seconds
+                if words and not SPEECH_RATE[0] <= rate <= SPEECH_RATE[1]:
+                    problems.append(Problem(source, fld, f"{stim.src}: {words} words in {seconds:.1f} s "
+                                            f"({rate:.1f} words/s): the audio does not match the script; "
+                                            "regenerate it (itembank/tools)"))
                 if not source.startswith("practice/"):
                     total += seconds
             else:
