@@ -179,3 +179,27 @@ def test_pool_from_records_and_validation():
         ItemPool.from_records([{"id": "A", "model": "2pl", "a": -1.0, "b": 0.0}])
     with pytest.raises(ValueError):
         ItemPool.from_records([{"id": "A", "model": "4pl", "b": 0.0}])
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["1pl", "2pl", "3pl", "gpcm", "grm"]),
+    st.floats(0.3, 3.0),
+    st.lists(st.floats(-3.0, 3.0), min_size=1, max_size=4, unique=True),
+    st.floats(0.0, 0.35),
+    st.floats(-4.0, 4.0),
+)
+def test_information_equals_sum_of_squared_slopes_over_p(model, a, thresholds, c, theta):
+    """Fisher information I(θ) = Σ_k P′_k(θ)² / P_k(θ), P′ by central differences."""
+    b = sorted(thresholds)
+    if model in ("1pl", "2pl", "3pl"):
+        b = b[0]
+    elif model == "grm" and np.any(np.diff(b) < 0.05):
+        b = [t + 0.05 * k for k, t in enumerate(b)]
+    pool = single(model, a, b, c)
+    h = 1e-5
+    p = category_probabilities(pool, np.array([theta - h, theta, theta + h]))[0]
+    d1 = (p[:, 2] - p[:, 0]) / (2 * h)
+    ok = p[:, 1] > 1e-12
+    expected = np.sum(d1[ok] ** 2 / p[ok, 1])
+    assert item_information(pool, theta)[0] == pytest.approx(expected, rel=1e-4, abs=1e-10)
