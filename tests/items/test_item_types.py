@@ -14,6 +14,7 @@ from toetsbatterij.items import (
     NotAutoScored,
     normalise,
     parse_item,
+    review_model,
     rubric_score,
     score,
     view_model,
@@ -263,3 +264,11 @@ def test_testlet_view_hides_transcript(mini_bank_path):
     assert view["stimulus"] == {"kind": "audio", "src": "L-A2-T001.ogg", "max_plays": 2}
     assert "tien uur" not in json.dumps(view) and "10.15" not in json.dumps(view)
     assert [i["id"] for i in view["items"]] == ["L-A2-T001-1", "L-A2-T001-2"]
+
+
+def test_review_model_has_everything_and_is_json_safe():
+    item = one(GAPS)[0]
+    review = review_model(item)
+    json.dumps(review)
+    assert review["definition"]["gaps"][0]["accepted"] == ["maandag", "ma"]
+    assert review["parameters"]["provenance"]["source"] == "provisional"

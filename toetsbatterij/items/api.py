@@ -29,6 +29,26 @@ def view_model(item: Item, seed: int | str | None = None) -> dict:
     return out
 
 
+def review_model(item: Item) -> dict:
+    """Everything about an item for reviewers and raters (never for candidates): metadata,
+    the full definition with key and accepted answers, stimulus with transcript and script,
+    parameters with provenance."""
+    out: dict[str, Any] = {
+        "id": item.id, "type": item.type, "skill": item.skill, "level": item.level,
+        "topic": item.topic, "task_type": item.task_type, "status": item.status,
+        "author": item.author, "testlet": item.testlet_id, "enemies": list(item.enemies),
+        "definition": item.definition, "max_score": item.max_score if item.parameters else None,
+        "parameters": item.parameters.as_dict() if item.parameters else None,
+        "content_hash": item.content_hash, "source": item.source,
+    }
+    if item.stimulus is not None:
+        out["stimulus"] = item.stimulus.as_dict()
+    for name in ("notes", "feedback"):
+        if getattr(item, name) is not None:
+            out[name] = getattr(item, name)
+    return out
+
+
 def view_model_of_testlet(testlet: Testlet, seed: int | str | None = None) -> dict:
     """One screen: the shared stimulus and the view model of each of its items."""
     return {"id": testlet.id, "stimulus": testlet.stimulus.view(),
