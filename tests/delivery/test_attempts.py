@@ -259,3 +259,18 @@ def test_fixed_writing_section_stores_unscored_text(world, content):
     written = world.db.scalar(select(Response).where(Response.item_id == "W-A2-0001",
                                                      Response.attempt_id == attempt.id))
     assert written.score is None and written.raw.startswith("Beste juf")
+
+
+def test_practice_feedback_follows_the_answer_and_never_a_scored_unit(world, content):
+    world.open(world.a)
+    _, attempt, _ = login(world, world.a)
+    attempts.start_practice(world.db, world.clock, attempt)
+    first = attempts.current_screen(world.db, world.clock, content, attempt)
+    assert first.kind == "practice" and first.feedback == ""
+    step(world, content, attempt)
+    second = attempts.current_screen(world.db, world.clock, content, attempt)
+    assert second.feedback == "Het goede antwoord is A."
+    step(world, content, attempt)
+    intro = attempts.current_screen(world.db, world.clock, content, attempt)
+    assert intro.kind == "section_intro" and intro.feedback == "B."
+    assert content.feedback("R-A2-0101") == ""

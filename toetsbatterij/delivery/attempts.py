@@ -80,6 +80,8 @@ class Content(Protocol):
 
     def max_plays(self, unit_id: str) -> int: ...
 
+    def feedback(self, unit_id: str) -> str: ...
+
     def select(self, manifest: dict[str, Any], section_index: int,
                history: list[tuple[str, float]], seen_units: list[str], seed: int,
                position: int, pretest_due: bool) -> Selection: ...
@@ -102,6 +104,7 @@ class Screen:
     view: dict[str, Any] = field(default_factory=dict)
     remaining_seconds: int | None = None
     time_limit_minutes: int | None = None
+    feedback: str = ""  # practice: the explanation of the practice unit just answered
 
 
 # -- login ---------------------------------------------------------------------------------------
@@ -280,6 +283,12 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
                       **base)
     if attempt.state == INSTRUCTIONS:
         return Screen(kind="instructions", **base)
+    practice_feedback = ""
+    if attempt.state in (PRACTICE, SECTION):
+        answered = [p for p in _presentations(db, attempt, PRACTICE_SECTION)
+                    if p.answered_at is not None]
+        if answered:
+            practice_feedback = content.feedback(answered[-1].unit_id)
     if attempt.state == PRACTICE:
         plan = _practice_plan(db, content, attempt)
         done = _presentations(db, attempt, PRACTICE_SECTION)
@@ -295,7 +304,7 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
             return Screen(kind="practice", presentation=open_pres,
                           view=content.candidate_view(open_pres.unit_id, attempt.seed),
                           section_number=open_pres.position + 1, section_label="Oefenen",
-                          **base)
+                          feedback=practice_feedback, **base)
     # SECTION
     index = attempt.section_index
     while attempt.state == SECTION:
@@ -305,7 +314,7 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
         if run is None:
             return Screen(kind="section_intro",
                           time_limit_minutes=_limit_seconds(section, db, attempt) // 60,
-                          **info, **base)
+                          feedback=practice_feedback if index == 0 else "", **info, **base)
         if run.finished_at is None and now >= run.deadline_at:
             _finish_section(db, clock, content, attempt, run, "time")
             index = attempt.section_index

@@ -106,6 +106,14 @@ class BankContent:
             return 0
         return int(stim.max_plays or DEFAULT_MAX_PLAYS)
 
+    def feedback(self, unit_id: str) -> str:
+        """Practice only: the explanation shown after answering (never for scored units)."""
+        if unit_id not in {u for units in self._practice.values() for u in units}:
+            return ""
+        unit = self.unit(unit_id)
+        members = unit.items if isinstance(unit, Testlet) else (unit,)
+        return " ".join(i.feedback for i in members if i.feedback)
+
     def audio_path(self, unit_id: str) -> Path | None:
         unit = self.unit(unit_id)
         stim = unit.stimulus
