@@ -156,8 +156,9 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     rubrics: dict[str, Rubric] = {}
     for p in sorted((root / "rubrics").glob("*.yaml")):
         rel = _rel(p, root)
+        before = len(problems)
         data = _read_yaml(p, rel, problems)
-        if data is None and p.stat().st_size > 0 and problems and problems[-1].file == rel:
+        if len(problems) > before:
             continue
         rubric, probs = parse_rubric(data, rel, vocab)
         problems.extend(probs)
@@ -177,9 +178,10 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     item_files = sorted((root / "items").rglob("*.yaml"))
     for p in item_files:
         rel = _rel(p, root)
+        before = len(problems)
         data = _read_yaml(p, rel, problems)
         if data is None:
-            if not (problems and problems[-1].file == rel):
+            if len(problems) == before:
                 problems.append(Problem(rel, "", "empty file"))
             continue
         before = len(problems)

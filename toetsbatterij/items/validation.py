@@ -19,14 +19,14 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 def type_name(value: Any) -> str:
     if value is None:
-        return "niets (null)"
+        return "nothing (null)"
     return {
-        bool: "een boolean",
-        int: "een geheel getal",
-        float: "een getal",
-        str: "tekst",
-        list: "een lijst",
-        dict: "een mapping",
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
     }.get(type(value), type(value).__name__)
 
 
