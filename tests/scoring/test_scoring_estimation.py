@@ -233,3 +233,34 @@ def test_estimators_agree_in_order_of_magnitude_on_long_tests(seed):
     thetas = np.array([e.theta for e in ests])
     assert np.ptp(thetas) < 0.6
     assert all(0.1 < e.se < 0.5 for e in ests)
+
+
+def test_3pl_eap_map_mle_match_girth():
+    from girth import ability_3pl_eap, ability_3pl_map, ability_3pl_mle
+
+    rng = np.random.default_rng(77)
+    n_items, n_people = 25, 40
+    a = rng.uniform(0.8, 2.0, n_items)
+    b = rng.normal(0.0, 1.0, n_items)
+    c = rng.uniform(0.05, 0.25, n_items)
+    theta = rng.normal(0.0, 1.0, n_people)
+    p = c[:, None] + (1 - c[:, None]) / (1 + np.exp(-a[:, None] * (theta[None, :] - b[:, None])))
+    data = (rng.random((n_items, n_people)) < p).astype(int)
+    pool = ItemPool.from_records(
+        [{"id": str(k), "model": "3pl", "a": a[k], "b": b[k], "c": c[k]} for k in range(n_items)]
+    )
+    items = np.arange(n_items)
+    nodes, w = legendre(41, -4.5, 4.5)
+    lpw = np.log(norm.pdf(nodes) * w)
+    ours_eap = [
+        eap(pool, items, data[:, j], nodes=nodes, log_prior_weights=lpw).theta
+        for j in range(n_people)
+    ]
+    np.testing.assert_allclose(ours_eap, ability_3pl_eap(data, b, a, c), atol=1e-4)
+    ours_map = [map_estimate(pool, items, data[:, j]).theta for j in range(n_people)]
+    np.testing.assert_allclose(ours_map, ability_3pl_map(data, b, a, c), atol=1e-4)
+    expected = ability_3pl_mle(data, b, a, c)
+    ours_mle = np.array([mle(pool, items, data[:, j]).theta for j in range(n_people)])
+    inside = np.isfinite(expected) & (np.abs(expected) < 5.5)
+    assert inside.sum() >= 35
+    np.testing.assert_allclose(ours_mle[inside], expected[inside], atol=1e-4)
