@@ -301,6 +301,12 @@ def test_references_outside_the_package_are_refused(good_files):
     _refused(_zip({**good_files, "imsmanifest.xml": manifest}), "refused reference")
 
 
+def test_deeply_nested_xml_is_refused(good_files):
+    deep = good_files["items/R-A2-0001.xml"].replace(
+        b"<qti-prompt>", b"<qti-prompt>" + b"<span>" * 5000 + b"x" + b"</span>" * 5000)
+    _refused(_zip({**good_files, "items/R-A2-0001.xml": deep}), "nested deeper than 64")
+
+
 def test_not_a_zip_and_missing_manifest():
     _refused(b"plain text", "not a zip file")
     _refused(_zip({"items/x.xml": b"<x/>"}), "no imsmanifest.xml")

@@ -100,6 +100,8 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
         problems.append(Problem(rel, "", f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"))
     except OSError as exc:
         problems.append(Problem(rel, "", f"cannot read: {exc.strerror}"))
+    except RecursionError:
+        problems.append(Problem(rel, "", "not valid YAML: nested too deeply"))
     return None
 
 

@@ -60,6 +60,7 @@ class Limits:
     max_ratio: float = 100.0            # uncompressed / compressed, for members above ratio_floor
     ratio_floor: int = 1024 * 1024
     max_xml_bytes: int = 5 * 1024 * 1024
+    max_xml_depth: int = 64
 
 
 @dataclass
@@ -154,11 +155,19 @@ def parse_xml(data: bytes, file: str, limits: Limits = Limits()) -> Element:
     if len(data) > limits.max_xml_bytes:
         raise _refuse(file, "-", f"XML document larger than {limits.max_xml_bytes} bytes")
     try:
-        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise _refuse(file, "-", f"refused XML: {type(exc).__name__} (DTDs and entities are not allowed)") from None
     except ParseError as exc:
         raise _refuse(file, "-", f"not well-formed XML ({exc})") from None
+    # Reading the content walks elements recursively: refuse absurd nesting up front.
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > limits.max_xml_depth:
+            raise _refuse(file, local(el.tag), f"refused XML: nested deeper than {limits.max_xml_depth} elements")
+        stack.extend((child, depth + 1) for child in el)
+    return root
 
 
 def _children(el: Element, name: str) -> list[Element]:
