@@ -380,3 +380,16 @@ def test_foreign_media_interaction_and_text_entry_import():
     assert result.assets["L-A2-0042"]["bus.ogg"] == opus_bytes()
     # The audio stimulus has no transcript or script in a foreign package: a clear problem.
     assert any(p.field.startswith("stimulus.") for p in result.problems)
+
+
+def test_cli_export_and_import(mini_bank_path, tmp_path, capsys):
+    from toetsbatterij.items.__main__ import main
+
+    pkg = tmp_path / "bank.zip"
+    assert main(["export-qti", str(mini_bank_path), str(pkg), "--ids", "R-A2-0001", "L-A2-T001"]) == 0
+    assert main(["import-qti", str(pkg), str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out/items/listening/a2/L-A2-T001.yaml").exists()
+    assert (tmp_path / "out/items/listening/a2/L-A2-T001.ogg").exists()
+    (tmp_path / "bad.zip").write_bytes(b"PK not really")
+    assert main(["import-qti", str(tmp_path / "bad.zip"), str(tmp_path / "out2")]) == 1
+    assert "bad.zip: -: not a zip file" in capsys.readouterr().out

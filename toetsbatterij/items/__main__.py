@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("import-qti", help="read a QTI 3.0 package and write item files")
     p.add_argument("package")
     p.add_argument("output")
+    p.add_argument("--default", action="append", default=[], metavar="FIELD=VALUE",
+                   help="metadata for items without ours, e.g. --default skill=reading --default level=A2")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -65,10 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"exported {n} items to {args.output}")
         return 0
     if args.command == "import-qti":
+        from .errors import ItemValidationError
         from .qti import import_package, write_documents
 
-        result = import_package(args.package)
-        n = write_documents(result, args.output)
+        defaults = dict(d.split("=", 1) for d in args.default if "=" in d)
+        try:
+            result = import_package(args.package, defaults=defaults)
+            n = write_documents(result, args.output)
+        except ItemValidationError as exc:
+            for problem in exc.problems:
+                print(problem)
+            print(f"import refused: {len(exc.problems)} problem(s)", file=sys.stderr)
+            return 1
         print(f"imported {n} files into {args.output}")
         return 0
     return 2
