@@ -264,3 +264,24 @@ def test_3pl_eap_map_mle_match_girth():
     inside = np.isfinite(expected) & (np.abs(expected) < 5.5)
     assert inside.sum() >= 35
     np.testing.assert_allclose(ours_mle[inside], expected[inside], atol=1e-4)
+
+
+def test_eap_matrix_equals_pattern_by_pattern():
+    from toetsbatterij.scoring import eap_matrix
+
+    pool = make_mixed_pool(6)
+    rng = np.random.default_rng(3)
+    n_people = 25
+    x = np.array([[rng.integers(0, k) for k in pool.n_categories] for _ in range(n_people)])
+    x[rng.random(x.shape) < 0.4] = -1
+    x[0] = -1  # nobody answered anything
+    theta, se, w = eap_matrix(pool, x, prior_mean=0.2, prior_sd=1.1)
+    assert w.shape == (n_people, 81)
+    for j in range(n_people):
+        given_ = np.nonzero(x[j] >= 0)[0]
+        e = eap(pool, given_, x[j, given_], prior_mean=0.2, prior_sd=1.1)
+        assert theta[j] == pytest.approx(e.theta, abs=1e-10)
+        assert se[j] == pytest.approx(e.se, abs=1e-10)
+    assert theta[0] == pytest.approx(0.2, abs=1e-6)
+    with pytest.raises(ValueError):
+        eap_matrix(pool, np.full((2, pool.n), 7))

@@ -20,7 +20,8 @@ Estimation (:mod:`.estimation`)
     ``Estimate(theta, se, method, posterior, note)``; classes ``EAP``, ``MAP``, ``MLE``,
     ``WLE`` with ``.estimate(pool, state)``; functions ``eap``, ``map_estimate``, ``mle``,
     ``wle`` (pool, items, scores, ...) and ``eap_from_log_likelihood(nodes, log_prior_weights,
-    log_likelihood)``.
+    log_likelihood)``, ``eap_matrix(pool, responses (N, n) with -1 = not given) -> (theta (N,),
+    se (N,), weights (N, Q))``.
 CEFR (:mod:`.cefr`)
     ``CutScores`` (``from_mapping({"A1": θ, ...})``, ``level_of``, ``band``),
     ``classify(estimate, cuts, target=None) -> LevelDecision(level, probabilities,
@@ -61,6 +62,7 @@ from .estimation import (
     Estimate,
     eap,
     eap_from_log_likelihood,
+    eap_matrix,
     map_estimate,
     mle,
     quadrature_grid,
@@ -114,6 +116,7 @@ __all__ = [
     "designs_from_manifest",
     "eap",
     "eap_from_log_likelihood",
+    "eap_matrix",
     "eligible_units",
     "item_information",
     "map_estimate",

@@ -40,6 +40,7 @@ __all__ = [
     "Estimate",
     "eap",
     "eap_from_log_likelihood",
+    "eap_matrix",
     "map_estimate",
     "mle",
     "quadrature_grid",
@@ -145,6 +146,54 @@ def eap(
     theta, se, w = eap_from_log_likelihood(grid, lpw, ll)
     note = NOTE_NO_RESPONSES if len(items) == 0 else None
     return Estimate(theta, se, "eap", (grid, w), note)
+
+
+def eap_matrix(
+    pool: ItemPool,
+    responses: np.ndarray,
+    *,
+    prior_mean: float = 0.0,
+    prior_sd: float = 1.0,
+    nodes: np.ndarray | None = None,
+    log_prior_weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """EAP for many response patterns at once (offline scoring, reliability, calibration).
+
+    Parameters
+    ----------
+    pool : ItemPool
+    responses : int array, shape (N, n)
+        Score category per person and pool item; -1 where the item was not administered.
+    prior_mean, prior_sd, nodes, log_prior_weights : as :func:`eap`.
+
+    Returns
+    -------
+    theta : ndarray (N,), se : ndarray (N,), weights : ndarray (N, Q) (normalised posteriors)
+    """
+    x = np.asarray(responses, dtype=np.int64)
+    if x.ndim != 2 or x.shape[1] != pool.n:
+        raise ValueError(f"responses must have shape (N, {pool.n})")
+    if np.any(x < -1) or np.any(x >= pool.n_categories[None, :]):
+        raise ValueError("score outside the item's categories")
+    grid = quadrature_grid() if nodes is None else np.asarray(nodes, dtype=float)
+    lpw = (
+        _normal_log_density(grid, prior_mean, prior_sd)
+        if log_prior_weights is None
+        else np.asarray(log_prior_weights, dtype=float)
+    )
+    table = category_log_probabilities(pool, grid)  # (n, M, Q)
+    # -inf only marks categories an item lacks (never scored, checked above); keep the
+    # matrix products free of 0·inf.
+    table = np.where(np.isfinite(table), table, 0.0)
+    ll = np.zeros((x.shape[0], grid.size))
+    for k in range(pool.m_max + 1):
+        ll += (x == k).astype(float) @ table[:, k, :]
+    lw = ll + lpw[None, :]
+    w = np.exp(lw - lw.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    theta = w @ grid
+    var = np.einsum("nq,nq->n", w, (grid[None, :] - theta[:, None]) ** 2)
+    return theta, np.sqrt(np.maximum(var, 0.0)), w
 
 
 def _mode(
