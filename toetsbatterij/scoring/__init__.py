@@ -42,8 +42,10 @@ Simulation (:mod:`.simulation`)
 
 from .cefr import BELOW_A1, CutScores, LevelDecision, ReportingScale, classify
 from .engine import (
+    CONTENT_BALANCERS,
     Blueprint,
     Constraint,
+    ContentBalancer,
     Design,
     NextStep,
     SelectionRule,
@@ -83,6 +85,8 @@ from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, 
 
 __all__ = [
     "BELOW_A1",
+    "CONTENT_BALANCERS",
+    "ContentBalancer",
     "EAP",
     "MAP",
     "MLE",

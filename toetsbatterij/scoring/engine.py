@@ -23,7 +23,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,7 +35,12 @@ from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, 
 
 __all__ = [
     "Blueprint",
+    "CONTENT_BALANCERS",
     "Constraint",
+    "ContentBalancer",
+    "HeuristicBalancing",
+    "NoBalancing",
+    "ShadowTest",
     "Design",
     "NextStep",
     "SelectionRule",
@@ -455,6 +460,54 @@ def _prune_interchangeable(
     return np.sort(free[order[keep]])
 
 
+class ContentBalancer(Protocol):
+    """Seam: ``candidates(design, pool, state, units, counts, crit) -> (mask (U,), notes)``
+    narrows the eligible units to those the blueprint wants next."""
+
+    def candidates(
+        self,
+        design: Design,
+        pool: ItemPool,
+        state: AdministrationState,
+        units: np.ndarray,
+        counts: np.ndarray,
+        crit: np.ndarray,
+    ) -> tuple[np.ndarray, tuple[str, ...]]: ...
+
+
+class NoBalancing:
+    """Every eligible unit is a candidate (maxima are still enforced by the filter)."""
+
+    def candidates(self, design, pool, state, units, counts, crit):
+        return units, ()
+
+
+class HeuristicBalancing:
+    """Most under-represented area first (see :func:`_heuristic_candidates`)."""
+
+    def candidates(self, design, pool, state, units, counts, crit):
+        return _heuristic_candidates(design, design.prepare(pool), state, units, counts), ()
+
+
+class ShadowTest:
+    """Shadow test with ``scipy.optimize.milp`` (see :func:`_shadow_candidates`); falls back
+    to the heuristic, with the note ``"shadow_infeasible"``, when no shadow test exists."""
+
+    def candidates(self, design, pool, state, units, counts, crit):
+        prep = design.prepare(pool)
+        shadow = _shadow_candidates(design, pool, prep, state, units, counts, crit)
+        if shadow is None or not shadow.any():
+            return _heuristic_candidates(design, prep, state, units, counts), ("shadow_infeasible",)
+        return shadow, ()
+
+
+CONTENT_BALANCERS: dict[str, ContentBalancer] = {
+    "none": NoBalancing(),
+    "heuristic": HeuristicBalancing(),
+    "shadow": ShadowTest(),
+}
+
+
 # ---------------------------------------------------------------------- selection
 def _choose(
     design: Design,
@@ -577,18 +630,9 @@ def next_step(
     units, counts = eligible_units(design, pool, state)
     theta = estimate.theta if selection_theta is None else float(selection_theta)
     crit = _unit_criterion(design, pool, state, theta)
-    notes: tuple[str, ...] = ()
-    if design.content == "heuristic":
-        candidates = _heuristic_candidates(design, prep, state, units, counts)
-    elif design.content == "shadow":
-        shadow = _shadow_candidates(design, pool, prep, state, units, counts, crit)
-        if shadow is None or not shadow.any():
-            notes = ("shadow_infeasible",)
-            candidates = _heuristic_candidates(design, prep, state, units, counts)
-        else:
-            candidates = shadow
-    else:
-        candidates = units
+    candidates, notes = CONTENT_BALANCERS[design.content].candidates(
+        design, pool, state, units, counts, crit
+    )
     unit, considered = _choose(design, prep, candidates, crit, rng, state)
     if unit is None:
         return NextStep(estimate, (), "pool_exhausted", (), notes)
