@@ -81,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"fout: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
+    except ValueError as exc:
+        # values the scoring core or the item code refuse (e.g. a design that cannot work)
+        print(f"fout: ongeldige invoer: {exc}", file=sys.stderr)
+        return EXIT_INPUT
 
 
 def print_json(obj) -> None:
