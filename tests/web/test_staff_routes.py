@@ -1,6 +1,7 @@
 """Every staff route x every role, including another organisation's ids."""
 
 import io
+import re
 
 import pytest
 from delivery_support import PASSWORD, login_staff
@@ -99,6 +100,7 @@ def test_plan_session_register_and_tickets(client, world, db_session):
     assert bad.status_code == 400 and "controlegetal" in bad.get_data(as_text=True)
     pdf = client.get(f"/beheer/sessies/{sid}/tickets.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf.data)) == 1  # one page per candidate
     cand = db_session.scalar(select(Candidate).where(Candidate.exam_session_id == sid))
     assert cand.extra_time_percent == 25 and len(cand.access_code) == 8
 
@@ -179,9 +181,13 @@ def test_proctor_actions_are_audited(client, world, content, app):
         assert client.post(f"/beheer/kandidaten/{cid}/{action}", data=data).status_code == 302
     actions = [e.action for e in world.db.scalars(select(AuditEntry).where(
         AuditEntry.organisation_id == world.a["org"]))]
-    for expected in ("staff.login", "attempt.pause", "attempt.resume",
+    room = client.get(f"/beheer/sessies/{world.a['session']}/zaal.json").json
+    client.post("/beheer/afmelden")
+    assert client.get("/beheer/").status_code == 302
+    actions = [e.action for e in world.db.scalars(select(AuditEntry).where(
+        AuditEntry.organisation_id == world.a["org"]))]
+    for expected in ("staff.login", "staff.logout", "attempt.pause", "attempt.resume",
                      "candidate.release_device", "attempt.end"):
         assert expected in actions
-    room = client.get(f"/beheer/sessies/{world.a['session']}/zaal.json").json
     row = next(r for r in room["candidates"] if r["candidate_id"] == cid)
     assert row["state"] == "ended" and row["device_bound"] is False

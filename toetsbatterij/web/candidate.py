@@ -83,6 +83,7 @@ def do_login() -> Any:
     rotate_session()
     session["attempt_id"] = attempt.id
     session["device"] = device
+    session["lang"] = cand.instruction_language
     return redirect(url_for("candidate.screen"))
 
 

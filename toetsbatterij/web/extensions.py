@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_babel import Babel
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -10,9 +12,20 @@ login_manager = LoginManager()
 babel = Babel()
 
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def available_languages() -> set[str]:
+    return {"nl"} | {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")}
+
+
 def _locale() -> str:
-    # Staff screens are Dutch. Candidate instructions in other languages come with the companion
-    # issue; the catalog layout (toetsbatterij/translations) is ready for them.
+    # Staff screens are Dutch. A candidate's instructions follow the instruction language of the
+    # registration when a catalog exists for it (otherwise Dutch); the test content stays Dutch.
+    if request.blueprint == "candidate":
+        lang = session.get("lang", "nl")
+        if lang in available_languages():
+            return lang
     return "nl"
 
 
@@ -23,7 +36,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Meld u aan om deze pagina te bekijken."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     babel.init_app(app, locale_selector=_locale)
 
     @login_manager.user_loader
@@ -34,4 +47,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict:
-        return {"request_path": request.path}
+        return {"request_path": request.path, "get_locale": get_locale}

@@ -107,6 +107,9 @@ def login() -> Any:
 @bp.post("/afmelden")
 @login_required
 def logout() -> Any:
+    record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(), action="staff.logout",
+           object_type="staff_account", object_id=actor_id())
+    db().commit()
     logout_user()
     from flask import session
 
