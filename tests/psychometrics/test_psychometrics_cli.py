@@ -137,7 +137,7 @@ def test_missing_file(tmp_path, capsys):
 
 
 def test_module_entry_point_help_for_every_command():
-    for cmd in ["calibrate", "score", "simulate", "link", "dif", "fit", "report", "publish"]:
+    for cmd in ["calibrate", "score", "simulate", "link", "dif", "fit", "report", "publish", "impact"]:
         res = subprocess.run([sys.executable, "-m", "psychometrics", cmd, "--help"],
                              capture_output=True, text=True, check=False)
         assert res.returncode == 0, (cmd, res.stderr)
