@@ -191,3 +191,18 @@ def test_proctor_actions_are_audited(client, world, content, app):
         assert expected in actions
     row = next(r for r in room["candidates"] if r["candidate_id"] == cid)
     assert row["state"] == "ended" and row["device_bound"] is False
+
+
+def test_only_definitions_of_the_delivered_bank_can_be_planned(client, world, db_session):
+    from toetsbatterij.delivery import definitions
+
+    stale = definitions.sync_definitions(db_session, world.clock, [
+        {**world.definitions["lezen-luisteren"].manifest, "name": "Oude versie"}], "old-bank")[0]
+    db_session.commit()
+    login_staff(client, world.a, "proctor")
+    page = client.get("/beheer/sessies/nieuw").get_data(as_text=True)
+    assert "Lezen en luisteren (test)" in page and "Oude versie" not in page
+    resp = client.post("/beheer/sessies/nieuw", data={
+        "location_id": world.a["location"], "test_definition_id": stale.id,
+        "date": "2026-03-03", "start": "09:00", "end": "12:00"})
+    assert resp.status_code == 400

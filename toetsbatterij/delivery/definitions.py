@@ -79,9 +79,14 @@ def sync_definitions(db: Session, clock: Clock, manifests: list[dict[str, Any]],
     return out
 
 
-def current_definitions(db: Session) -> list[TestDefinitionRecord]:
-    """The newest version of each test definition."""
-    rows = list(db.scalars(select(TestDefinitionRecord).order_by(TestDefinitionRecord.id)))
+def current_definitions(db: Session, bank_version: str | None = None) -> list[TestDefinitionRecord]:
+    """The newest version of each test definition; with ``bank_version`` only the definitions
+    pinned to that bank (the one this server delivers), so no session is planned on content the
+    server cannot serve exactly."""
+    stmt = select(TestDefinitionRecord).order_by(TestDefinitionRecord.id)
+    if bank_version is not None:
+        stmt = stmt.where(TestDefinitionRecord.bank_version == bank_version)
+    rows = list(db.scalars(stmt))
     newest: dict[str, TestDefinitionRecord] = {}
     for row in rows:
         newest[row.code] = row

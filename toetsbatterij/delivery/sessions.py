@@ -43,10 +43,12 @@ def normalise_code(raw: str) -> str:
 
 def create_session(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                    location_id: int, test_definition_id: int, starts_at: dt.datetime,
-                   ends_at: dt.datetime) -> ExamSession:
+                   ends_at: dt.datetime, bank_version: str | None = None) -> ExamSession:
     get_location(db, organisation_id, location_id)  # raises NotFound across tenants
-    if db.get(TestDefinitionRecord, test_definition_id) is None:
-        raise InvalidInput("Kies een toets.", field="test_definition_id")
+    definition = db.get(TestDefinitionRecord, test_definition_id)
+    if definition is None or (bank_version is not None
+                              and definition.bank_version != bank_version):
+        raise InvalidInput("Kies een toets uit de lijst.", field="test_definition_id")
     if ends_at <= starts_at:
         raise InvalidInput("Het einde moet na het begin liggen.", field="ends_at")
     if ends_at - starts_at > dt.timedelta(hours=14):

@@ -139,14 +139,21 @@ def new_session() -> Any:
         sess = sessions.create_session(
             db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
             location_id=_int("location_id"), test_definition_id=_int("test_definition_id"),
-            starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"))
+            starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"),
+            bank_version=services().bank.bank_version)
         db().commit()
         flash(f"Sessie {sess.code} is gepland.", "success")
         return redirect(url_for("staff.session_detail", session_id=sess.id))
     today = clock().now().astimezone(_tz()).date().isoformat()
+    bank = services().bank
+    # The bank this server delivers defines what can be planned (idempotent sync).
+    definitions.sync_definitions(db(), clock(), definitions.manifests_of_bank(bank.bank),
+                                 bank.bank_version)
+    db().commit()
     return render_template("staff/session_new.html",
                            locations=organisations.list_locations(db(), org_id()),
-                           definitions=definitions.current_definitions(db()), today=today)
+                           definitions=definitions.current_definitions(db(), bank.bank_version),
+                           today=today)
 
 
 @bp.get("/sessies/<int:session_id>")
