@@ -478,3 +478,14 @@ def test_the_bank_manifests_build_designs(name):
         pool = ItemPool.from_records(recs)
         state, step = run(d, pool, 0.3, seed=1)
         assert step.stop_reason is not None and d.min_items <= state.position <= d.max_items
+
+
+def test_derived_arrays_live_in_the_pool_cache():
+    pool = make_2pl_pool(100, seed=0)
+    d1 = design_from_config(MANIFEST_SECTION, CUTS)
+    d2 = design_from_config(MANIFEST_SECTION, CUTS)
+    assert d1.prepare(pool) is d2.prepare(pool)
+    assert d1.estimator.log_probability_table(pool) is d2.estimator.log_probability_table(pool)
+    other = pool.with_selectable(np.arange(pool.n) % 2 == 0)
+    assert d1.prepare(other) is not d1.prepare(pool)
+    assert not d1.prepare(other).c_items[:, 1::2].any()

@@ -20,7 +20,6 @@ References
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -137,7 +136,6 @@ class Design:
     cut_scores: CutScores | None = None
     target_level: str | None = None
     skill: str | None = None
-    _prepared: Any = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.exposure not in EXPOSURE_METHODS:
@@ -148,7 +146,6 @@ class Design:
             raise ValueError("need 0 <= min_items <= max_items and max_items >= 1")
         if self.stopping is None:
             object.__setattr__(self, "stopping", standard_stopping(self.min_items, self.max_items))
-        object.__setattr__(self, "_prepared", weakref.WeakKeyDictionary())
 
     @property
     def test_length(self) -> int:
@@ -158,12 +155,11 @@ class Design:
         return min(self.blueprint.length, self.max_items)
 
     def prepare(self, pool: ItemPool) -> _Prepared:
-        """Per-(design, pool) arrays, computed once and kept while the pool lives."""
-        prep = self._prepared.get(pool)
-        if prep is None:
-            prep = _Prepared.build(self, pool)
-            self._prepared[pool] = prep
-        return prep
+        """Per-(blueprint, pool) arrays, computed once and kept in the pool's cache, so a
+        design rebuilt from its configuration on every request costs nothing extra."""
+        return pool.cached(
+            ("blueprint", self.blueprint, self.test_length), lambda: _Prepared.build(self, pool)
+        )
 
 
 def standard_stopping(

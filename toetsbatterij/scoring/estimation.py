@@ -15,7 +15,6 @@ References
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -346,7 +345,7 @@ class EAP:
     """EAP with a normal prior on ``n_nodes`` equally spaced nodes over ``bounds``.
 
     The log-probability of every item category at every node, shape (n, M, Q), is computed
-    once per pool and kept while the pool lives, so one estimate is a gather and a sum.
+    once per pool and grid and kept in the pool's cache, so one estimate is a gather and a sum.
     """
 
     prior_mean: float = 0.0
@@ -355,10 +354,8 @@ class EAP:
     bounds: tuple[float, float] = (-6.0, 6.0)
     nodes: np.ndarray = field(init=False, repr=False)
     log_prior_weights: np.ndarray = field(init=False, repr=False)
-    _tables: weakref.WeakKeyDictionary = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_tables", weakref.WeakKeyDictionary())
         if self.prior_sd <= 0:
             raise ValueError("prior_sd must be > 0")
         grid = quadrature_grid(self.n_nodes, self.bounds)
@@ -371,12 +368,13 @@ class EAP:
 
     def log_probability_table(self, pool: ItemPool) -> np.ndarray:
         """log P(X = k | node q) for every item, shape (n, M, Q) (read-only, cached)."""
-        table = self._tables.get(pool)
-        if table is None:
+
+        def build() -> np.ndarray:
             table = category_log_probabilities(pool, self.nodes)
             table.setflags(write=False)
-            self._tables[pool] = table
-        return table
+            return table
+
+        return pool.cached(("eap_table", self.n_nodes, tuple(self.bounds)), build)
 
     def estimate_pattern(self, pool: ItemPool, items: np.ndarray, scores: np.ndarray) -> Estimate:
         items = np.asarray(items, dtype=np.int64)

@@ -157,6 +157,7 @@ class ItemPool:
     _gpcm_bcum: np.ndarray = field(init=False, repr=False)
     _grm_bext: np.ndarray = field(init=False, repr=False)
     _grm_const: np.ndarray = field(init=False, repr=False)
+    _cache: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
@@ -236,6 +237,7 @@ class ItemPool:
         put("attributes", attrs)
         put("attribute_codes", codes)
         put("n", n)
+        put("_cache", {})
         put("m_max", m_max)
         put("index", {item_id: i for i, item_id in enumerate(self.ids)})
         put("is_dichotomous", is_dich)
@@ -300,6 +302,19 @@ class ItemPool:
 
     def __len__(self) -> int:
         return self.n
+
+    def cached(self, key: Any, build: Any) -> Any:
+        """Derived read-only data (EAP tables, blueprint arrays) memoised on the pool.
+
+        A pure function of the pool and ``key``; it lives and dies with the pool, which the
+        delivery keeps per bank version. Two threads may both build it once; either result
+        is the same.
+        """
+        value = self._cache.get(key)
+        if value is None:
+            value = build()
+            self._cache[key] = value
+        return value
 
     # ------------------------------------------------------------------ construction
     @classmethod
