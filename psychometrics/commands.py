@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 
 from .cli import command, print_json, progress_bar
-from .data import InputError, read_item_models, read_params, read_responses, write_params
+from .data import (
+    InputError,
+    check_variance,
+    read_item_models,
+    read_params,
+    read_responses,
+    write_params,
+)
 from .models import MODELS
 
 
@@ -43,10 +50,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
     item_models = read_item_models(args.item_models) if args.item_models else {}
     data = read_responses(args.responses,
                           max_score={k: v.n_categories - 1 for k, v in fixed.items()},
-                          require_variance=True)
+                          require_variance=False)
     free_items = [i for i in data.items if i not in fixed]
     if not free_items:
         raise InputError(args.responses, None, "alle items staan vast; er valt niets te kalibreren")
+    check_variance(data, free_items)  # a fixed anchor without variance in this sample does no harm
     with progress_bar("Kalibratie (EM)", args.max_iter, enabled=not args.quiet) as advance:
         cal = MMLCalibrator(args.model, item_models=item_models, n_quad=args.quad, max_iter=args.max_iter,
                             tol=args.tol, progress=lambda it, mx, ll, ch: advance(completed=it)).fit(data, fixed)

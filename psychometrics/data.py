@@ -189,14 +189,19 @@ def read_responses(path: str | Path, *, max_score: Mapping[str, int] | None = No
         raise InputError(path, first_row[p], f"persoon {p!r} heeft maar {counts[few[0]]} antwoord(en); "
                          f"minstens {min_per_person} nodig ({few.size} perso(o)n(en) in totaal)")
     if require_variance:
-        check = items if require_variance is True else [i for i in require_variance if i in item_idx]
-        for item in check:
-            col = scores[:, item_idx[item]]
-            col = col[col >= 0]
-            if col.min() == col.max():
-                raise InputError(path, first_row[item], f"item {item!r} heeft geen variantie "
-                                 f"(alle {col.size} scores zijn {col[0]})")
+        check_variance(data, None if require_variance is True else require_variance)
     return data
+
+
+def check_variance(data: ResponseData, items: Iterable[str] | None = None) -> None:
+    """Raise :class:`InputError` for the first item (of ``items``, default all) whose scores never vary."""
+    index = {item: k for k, item in enumerate(data.items)}
+    for item in (data.items if items is None else [i for i in items if i in index]):
+        col = data.scores[:, index[item]]
+        col = col[col >= 0]
+        if col.size and col.min() == col.max():
+            raise InputError(data.path, data.first_row.get(item), f"item {item!r} heeft geen variantie "
+                             f"(alle {col.size} scores zijn {col[0]})")
 
 
 @dataclass(frozen=True)
