@@ -489,3 +489,34 @@ def test_derived_arrays_live_in_the_pool_cache():
     other = pool.with_selectable(np.arange(pool.n) % 2 == 0)
     assert d1.prepare(other) is not d1.prepare(pool)
     assert not d1.prepare(other).c_items[:, 1::2].any()
+
+
+def test_pretest_responses_do_not_count():
+    """Responses to items the pool marks not selectable (pretest) are left out of θ, the
+    stopping rule and the blueprint, and such items are never offered."""
+    base = make_2pl_pool(200, seed=5)
+    selectable = np.ones(base.n, bool)
+    selectable[:10] = False  # pretest items
+    pool = base.with_selectable(selectable)
+    d = design_from_config(MANIFEST_SECTION, CUTS)
+    state, _ = run(d, pool, 0.2, seed=4)
+    scored_items = list(state.administered[:8])
+    scored_scores = list(state.scores[:8])
+    with_pretest = AdministrationState(
+        tuple([0, *scored_items[:4], 1, *scored_items[4:]]),
+        tuple([1, *scored_scores[:4], 0, *scored_scores[4:]]),
+        state.seed,
+    )
+    plain = AdministrationState(tuple(scored_items), tuple(scored_scores), state.seed)
+    a = next_step(d, pool, with_pretest)
+    b = next_step(d, pool, plain)
+    assert a.estimate.theta == pytest.approx(b.estimate.theta)
+    assert a.estimate.se == pytest.approx(b.estimate.se)
+    assert a.items and not set(a.items) & {0, 1} and selectable[list(a.items)].all()
+    assert d.estimator.estimate(pool, with_pretest).theta == pytest.approx(b.estimate.theta)
+    # length counts scored items only: a max-length stop ignores the pretest responses
+    short = design_from_config({"design": {"stopping": {"max_items": 8}}})
+    assert next_step(short, pool, plain).stop_reason == "max_items"
+    assert next_step(short, pool, with_pretest).stop_reason == "max_items"
+    seven = AdministrationState(plain.administered[:7] + (0, 1), plain.scores[:7] + (1, 1), 3)
+    assert next_step(short, pool, seven).stop_reason is None

@@ -294,6 +294,7 @@ def eligible_units(
     the pool has no testlets — and the blueprint counts so far, shape (n_constraints,).
     A unit is eligible when it is selectable, not given, has no enemy among the given items,
     fits in the remaining length and does not push any blueprint maximum over its limit.
+    Responses to unselectable (pretest) items count for neither the length nor the blueprint.
     """
     prep = design.prepare(pool)
     given = state.items_array
@@ -304,7 +305,7 @@ def eligible_units(
             enemies = pool.enemies_of[i]
             if enemies.size:
                 items[enemies] = False
-    remaining = design.max_items - state.position
+    remaining = design.max_items - int(np.count_nonzero(pool.selectable[given]))
     if pool.has_testlets:
         n_units = prep.unit_sel_size.size
         ok = np.bincount(pool.unit_of, weights=items, minlength=n_units)
@@ -618,16 +619,17 @@ def next_step(
     -------
     NextStep
     """
-    estimate = design.estimator.estimate(pool, state)
-    reason = design.stopping.should_stop(pool, state, estimate)
+    scored = state.scored(pool)
+    estimate = design.estimator.estimate(pool, scored)
+    reason = design.stopping.should_stop(pool, scored, estimate)
     if reason is not None:
         return NextStep(estimate, (), reason)
     prep = design.prepare(pool)
     units, counts = eligible_units(design, pool, state)
     theta = estimate.theta if selection_theta is None else float(selection_theta)
-    crit = _unit_criterion(design, pool, state, theta)
+    crit = _unit_criterion(design, pool, scored, theta)
     candidates, notes = CONTENT_BALANCERS[design.content].candidates(
-        design, pool, state, units, counts, crit
+        design, pool, scored, units, counts, crit
     )
     unit, considered = _choose(design, prep, candidates, crit, rng, state)
     if unit is None:

@@ -388,7 +388,9 @@ class EAP:
         )
 
     def estimate(self, pool: ItemPool, state: AdministrationState) -> Estimate:
-        return self.estimate_pattern(pool, state.items_array, state.scores_array)
+        """Estimate from the scored responses of ``state`` (see ``AdministrationState.scored``)."""
+        scored = state.scored(pool)
+        return self.estimate_pattern(pool, scored.items_array, scored.scores_array)
 
 
 @dataclass(frozen=True)
@@ -411,7 +413,9 @@ class MAP:
         )
 
     def estimate(self, pool: ItemPool, state: AdministrationState) -> Estimate:
-        return self.estimate_pattern(pool, state.items_array, state.scores_array)
+        """Estimate from the scored responses of ``state`` (see ``AdministrationState.scored``)."""
+        scored = state.scored(pool)
+        return self.estimate_pattern(pool, scored.items_array, scored.scores_array)
 
 
 @dataclass(frozen=True)
@@ -426,7 +430,9 @@ class MLE:
         return mle(pool, items, scores, bounds=self.bounds, fallback=self.fallback)
 
     def estimate(self, pool: ItemPool, state: AdministrationState) -> Estimate:
-        return self.estimate_pattern(pool, state.items_array, state.scores_array)
+        """Estimate from the scored responses of ``state`` (see ``AdministrationState.scored``)."""
+        scored = state.scored(pool)
+        return self.estimate_pattern(pool, scored.items_array, scored.scores_array)
 
 
 @dataclass(frozen=True)
@@ -440,4 +446,6 @@ class WLE:
         return wle(pool, items, scores, bounds=self.bounds)
 
     def estimate(self, pool: ItemPool, state: AdministrationState) -> Estimate:
-        return self.estimate_pattern(pool, state.items_array, state.scores_array)
+        """Estimate from the scored responses of ``state`` (see ``AdministrationState.scored``)."""
+        scored = state.scored(pool)
+        return self.estimate_pattern(pool, scored.items_array, scored.scores_array)

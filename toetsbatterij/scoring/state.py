@@ -19,8 +19,10 @@ class AdministrationState:
     Attributes
     ----------
     administered : tuple[int, ...]
-        Pool indices of the scored responses, in the order they were given. Pretest items
-        (unscored) are kept out by the delivery service.
+        Pool indices of the responses, in the order they were given. Responses to items the
+        pool marks not selectable (pretest, unscored) may be included: the engine and the
+        estimator classes leave them out of θ, stopping and blueprint counts
+        (:meth:`scored`), and such items are never offered again.
     scores : tuple[int, ...]
         Score category of each response (0..m_i), same order.
     seed : int
@@ -72,6 +74,21 @@ class AdministrationState:
         else:
             items = tuple(index[item] for item, _ in pairs)
         return cls(items, tuple(score for _, score in pairs), int(seed))
+
+    def scored(self, pool: Any) -> AdministrationState:
+        """The state without responses to items ``pool`` marks not selectable (pretest,
+        unscored, excluded): those never count for θ, stopping or the blueprint. Returns
+        ``self`` when there are none (the usual case)."""
+        if not self.administered:
+            return self
+        keep = pool.selectable[self.items_array]
+        if keep.all():
+            return self
+        return AdministrationState(
+            tuple(self.items_array[keep].tolist()),
+            tuple(self.scores_array[keep].tolist()),
+            self.seed,
+        )
 
     def extended(self, items: Iterable[int], scores: Iterable[int]) -> AdministrationState:
         """A new state with the given responses appended."""
