@@ -168,3 +168,28 @@ def test_fixed_anchor_without_variance_is_accepted_but_a_free_one_is_not(tmp_pat
     assert code == 0, err
     code, _, err = run(["calibrate", resp, "--out", tmp_path / "p2.csv", "--quiet"], capsys)
     assert code == 2 and "'i001' heeft geen variantie" in err
+
+
+def test_mixed_bank_through_the_cli(tmp_path, rng, capsys):
+    dich = random_items(rng, 6, "2pl")
+    poly = random_items(rng, 2, "grm", n_categories=3, prefix="g")
+    data = simulate_responses(dich + poly, rng.normal(0, 1, 1500), rng, missing=0.2)
+    resp = write_long(tmp_path / "r.csv", data)
+    (tmp_path / "models.csv").write_text("item,model\ng001,grm\ng002,grm\n", encoding="utf-8")
+    code, out, err = run(["calibrate", resp, "--model", "2pl", "--item-models", tmp_path / "models.csv",
+                          "--out", tmp_path / "p.csv", "--quiet"], capsys)
+    assert code == 0, err
+    params = read_params(tmp_path / "p.csv")
+    assert params["g001"].model == "grm" and params["i001"].model == "2pl"
+    assert json.loads(out)["n_params"] == 6 * 2 + 2 * 3
+
+
+def test_progress_callback_sees_every_e_step(rng):
+    from psychometrics.calibration import MMLCalibrator
+
+    items = random_items(rng, 8, "2pl")
+    data = simulate_responses(items, rng.normal(0, 1, 500), rng)
+    seen = []
+    cal = MMLCalibrator("2pl", progress=lambda it, mx, ll, ch: seen.append((it, ll))).fit(data)
+    assert [s[0] for s in seen] == list(range(1, cal.convergence_.n_iter + 1))
+    assert all(np.isfinite(s[1]) for s in seen)
