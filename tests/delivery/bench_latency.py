@@ -112,7 +112,7 @@ def answers(html: str, rng: random.Random) -> list[tuple[str, str]]:
 
 
 def run_candidate(base: str, code: str, access: str, seed_: int, out: list[float],
-                  errors: list[str]) -> None:
+                  errors: list[str], think: float = 0.0) -> None:
     rng = random.Random(seed_)
     b = Browser(base)
     try:
@@ -130,6 +130,8 @@ def run_candidate(base: str, code: str, access: str, seed_: int, out: list[float
                                                 ("section_index", idx)])
             elif 'name="presentation_id"' in page:
                 fields = answers(page, rng)
+                if think:
+                    time.sleep(rng.uniform(0, 2 * think))  # reading and answering
                 started = time.perf_counter()
                 page = b.post("/toets/antwoord", fields)
                 if 'id="timer"' in page or "oefenvraag" in page:
@@ -156,6 +158,8 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think-seconds", type=float, default=0.0,
+                        help="mean time a candidate spends on a screen (uniform 0..2x)")
     parser.add_argument("--itembank", default=None,
                         help="default: the item bank as committed at HEAD (a stable snapshot)")
     args = parser.parse_args()
@@ -190,7 +194,7 @@ def main() -> int:
 
         def worker(i: int, access: str) -> None:
             with sem:
-                run_candidate(base, code, access, i, latencies, errors)
+                run_candidate(base, code, access, i, latencies, errors, args.think_seconds)
 
         started = time.perf_counter()
         threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(codes)]
@@ -205,7 +209,7 @@ def main() -> int:
     lat = sorted(latencies)
     p95 = lat[max(0, int(round(0.95 * len(lat))) - 1)] if lat else float("nan")
     print(f"candidates={args.candidates} concurrency={args.concurrency} workers={args.workers} "
-          f"cores={os.cpu_count()}")
+          f"think={args.think_seconds}s cores={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
     print(f"submits={len(lat)} median={statistics.median(lat) * 1000:.1f} ms "
           f"p95={p95 * 1000:.1f} ms max={lat[-1] * 1000:.1f} ms wall={wall:.1f} s")
     print(f"errors={len(errors)}")

@@ -116,3 +116,21 @@ def test_candidate_cannot_reach_staff_routes(client, world):
         assert resp.status_code in (302, 401), url
         if resp.status_code == 302:
             assert "/beheer/aanmelden" in resp.headers["Location"]
+
+
+def test_a_candidate_cannot_answer_or_play_another_candidates_unit(app, world, content,
+                                                                  db_session):
+    world.open(world.a)
+    a, b = app.test_client(), app.test_client()
+    candidate_login(a, world.a, 0)
+    candidate_login(b, world.a, 1)
+    for c in (a, b):
+        c.post("/toets/verder", data={"step": "practice"})
+    html_a = a.get("/toets").get_data(as_text=True)
+    b.get("/toets")
+    stolen = form_for(html_a, content)
+    resp = b.post("/toets/antwoord", data=stolen)
+    assert resp.status_code == 400
+    pres = db_session.get(Presentation, int(stolen["presentation_id"]))
+    assert pres.answered_at is None
+    assert b.post(f"/toets/audio/{stolen['presentation_id']}").status_code == 400
