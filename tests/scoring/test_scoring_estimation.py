@@ -285,3 +285,30 @@ def test_eap_matrix_equals_pattern_by_pattern():
     assert theta[0] == pytest.approx(0.2, abs=1e-6)
     with pytest.raises(ValueError):
         eap_matrix(pool, np.full((2, pool.n), 7))
+
+
+def test_wle_matches_warms_analytic_3pl_equation():
+    """3PL: root of Σ (x−P)P′/(P(1−P)) + J/(2I), with P′ and P″ in closed form."""
+    from scipy.optimize import brentq
+
+    rng = np.random.default_rng(4)
+    n = 20
+    a = rng.uniform(0.8, 2.0, n)
+    b = rng.normal(0, 1, n)
+    c = rng.uniform(0.1, 0.25, n)
+    pool = ItemPool.from_records(
+        [{"id": str(i), "model": "3pl", "a": a[i], "b": b[i], "c": c[i]} for i in range(n)]
+    )
+
+    def warm(t, x):
+        q = 1 / (1 + np.exp(-a * (t - b)))
+        p = c + (1 - c) * q
+        d1 = a * (1 - c) * q * (1 - q)
+        d2 = a * a * (1 - c) * q * (1 - q) * (1 - 2 * q)
+        info = np.sum(d1**2 / (p * (1 - p)))
+        j = np.sum(d1 * d2 / (p * (1 - p)))
+        return np.sum((x - p) * d1 / (p * (1 - p))) + j / (2 * info)
+
+    for x in [(rng.random(n) < 0.6).astype(int) for _ in range(4)] + [np.ones(n, int)]:
+        expected = brentq(lambda t, x=x: warm(t, x), -6, 6, xtol=1e-12)
+        assert wle(pool, np.arange(n), x).theta == pytest.approx(expected, abs=1e-5)
