@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -136,8 +137,11 @@ class Design:
     cut_scores: CutScores | None = None
     target_level: str | None = None
     skill: str | None = None
+    _last: tuple = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
+        # (weak ref to the pool, its prepared arrays) of the last prepare(): a memo, not state.
+        object.__setattr__(self, "_last", (lambda: None, None))
         if self.exposure not in EXPOSURE_METHODS:
             raise ValueError(f"unknown exposure method {self.exposure!r}")
         if self.content not in CONTENT_METHODS:
@@ -157,9 +161,15 @@ class Design:
     def prepare(self, pool: ItemPool) -> _Prepared:
         """Per-(blueprint, pool) arrays, computed once and kept in the pool's cache, so a
         design rebuilt from its configuration on every request costs nothing extra."""
-        return pool.cached(
+        last = self._last  # one read: the pair is replaced whole, never edited
+        if last[0]() is pool:
+            # Identity check first: hashing the blueprint key costs tens of µs per call.
+            return last[1]
+        prep = pool.cached(
             ("blueprint", self.blueprint, self.test_length), lambda: _Prepared.build(self, pool)
         )
+        object.__setattr__(self, "_last", (weakref.ref(pool), prep))
+        return prep
 
 
 def standard_stopping(
