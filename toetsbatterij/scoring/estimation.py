@@ -15,6 +15,7 @@ References
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -354,8 +355,10 @@ class EAP:
     bounds: tuple[float, float] = (-6.0, 6.0)
     nodes: np.ndarray = field(init=False, repr=False)
     log_prior_weights: np.ndarray = field(init=False, repr=False)
+    _last: tuple = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_last", (lambda: None, None))
         if self.prior_sd <= 0:
             raise ValueError("prior_sd must be > 0")
         grid = quadrature_grid(self.n_nodes, self.bounds)
@@ -368,13 +371,18 @@ class EAP:
 
     def log_probability_table(self, pool: ItemPool) -> np.ndarray:
         """log P(X = k | node q) for every item, shape (n, M, Q) (read-only, cached)."""
+        last = self._last  # (weak ref to the pool, its table), replaced whole
+        if last[0]() is pool:
+            return last[1]
 
         def build() -> np.ndarray:
             table = category_log_probabilities(pool, self.nodes)
             table.setflags(write=False)
             return table
 
-        return pool.cached(("eap_table", self.n_nodes, tuple(self.bounds)), build)
+        table = pool.cached(("eap_table", self.n_nodes, tuple(self.bounds)), build)
+        object.__setattr__(self, "_last", (weakref.ref(pool), table))
+        return table
 
     def estimate_pattern(self, pool: ItemPool, items: np.ndarray, scores: np.ndarray) -> Estimate:
         items = np.asarray(items, dtype=np.int64)

@@ -530,8 +530,12 @@ def item_information(
     -------
     ndarray, shape (n_sel,) for a scalar θ, else (n_sel, Q). Never negative.
     """
-    scalar = np.ndim(theta) == 0
-    if scalar and items is None and pool.all_dichotomous and not pool.has_guessing:
+    if (
+        isinstance(theta, float)
+        and items is None
+        and pool.all_dichotomous
+        and not pool.has_guessing
+    ):
         # Hot path of item selection (2PL/1PL pool, one θ): a²q(1−q) = a²e/(1+e)² with
         # e = exp(−|z|) ≤ 1, which cannot overflow; in-place to spare temporaries.
         z = pool.a * float(theta)
@@ -544,6 +548,7 @@ def item_information(
         z /= d
         z *= pool._a2
         return z
+    scalar = np.ndim(theta) == 0
     idx = _as_items(pool, items)
     th = np.atleast_1d(np.asarray(theta, dtype=float))
     if pool.all_dichotomous:

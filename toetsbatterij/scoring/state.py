@@ -109,9 +109,11 @@ def step_uniforms(seed: int, position: int, size: int) -> np.ndarray:
     if size <= 0:
         return np.zeros(0)
     digest = hashlib.shake_256(f"{int(seed)}:{int(position)}".encode()).digest(8 * size)
-    return (np.frombuffer(digest, dtype="<u8") >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return (np.frombuffer(digest, dtype="<u8") >> _SHIFT) * _TO_UNIT
 
 
+_SHIFT = np.uint64(11)  # keep the top 53 bits: a double in [0, 1) with every bit random
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -134,7 +136,7 @@ def item_uniforms(seed: int, units: np.ndarray) -> np.ndarray:
     """
     key = _splitmix64(np.array([int(seed) % 2**64], dtype=np.uint64))
     z = _splitmix64(np.asarray(units, dtype=np.uint64) ^ key)
-    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return (z >> _SHIFT) * _TO_UNIT
 
 
 def rng_for(seed: int, position: int) -> np.random.Generator:
