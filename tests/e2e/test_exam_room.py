@@ -36,6 +36,26 @@ def answer_screen(page):
     page.get_by_role("button", name="Volgende").click()
 
 
+def answer_with_keyboard(page):
+    """Only the keyboard: Tab to each radio group, Space to choose, Tab to "Volgende", Enter."""
+    groups = page.locator("fieldset.question").count()
+    page.locator("body").focus()
+    for _ in range(groups):
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Volgende"
+    page.keyboard.press("Enter")
+
+
+def only_single_choice(page):
+    questions = page.locator("fieldset.question")
+    return questions.count() > 0 and all(
+        q.locator("input[type=radio]").count() > 0 and q.locator("input:not([type=radio])").count() == 0
+        for q in questions.all())
+
+
 def test_candidate_and_proctor(browser, live_server, world):
     world.open(world.a)
     base = live_server
@@ -75,7 +95,7 @@ def test_candidate_and_proctor(browser, live_server, world):
     shot(cand, "05-oefenvraag-luisteren")
     answer_screen(cand)
 
-    reloaded = paused = listening_shot = False
+    reloaded = paused = listening_shot = keyboard_used = False
     for _ in range(40):
         cand.wait_for_load_state()
         if cand.locator("text=U bent klaar").count():
@@ -94,6 +114,10 @@ def test_candidate_and_proctor(browser, live_server, world):
             assert cand.locator("input[name=presentation_id]").get_attribute("value") == pid
             left_after = int(cand.locator("#timer").get_attribute("data-remaining"))
             assert 0 <= left - left_after <= 3
+            # the countdown runs in the page
+            shown = cand.locator("#timer").inner_text()
+            cand.wait_for_timeout(2200)
+            assert cand.locator("#timer").inner_text() != shown
             reloaded = True
         elif not paused:
             # the proctor pauses this candidate: the candidate's page follows by itself
@@ -111,10 +135,14 @@ def test_candidate_and_proctor(browser, live_server, world):
         if cand.locator(".audio button.play").count() and not listening_shot:
             shot(cand, "10-vraag-luisteren")
             listening_shot = True
+        if not keyboard_used and only_single_choice(cand):
+            answer_with_keyboard(cand)
+            keyboard_used = True
+            continue
         answer_screen(cand)
     else:
         raise AssertionError("the candidate never finished")
-    assert reloaded and paused and listening_shot
+    assert reloaded and paused and listening_shot and keyboard_used
     shot(cand, "11-klaar")
     row.locator("td.state", has_text="Klaar").wait_for(timeout=10_000)
     shot(proc, "12-zaaloverzicht-klaar")
