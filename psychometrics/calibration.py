@@ -324,10 +324,47 @@ class MMLCalibrator:
             gx[2:] = np.exp(x[2:]) * tail[1:]
         return gx
 
+    def _mstep_3pl(self, params, r0, rpos, idx):
+        """All free 3PL items in one L-BFGS-B problem (separable, vectorised over items).
+
+        x = (log a, b, logit c) per item; objective −Σ counts·log P − log Beta(c).
+        """
+        nodes = self.nodes_
+        al, be = self.c_prior
+        r1 = rpos[self._col_start[idx]]
+        rr0 = r0[idx]
+        g = idx.size
+
+        def objective(x):
+            x = x.reshape(g, 3)
+            a, b, c = np.exp(x[:, 0]), x[:, 1], expit(x[:, 2])
+            s = expit(a[:, None] * (nodes[None, :] - b[:, None]))
+            p = np.clip(c[:, None] + (1 - c[:, None]) * s, 1e-15, 1 - 1e-15)
+            f = -(r1 * np.log(p) + rr0 * np.log1p(-p)).sum() \
+                - ((al - 1) * np.log(c) + (be - 1) * np.log1p(-c)).sum()
+            w = r1 / p - rr0 / (1 - p)
+            ds = s * (1 - s) * (1 - c[:, None])
+            ga = (w * ds * (nodes[None, :] - b[:, None])).sum(1)
+            gb = -a * (w * ds).sum(1)
+            gc = (w * (1 - s)).sum(1) + (al - 1) / c - (be - 1) / (1 - c)
+            grad = -np.column_stack([ga * a, gb, gc * c * (1 - c)])
+            return float(f), grad.ravel()
+
+        x0 = np.concatenate([self._to_x("3pl", params[i]) for i in idx])
+        bounds = [(math.log(0.02), math.log(8.0)), (None, None), (None, None)] * g
+        res = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                options={"maxiter": 15 + 2 * g})
+        for k, i in enumerate(idx):
+            params[i] = self._from_x("3pl", res.x[3 * k:3 * k + 3])
+
     def _mstep_other(self, params, r0, rpos):
         nodes = self.nodes_
+        idx3 = np.array([i for i in self._other_idx if self._models[i] == "3pl" and not self._fixed_mask[i]],
+                        dtype=np.int64)
+        if idx3.size:
+            self._mstep_3pl(params, r0, rpos, idx3)
         for i in self._other_idx:
-            if self._fixed_mask[i]:
+            if self._fixed_mask[i] or self._models[i] == "3pl":
                 continue
             model = self._models[i]
             counts = np.vstack([r0[i][None, :], rpos[self._col_start[i]:self._col_start[i + 1]]])
