@@ -35,6 +35,9 @@ def routes(t):
         ("GET", "/beheer/locaties", None, ADMIN),
         ("POST", "/beheer/locaties", {"name": "Zaal 2", "capacity": "10"}, ADMIN),
         ("GET", "/beheer/personeel", None, ADMIN),
+        ("POST", "/beheer/personeel", {"email": "nieuw@x.test", "display_name": "Nieuw",
+                                      "role": "rater", "password": "lang genoeg wachtwoord"},
+         ADMIN),
         ("GET", "/beheer/audit", None, ADMIN),
     ]
 
@@ -206,3 +209,20 @@ def test_only_definitions_of_the_delivered_bank_can_be_planned(client, world, db
         "location_id": world.a["location"], "test_definition_id": stale.id,
         "date": "2026-03-03", "start": "09:00", "end": "12:00"})
     assert resp.status_code == 400
+
+
+def test_admin_creates_staff_in_own_organisation_only(client, world, db_session):
+    from toetsbatterij.accounts.models import StaffAccount
+
+    login_staff(client, world.a, "agency_admin")
+    short = client.post("/beheer/personeel", data={"email": "kort@x.test", "display_name": "K",
+                                                   "role": "proctor", "password": "kort"})
+    assert short.status_code == 400 and "minstens 12" in short.get_data(as_text=True)
+    ok = client.post("/beheer/personeel", data={"email": "Nieuw@X.test", "display_name": "N",
+                                                "role": "proctor",
+                                                "password": "lang genoeg wachtwoord"})
+    assert ok.status_code == 302
+    acc = db_session.scalar(select(StaffAccount).where(StaffAccount.email == "nieuw@x.test"))
+    assert acc.organisation_id == world.a["org"] and acc.password_hash.startswith("$argon2")
+    page = client.get("/beheer/personeel").get_data(as_text=True)
+    assert "proctor@gent.test" not in page and "nieuw@x.test" in page
