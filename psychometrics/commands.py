@@ -57,7 +57,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     check_variance(data, free_items)  # a fixed anchor without variance in this sample does no harm
     with progress_bar("Kalibratie (EM)", args.max_iter, enabled=not args.quiet) as advance:
         cal = MMLCalibrator(args.model, item_models=item_models, n_quad=args.quad, max_iter=args.max_iter,
-                            tol=args.tol, progress=lambda it, mx, ll, ch: advance(completed=it)).fit(data, fixed)
+                            tol=args.tol, progress=lambda it, mx, ll, ch: advance(
+                                completed=it, description=f"Kalibratie (EM), log-likelihood {ll:,.1f}")).fit(data, fixed)
     extra = {item: {"n": int(n), "status": "fixed" if item in fixed else "estimated"}
              for item, n in zip(data.items, cal.n_obs_per_item_, strict=True)}
     write_params(args.out, cal.items_.values(), extra)
