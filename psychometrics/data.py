@@ -84,6 +84,17 @@ def from_matrix(scores: np.ndarray, items: Iterable[str] | None = None,
     return ResponseData(persons, items, arr)
 
 
+def _encoding_error(path: Path) -> InputError:
+    """The first line that is not UTF-8 (text decoding reads ahead, so find it in the bytes)."""
+    with path.open("rb") as fh:
+        for row_no, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return InputError(path, row_no, "geen UTF-8-tekst; bewaar het bestand als CSV UTF-8")
+    return InputError(path, None, "geen UTF-8-tekst; bewaar het bestand als CSV UTF-8")
+
+
 def _open_csv(path: Path, required: Iterable[str]):
     if not path.exists():
         raise InputError(path, None, "bestand bestaat niet")
@@ -94,7 +105,10 @@ def _open_csv(path: Path, required: Iterable[str]):
     except StopIteration:
         handle.close()
         raise InputError(path, 1, "het bestand is leeg (kopregel ontbreekt)") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        handle.close()
+        raise _encoding_error(path) from None
+    except csv.Error as exc:
         handle.close()
         raise InputError(path, 1, f"onleesbare kopregel ({exc})") from None
     header = [h.strip() for h in header]
@@ -117,7 +131,9 @@ def _rows(path: Path, reader, header):
             if len(raw) != len(header):
                 raise InputError(path, row_no, f"{len(raw)} velden, verwacht {len(header)}")
             yield row_no, {h: v.strip() for h, v in zip(header, raw, strict=True)}
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        raise _encoding_error(path) from None
+    except csv.Error as exc:
         raise InputError(path, row_no + 1, f"onleesbare regel ({exc})") from None
 
 

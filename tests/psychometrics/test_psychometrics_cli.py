@@ -89,13 +89,18 @@ BAD_FILES = [
     ("person,item,score\na,x,1\na,y,2\nb,x,0\nb,y,0\n", 3, "dichotoom"),
     ("person,item,score\na,x,1,5\n", 2, "velden"),
     ("", 1, "leeg"),
+    ("person,item,score\na,x,1\nJos\xe9,x,0\n".encode("latin-1"), 3, "geen UTF-8"),
+    ("person,item,score\na,x,1e3\n", 2, "buiten 0..19"),
 ]
 
 
 @pytest.mark.parametrize(("content", "row", "fragment"), BAD_FILES)
 def test_malformed_responses_give_file_row_and_exit_2(tmp_path, capsys, content, row, fragment):
     bad = tmp_path / "bad.csv"
-    bad.write_text(content, encoding="utf-8")
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        bad.write_text(content, encoding="utf-8")
     code, out, err = run(["calibrate", bad, "--out", tmp_path / "p.csv", "--quiet"], capsys)
     assert code == 2
     assert str(bad) in err
