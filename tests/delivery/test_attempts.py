@@ -167,6 +167,8 @@ def test_submit_inside_grace_counts(world, content):
     _, attempt, _ = login(world, world.a)
     scr = _to_first_item(world, content, attempt)
     world.clock.advance(minutes=20, seconds=1)
+    # a status poll right after the deadline does not close the section before the grace ends
+    assert attempts.current_screen(world.db, world.clock, content, attempt).kind == "item"
     assert attempts.submit(world.db, world.clock, content, attempt,
                            presentation_id=scr.presentation.id,
                            responses=answer_key(content, scr.presentation), grace_seconds=2)
@@ -274,3 +276,12 @@ def test_practice_feedback_follows_the_answer_and_never_a_scored_unit(world, con
     intro = attempts.current_screen(world.db, world.clock, content, attempt)
     assert intro.kind == "section_intro" and intro.feedback == "B."
     assert content.feedback("R-A2-0101") == ""
+
+
+def test_section_closes_after_the_grace(world, content):
+    world.open(world.a)
+    _, attempt, _ = login(world, world.a)
+    _to_first_item(world, content, attempt)
+    world.clock.advance(minutes=20, seconds=3)
+    assert attempts.current_screen(world.db, world.clock, content, attempt,
+                                   grace_seconds=2).kind == "section_intro"

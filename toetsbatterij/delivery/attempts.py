@@ -266,8 +266,13 @@ def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, po
 # -- the screen ----------------------------------------------------------------------------------
 
 
-def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt) -> Screen:
-    """Work out (and persist) what the candidate sees now. Idempotent across reloads."""
+def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt,
+                   grace_seconds: int = 2) -> Screen:
+    """Work out (and persist) what the candidate sees now. Idempotent across reloads.
+
+    A section is closed ``grace_seconds`` after its deadline, the same grace ``submit`` grants,
+    so an answer sent at the last second is never refused because a poll closed the section.
+    """
     now = clock.now()
     definition = _definition(db, attempt)
     sections = list(definition.manifest["sections"])
@@ -315,7 +320,8 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
             return Screen(kind="section_intro",
                           time_limit_minutes=_limit_seconds(section, db, attempt) // 60,
                           feedback=practice_feedback if index == 0 else "", **info, **base)
-        if run.finished_at is None and now >= run.deadline_at:
+        if run.finished_at is None and now >= run.deadline_at + dt.timedelta(
+                seconds=grace_seconds):
             _finish_section(db, clock, content, attempt, run, "time")
             index = attempt.section_index
             continue
@@ -337,7 +343,7 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
         return Screen(kind="item", section=run, presentation=pres,
                       view=content.candidate_view(pres.unit_id, attempt.seed),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
-    return current_screen(db, clock, content, attempt)
+    return current_screen(db, clock, content, attempt, grace_seconds)
 
 
 def _extra_percent(db: Session, attempt: Attempt) -> int:

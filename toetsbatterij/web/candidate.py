@@ -95,7 +95,8 @@ def screen() -> Any:
         session.pop("attempt_id", None)
         return redirect(url_for("candidate.login"))
     with _lock(attempt):
-        scr = attempts.current_screen(db(), clock(), _content(), attempt)
+        scr = attempts.current_screen(db(), clock(), _content(), attempt,
+                                      current_app.config["SUBMIT_GRACE_SECONDS"])
         # The presented unit is committed BEFORE the page is rendered and sent.
         db().commit()
     return render_template(f"candidate/{scr.kind}.html", screen=scr,
@@ -105,7 +106,8 @@ def screen() -> Any:
 @bp.get("/toets/status.json")
 def status() -> Any:
     attempt = _attempt()
-    scr = attempts.current_screen(db(), clock(), _content(), attempt)
+    scr = attempts.current_screen(db(), clock(), _content(), attempt,
+                                  current_app.config["SUBMIT_GRACE_SECONDS"])
     db().commit()
     return jsonify({"kind": scr.kind, "remaining_seconds": scr.remaining_seconds,
                     "presentation_id": scr.presentation.id if scr.presentation else None})

@@ -26,7 +26,13 @@
       timer.classList.toggle("critical", left <= 60);
       if (!warned5 && left <= 300) { warned5 = true; warning.hidden = false; warning.textContent = "Nog 5 minuten voor dit deel."; }
       if (!warned1 && left <= 60) { warned1 = true; warning.hidden = false; warning.textContent = "Nog 1 minuut. Uw antwoorden tot nu toe tellen."; }
-      if (left <= 0) { clearInterval(handle); window.location.reload(); }
+      if (left <= 0) {
+        // Time is up: send what is filled in now (the server accepts it within a short grace),
+        // then the server closes the section.
+        clearInterval(handle);
+        if (form) { var b = form.querySelector("button.next"); if (b) b.disabled = true; form.submit(); }
+        else { window.location.reload(); }
+      }
     };
     var handle = setInterval(tick, 1000);
     tick();
