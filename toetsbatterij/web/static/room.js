@@ -19,6 +19,9 @@
           cells[2].textContent = c.section; cells[3].textContent = c.items_answered;
           cells[4].textContent = fmt(c.seconds_left);
           cells[5].textContent = c.last_contact_seconds === null ? "" : c.last_contact_seconds + " s";
+          // No contact for a minute while working: the proctor should look at this screen.
+          var working = c.state === "practice" || c.state === "section" || c.state === "instructions";
+          row.classList.toggle("stale", working && c.last_contact_seconds !== null && c.last_contact_seconds > 60);
         });
         (data.events || []).forEach(function (e) {
           after = Math.max(after, e.seq);
