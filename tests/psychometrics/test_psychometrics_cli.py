@@ -141,12 +141,13 @@ def test_missing_file(tmp_path, capsys):
     assert code == 2 and "bestaat niet" in err
 
 
-def test_module_entry_point_help_for_every_command():
+def test_help_for_every_command(capsys):
     for cmd in ["calibrate", "score", "simulate", "link", "dif", "fit", "report", "publish", "impact"]:
-        res = subprocess.run([sys.executable, "-m", "psychometrics", cmd, "--help"],
-                             capture_output=True, text=True, check=False)
-        assert res.returncode == 0, (cmd, res.stderr)
-        assert "usage" in res.stdout.lower()
+        with pytest.raises(SystemExit) as exit_info:
+            main([cmd, "--help"])
+        assert exit_info.value.code == 0
+        out = capsys.readouterr().out
+        assert "usage" in out.lower() and cmd in out
 
 
 def test_module_entry_point_error_has_no_traceback(tmp_path):
