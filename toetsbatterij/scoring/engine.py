@@ -2,8 +2,8 @@
 
 One call of :func:`next_step` does what one web request needs: estimate θ from the state,
 check the stopping rule, filter the eligible items, balance content, select the next item (or
-testlet). Nothing is remembered between calls except a per-(design, pool) table of
-precomputed arrays, which is a pure function of its two keys.
+testlet). Nothing is remembered between calls except memoised arrays derived from the pool
+and the blueprint (``ItemPool.cached``), which are pure functions of their keys.
 
 References
 ----------
