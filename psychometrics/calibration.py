@@ -15,7 +15,14 @@ E-step cost is two matrix products per iteration over *non-zero* categories only
 scores ≥ 1 and ``O`` the observed mask (skipped for complete data), sparse (CSR)
 when most cells are empty. Standard errors come from the cross-product of the
 per-person score vectors at the optimum (XPD / empirical information, as in
-mirt's ``SE.type = "crossprod"``), plus the prior curvature for c.
+mirt's ``SE.type = "crossprod"``), plus the prior curvature for c; 2PL items in closed form.
+
+The EM map is accelerated with SQUAREM (Varadhan & Roland, 2008), which keeps the EM fixed
+point and its monotone safeguard but needs 3-4 times fewer E-steps. M-steps: vectorised
+Newton-Raphson for 1PL/2PL items, one L-BFGS-B problem for all 3PL items and one per
+(polytomous model, number of categories) group, solved tightly so that the accelerated map
+stays smooth. E-step products run in float32; the reported log-likelihood, posterior and
+standard errors come from a final float64 E-step.
 
 References: Bock, R. D., & Aitkin, M. (1981). Psychometrika 46, 443-459;
 Muraki (1992) for the GPCM; Samejima (1969) for the GRM; Mislevy (1986) for priors.
@@ -353,7 +360,7 @@ class MMLCalibrator:
         x0 = np.concatenate([self._to_x("3pl", params[i]) for i in idx])
         bounds = [(math.log(0.02), math.log(8.0)), (None, None), (None, None)] * g
         res = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": 15 + 2 * g})
+                                options={"maxiter": 200, "ftol": 1e-13, "gtol": 1e-7})
         for k, i in enumerate(idx):
             params[i] = self._from_x("3pl", res.x[3 * k:3 * k + 3])
 
@@ -363,25 +370,37 @@ class MMLCalibrator:
                         dtype=np.int64)
         if idx3.size:
             self._mstep_3pl(params, r0, rpos, idx3)
+        # polytomous items: one L-BFGS-B problem per (model, categories) group; the objective is
+        # separable, and one solver call per group avoids the per-call cost of the solver
+        groups: dict[tuple[str, int], list[int]] = {}
         for i in self._other_idx:
-            if self._fixed_mask[i] or self._models[i] == "3pl":
-                continue
-            model = self._models[i]
-            counts = np.vstack([r0[i][None, :], rpos[self._col_start[i]:self._col_start[i + 1]]])
+            if not self._fixed_mask[i] and self._models[i] != "3pl":
+                groups.setdefault((self._models[i], int(self._ncat[i])), []).append(int(i))
+        for (model, _k), members in groups.items():
+            counts = [np.vstack([r0[i][None, :], rpos[self._col_start[i]:self._col_start[i + 1]]])
+                      for i in members]
+            sizes = [params[i].size for i in members]
+            cuts = np.cumsum([0, *sizes])
 
-            def objective(x, model=model, counts=counts):
-                p = self._from_x(model, x)
-                f = -float((counts * log_probs(model, p, nodes)).sum()) - self._log_prior(model, p)
-                g = -grad_loglik(model, p, counts, nodes) - self._grad_prior(model, p)
-                return f, self._chain(model, x, p, g)
+            def objective(x, model=model, counts=counts, cuts=cuts):
+                f = 0.0
+                grad = np.empty_like(x)
+                for k, cnt in enumerate(counts):
+                    xi = x[cuts[k]:cuts[k + 1]]
+                    p = self._from_x(model, xi)
+                    f -= float((cnt * log_probs(model, p, nodes)).sum()) + self._log_prior(model, p)
+                    g = -grad_loglik(model, p, cnt, nodes) - self._grad_prior(model, p)
+                    grad[cuts[k]:cuts[k + 1]] = self._chain(model, xi, p, g)
+                return f, grad
 
-            x0 = self._to_x(model, params[i])
-            lo = np.full(x0.size, -np.inf)
-            hi = np.full(x0.size, np.inf)
-            lo[0], hi[0] = math.log(0.02), math.log(8.0)
-            res = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B",
-                                    bounds=list(zip(lo, hi, strict=True)), options={"maxiter": 10})
-            params[i] = self._from_x(model, res.x)
+            x0 = np.concatenate([self._to_x(model, params[i]) for i in members])
+            bounds = []
+            for size in sizes:
+                bounds += [(math.log(0.02), math.log(8.0))] + [(None, None)] * (size - 1)
+            res = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                    options={"maxiter": 200, "ftol": 1e-13, "gtol": 1e-7})
+            for k, i in enumerate(members):
+                params[i] = self._from_x(model, res.x[cuts[k]:cuts[k + 1]])
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: ResponseData, fixed: Mapping[str, ItemParams] | None = None) -> MMLCalibrator:
