@@ -65,6 +65,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
     summary = calibration_summary(cal)
     _write_json(args.summary, summary)
     print_json(summary)
+    if not cal.convergence_.converged:
+        import sys
+
+        print(f"waarschuwing: {cal.convergence_.describe()}; publiceer deze parameters niet "
+              "(verhoog --max-iter of bekijk de data)", file=sys.stderr)
     return 0
 
 
@@ -372,6 +377,9 @@ def _publish_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-to", required=True, metavar="JJJJ-MM-DD", help="einde van het dataventer")
     p.add_argument("--responses", metavar="RESPONSES.csv", help="de gebruikte antwoorden (checksum in de release)")
     p.add_argument("--min-n", type=int, default=200, help="minimum aantal antwoorden per item (standaard 200)")
+    p.add_argument("--summary", metavar="SUMMARY.json",
+                   help="samenvatting van calibrate: convergentie en fit komen in de release; "
+                        "een niet-geconvergeerde kalibratie wordt geweigerd")
     p.add_argument("--promote", action="store_true", help="zet gepubliceerde pretestitems op operationeel")
     p.set_defaults(run=run_publish)
 
@@ -399,9 +407,17 @@ def run_publish(args: argparse.Namespace) -> int:
 
     params = read_params(args.params)
     n, status = _read_extra_columns(args.params)
+    summary = None
+    if args.summary:
+        try:
+            summary = json.loads(Path(args.summary).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(args.summary, exc.lineno, f"geen geldige JSON ({exc.msg})") from None
+        if not summary.get("converged", False):
+            raise InputError(args.summary, None, "de kalibratie is niet geconvergeerd; niet publiceren")
     res = publish(params, n, args.bank, calibration_id=args.calibration_id, data_from=args.data_from,
                   data_to=args.data_to, params_path=args.params, responses_path=args.responses,
-                  promote=args.promote, min_n=args.min_n, statuses=status)
+                  promote=args.promote, min_n=args.min_n, statuses=status, calibration_summary=summary)
     print_json({"calibration_id": res.calibration_id, "run_id": res.run_id, "record": str(res.record),
                 "published": len(res.published), "promoted": res.promoted, "skipped": res.skipped})
     return 0

@@ -167,7 +167,8 @@ def find_item_files(bank: Path) -> dict[str, Path]:
 def publish(params: Mapping[str, ItemParams], n_per_item: Mapping[str, int], bank: str | Path, *,
             calibration_id: str, data_from: str, data_to: str, params_path: str | Path,
             responses_path: str | Path | None = None, promote: bool = False, min_n: int = 200,
-            statuses: Mapping[str, str] | None = None, today: dt.date | None = None) -> ReleaseResult:
+            statuses: Mapping[str, str] | None = None, today: dt.date | None = None,
+            calibration_summary: Mapping | None = None) -> ReleaseResult:
     """Write a calibration release into ``bank``; see the module docstring.
 
     ``statuses`` (item → "estimated"/"fixed") skips items held fixed in the calibration:
@@ -251,6 +252,9 @@ def publish(params: Mapping[str, ItemParams], n_per_item: Mapping[str, int], ban
         "checksums": {"parameters_sha256": sha256_file(params_path),
                       **({"responses_sha256": sha256_file(responses_path)} if responses_path else {})},
         "min_n": min_n,
+        **({"calibration": {k: calibration_summary[k] for k in (
+            "loglik", "aic", "bic", "n_params", "n_persons", "converged", "n_iter", "latent_mean", "latent_sd")
+            if k in calibration_summary}} if calibration_summary else {}),
         "items": {i: {"n": int(n_per_item.get(i, 0)), "model": params[i].model,
                       "promoted": i in result.promoted} for i in result.published},
         "skipped": dict(sorted(result.skipped.items())),

@@ -77,10 +77,19 @@ def test_workflow(tmp_path, capsys):
     # only the pretest items live in this fixture bank; the fixed anchors are skipped as such
     pub = cli("publish", tmp_path / "params.csv", "--bank", bank, "--calibration-id", "cal-2026-02",
               "--data-from", "2026-02-01", "--data-to", "2026-02-28", "--responses", tmp_path / "responses.csv",
-              "--promote", "--min-n", "1000")
+              "--summary", tmp_path / "summary.json", "--promote", "--min-n", "1000")
     assert pub["published"] == 2 and sorted(pub["promoted"]) == PRETEST
     item = yaml.safe_load((bank / "items/reading/a1/R-A1-0021.yaml").read_text(encoding="utf-8"))
     assert item["status"] == "operational"
     assert item["parameters"]["provenance"]["calibration_id"] == "cal-2026-02"
     release = yaml.safe_load((bank / "releases/cal-2026-02.yaml").read_text(encoding="utf-8"))
     assert len(release["checksums"]["responses_sha256"]) == 64
+    assert release["calibration"]["converged"] is True
+    assert release["calibration"]["loglik"] == cal["loglik"]
+    # a calibration that did not converge is never published
+    bad = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    bad["converged"] = False
+    (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    code = main(["publish", str(tmp_path / "params.csv"), "--bank", str(bank), "--calibration-id", "cal-2026-03",
+                 "--data-from", "2026-02-01", "--data-to", "2026-02-28", "--summary", str(tmp_path / "bad.json")])
+    assert code == 2 and "niet geconvergeerd" in capsys.readouterr().err
