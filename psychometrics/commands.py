@@ -498,3 +498,65 @@ def run_impact(args: argparse.Namespace) -> int:
     print_json({"skill": cuts.skill, "version": cuts.version, "method": cuts.method, "date": cuts.date,
                 "panel": cuts.panel, "source": source, "impact": {k: round(v, 4) for k, v in shares.items()}})
     return 0
+
+
+# ---------------------------------------------------------------------------- export
+@command("export", "Pseudonimiseer een platformdump (JSON Lines) tot lange antwoorden en covariaten.")
+def _export_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("records", metavar="RECORDS.jsonl",
+                   help="een record per regel: person_id, item, score, administered_at, organisation, "
+                        "bank_version, position, pretest (andere velden worden genegeerd)")
+    p.add_argument("--key-file", required=True, metavar="SLEUTEL",
+                   help="bestand met de geheime exportsleutel (minstens 16 bytes); zelfde sleutel = zelfde pseudoniemen")
+    p.add_argument("--out", required=True, metavar="RESPONSES.csv", help="lange antwoorden")
+    p.add_argument("--persons", metavar="PERSONS.jsonl",
+                   help="personen: person_id, gender, birth_date, reference_date, l1_group, literacy_route")
+    p.add_argument("--covariates-out", metavar="COVARIATES.csv", help="covariaten voor DIF (vraagt --persons)")
+    p.set_defaults(run=run_export)
+
+
+def _read_jsonl(path: str) -> list[dict]:
+    out = []
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        raise InputError(path, None, "bestand bestaat niet of is onleesbaar") from None
+    with handle:
+        try:
+            for row_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(path, row_no, f"geen geldige JSON ({exc.msg})") from None
+                if not isinstance(rec, dict):
+                    raise InputError(path, row_no, "verwacht een JSON-object per regel")
+                out.append(rec)
+        except UnicodeDecodeError:
+            raise InputError(path, None, "geen UTF-8-tekst") from None
+    return out
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .export import ExportError, write_covariates, write_responses
+
+    key_path = Path(args.key_file)
+    if not key_path.exists():
+        raise InputError(key_path, None, "sleutelbestand bestaat niet")
+    key = key_path.read_bytes().strip()
+    if args.covariates_out and not args.persons:
+        raise InputError(None, None, "--covariates-out vraagt --persons")
+    records = _read_jsonl(args.records)
+    try:
+        n = write_responses(args.out, records, key)
+    except ExportError as exc:
+        raise InputError(args.records, None, str(exc)) from None
+    n_cov = 0
+    if args.covariates_out:
+        try:
+            n_cov = write_covariates(args.covariates_out, _read_jsonl(args.persons), key)
+        except ExportError as exc:
+            raise InputError(args.persons, None, str(exc)) from None
+    print_json({"responses": n, "covariates": n_cov})
+    return 0

@@ -142,7 +142,7 @@ def test_missing_file(tmp_path, capsys):
 
 
 def test_help_for_every_command(capsys):
-    for cmd in ["calibrate", "score", "simulate", "link", "dif", "fit", "report", "publish", "impact"]:
+    for cmd in ["calibrate", "score", "simulate", "link", "dif", "fit", "report", "publish", "impact", "export"]:
         with pytest.raises(SystemExit) as exit_info:
             main([cmd, "--help"])
         assert exit_info.value.code == 0

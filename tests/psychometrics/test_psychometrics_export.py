@@ -88,3 +88,25 @@ def test_bad_records_name_the_record():
     bad[1]["administered_at"] = "gisteren"
     with pytest.raises(ExportError, match="record 2: afnamedatum"):
         write_responses("/dev/null", bad, KEY)
+
+
+def test_export_command_from_a_jsonl_dump(tmp_path, capsys):
+    import json as _json
+
+    from psychometrics.cli import main
+
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join(_json.dumps(r, default=str) for r in records()) + "\n", encoding="utf-8")
+    persons = tmp_path / "persons.jsonl"
+    persons.write_text(_json.dumps({"person_id": "uuid-1", "gender": "V", "birth_date": "1985-07-29",
+                                    "reference_date": "2026-03-02"}) + "\n", encoding="utf-8")
+    (tmp_path / "key").write_bytes(KEY + b"\n")
+    code = main(["export", str(dump), "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "r.csv"),
+                 "--persons", str(persons), "--covariates-out", str(tmp_path / "c.csv")])
+    assert code == 0
+    assert _json.loads(capsys.readouterr().out) == {"responses": 6, "covariates": 1}
+    assert pseudonym(KEY, "uuid-1") in (tmp_path / "r.csv").read_text(encoding="utf-8")
+    assert "Fatima" not in (tmp_path / "r.csv").read_text(encoding="utf-8")
+    dump.write_text('{"person_id": "x"}\nnot json\n', encoding="utf-8")
+    code = main(["export", str(dump), "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "r.csv")])
+    assert code == 2 and "rij 2" in capsys.readouterr().err
