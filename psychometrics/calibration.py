@@ -594,10 +594,9 @@ class MMLCalibrator:
             ib = np.array([index[i][1] for i in fast])
             scores_mat[:, ia] = np.where(seen, s_a, 0.0)
             scores_mat[:, ib] = np.where(seen, s_b, 0.0)
-        # other models: d log P_k(θ_q) / d param for every (item, category, parameter) numerically,
-        # as one (Q, ·) matrix, so that the posterior expectations come from a single product
+        # other models: d log P_k(θ_q) / d param numerically, expected over the posterior of the
+        # persons who saw the item
         slow = [i for i, m in enumerate(self._models) if index[i] is not None and m != "2pl"]
-        blocks, offsets = [], [0]
         for i in slow:
             m, p = self._models[i], params[i]
             deriv = []
@@ -606,25 +605,23 @@ class MMLCalibrator:
                 e[k] = h
                 deriv.append((log_probs(m, p + e, nodes) - log_probs(m, p - e, nodes)) / (2 * h))
             dl = np.stack(deriv, axis=-1)  # (K, Q, P)
-            blocks.append(dl.transpose(1, 0, 2).reshape(self.n_quad, -1))
-            offsets.append(offsets[-1] + blocks[-1].shape[1])
-        expected = post @ np.hstack(blocks) if blocks else None
-        rows = np.arange(n)
-        for k, i in enumerate(slow):
-            m = self._models[i]
-            npar = params[i].size
-            block = expected[:, offsets[k]:offsets[k + 1]].reshape(n, -1, npar)
             col = x[:, i]
-            contrib = block[rows, np.maximum(col, 0)]
-            contrib[col < 0] = 0.0
+            who = np.flatnonzero(col >= 0)
+            expected = (post[who] @ dl.transpose(1, 0, 2).reshape(self.n_quad, -1)).reshape(who.size, -1, p.size)
+            contrib = expected[np.arange(who.size), col[who]]
             if m == "1pl":
-                scores_mat[:, index[i][0]] += contrib[:, 0]
-                scores_mat[:, index[i][1]] = contrib[:, 1]
+                scores_mat[who, index[i][0]] += contrib[:, 0]
+                scores_mat[who, index[i][1]] = contrib[:, 1]
             else:
-                scores_mat[:, index[i]] = contrib
-        # symmetric rank-N update: half the work of scores_mat.T @ scores_mat
-        upper = blas.dsyrk(1.0, scores_mat.T, trans=0)
-        info = np.triu(upper) + np.triu(upper, 1).T
+                scores_mat[np.ix_(who, index[i])] = contrib
+        if self._Yt is not None:
+            # sparse data: each person scores on few parameters, so S'S is cheap in CSR
+            sm = sparse.csr_matrix(scores_mat)
+            info = np.asarray((sm.T @ sm).todense())
+        else:
+            # symmetric rank-N update: half the work of scores_mat.T @ scores_mat
+            upper = blas.dsyrk(1.0, scores_mat.T, trans=0)
+            info = np.triu(upper) + np.triu(upper, 1).T
         for i, m in enumerate(self._models):
             if index[i] is not None and m == "3pl":
                 al, be = self.c_prior
