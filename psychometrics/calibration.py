@@ -549,22 +549,26 @@ class MMLCalibrator:
     def _standard_errors(self, data, params, post):
         """SE from the empirical cross-product information (XPD) of per-person scores."""
         free = ~self._fixed_mask
-        index: list[np.ndarray | None] = []
-        g = 0
+        index: list[np.ndarray | None] = [None] * len(self._models)
+        # free 2PL items first, all slopes then all difficulties, so the closed-form scores below
+        # fill two contiguous column blocks
+        fast = np.array([i for i, m in enumerate(self._models) if m == "2pl" and free[i]], dtype=np.int64)
+        for k, i in enumerate(fast):
+            index[i] = np.array([k, fast.size + k])
+        g = 2 * fast.size
         shared_a = None
         for i, m in enumerate(self._models):
-            if not free[i]:
-                index.append(None)
+            if not free[i] or m == "2pl":
                 continue
             k = len(params[i])
             if m == "1pl":
                 if shared_a is None:
                     shared_a = g
                     g += 1
-                index.append(np.array([shared_a, g]))
+                index[i] = np.array([shared_a, g])
                 g += 1
             else:
-                index.append(np.arange(g, g + k))
+                index[i] = np.arange(g, g + k)
                 g += k
         if g == 0:
             return [None] * len(params)
@@ -576,25 +580,25 @@ class MMLCalibrator:
         # 2PL items (the bulk of a bank) in closed form, all at once: with z = a(θ − b),
         # ∂logP(x)/∂a = (x − P)(θ − b) and ∂logP(x)/∂b = −a(x − P), so the posterior
         # expectations need only post·P and post·(P θ) per item
-        fast = np.array([i for i, m in enumerate(self._models) if m == "2pl" and index[i] is not None],
-                        dtype=np.int64)
         if fast.size:
+            f = fast.size
             a = np.array([params[i][0] for i in fast])
             b = np.array([params[i][1] for i in fast])
             p = expit(a[:, None] * (nodes[None, :] - b[:, None]))  # (F, Q)
             post32 = post.astype(np.float32)
-            m1 = (post32 @ p.T.astype(np.float32)).astype(np.float64)  # E[P]
-            m2 = (post32 @ (p * nodes[None, :]).T.astype(np.float32)).astype(np.float64)  # E[P θ]
-            etheta = post @ nodes
-            xs = x[:, fast].astype(np.float64)
+            m1 = post32 @ p.T.astype(np.float32)  # E[P]
+            m2 = post32 @ (p * nodes[None, :]).T.astype(np.float32)  # E[P θ]
+            etheta = (post @ nodes).astype(np.float32)
+            xs = x[:, fast]
             seen = xs >= 0
-            xs = np.where(seen, xs, 0.0)
-            s_a = xs * (etheta[:, None] - b[None, :]) - (m2 - b[None, :] * m1)
-            s_b = -a[None, :] * (xs - m1)
-            ia = np.array([index[i][0] for i in fast])
-            ib = np.array([index[i][1] for i in fast])
-            scores_mat[:, ia] = np.where(seen, s_a, 0.0)
-            scores_mat[:, ib] = np.where(seen, s_b, 0.0)
+            xf = np.maximum(xs, 0).astype(np.float32)
+            b32, a32 = b.astype(np.float32), a.astype(np.float32)
+            s_a = xf * (etheta[:, None] - b32) - (m2 - b32 * m1)
+            s_b = -a32 * (xf - m1)
+            s_a[~seen] = 0.0
+            s_b[~seen] = 0.0
+            scores_mat[:, :f] = s_a
+            scores_mat[:, f:2 * f] = s_b
         # other models: d log P_k(θ_q) / d param numerically, expected over the posterior of the
         # persons who saw the item
         slow = [i for i, m in enumerate(self._models) if index[i] is not None and m != "2pl"]
