@@ -158,6 +158,9 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", default=None,
+                        help="default: a fresh SQLite file; a PostgreSQL URL is EMPTIED first "
+                             "(use a database of its own, e.g. toetsbatterij_bench)")
     parser.add_argument("--think-seconds", type=float, default=0.0,
                         help="mean time a candidate spends on a screen (uniform 0..2x)")
     parser.add_argument("--itembank", default=None,
@@ -170,7 +173,17 @@ def main() -> int:
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         args.itembank = str(tmp / "itembank")
-    url = f"sqlite:///{tmp}/bench.sqlite3"
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    if url.startswith("postgresql"):
+        from sqlalchemy import text
+
+        from toetsbatterij.db import make_engine
+
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
     code, codes = seed(url, args.candidates, Path(args.itembank))
     port = free_port()
     env = {**os.environ, "TOETSBATTERIJ_INSTANCE_PATH": str(tmp),
@@ -209,7 +222,8 @@ def main() -> int:
     lat = sorted(latencies)
     p95 = lat[max(0, int(round(0.95 * len(lat))) - 1)] if lat else float("nan")
     print(f"candidates={args.candidates} concurrency={args.concurrency} workers={args.workers} "
-          f"think={args.think_seconds}s cores={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
+          f"think={args.think_seconds}s cores={os.cpu_count()} load={os.getloadavg()[0]:.1f} "
+          f"db={url.split(':')[0]}")
     print(f"submits={len(lat)} median={statistics.median(lat) * 1000:.1f} ms "
           f"p95={p95 * 1000:.1f} ms max={lat[-1] * 1000:.1f} ms wall={wall:.1f} s")
     print(f"errors={len(errors)}")

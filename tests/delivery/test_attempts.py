@@ -285,3 +285,30 @@ def test_section_closes_after_the_grace(world, content):
     world.clock.advance(minutes=20, seconds=3)
     assert attempts.current_screen(world.db, world.clock, content, attempt,
                                    grace_seconds=2).kind == "section_intro"
+
+
+def test_all_wrong_is_stored_as_below_a1(world, content):
+    from toetsbatterij.delivery import definitions, sessions
+
+    manifest = dict(world.definitions["lezen-luisteren"].manifest)
+    cuts = {"A1": -0.5, "A2": 0.3, "B1": 1.0, "B2": 1.8, "C1": 2.6}
+    manifest["cut_scores"] = {"reading": cuts, "listening": cuts}
+    defn = definitions.sync_definitions(world.db, world.clock, [manifest],
+                                        content.bank_version)[0]
+    sess = sessions.create_session(
+        world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
+        location_id=world.a["location"], test_definition_id=defn.id,
+        starts_at=world.clock.now() - dt.timedelta(minutes=1),
+        ends_at=world.clock.now() + dt.timedelta(hours=3))
+    cand = world.candidate(world.a["org"], sess.id, 8)
+    sessions.open_session(world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
+                          session_id=sess.id)
+    world.db.commit()
+    _, attempt, _ = attempts.candidate_login(world.db, world.clock, session_code=sess.code,
+                                             access_code=cand.access_code, device_token=None)
+    for _ in range(60):
+        scr = step(world, content, attempt, right=False)
+        if scr.kind == "finished":
+            break
+    runs = world.db.scalars(select(SectionRun).where(SectionRun.attempt_id == attempt.id)).all()
+    assert len(runs) == 2 and {r.level for r in runs} == {"below_A1"}

@@ -124,7 +124,7 @@ class SectionRun(Base):
     finish_reason: Mapped[str] = mapped_column(String(40), default="")
     theta: Mapped[float | None] = mapped_column(Float)
     se: Mapped[float | None] = mapped_column(Float)
-    level: Mapped[str] = mapped_column(String(4), default="")
+    level: Mapped[str] = mapped_column(String(12), default="")  # e.g. "below_A1"
 
 
 class Presentation(Base):
