@@ -324,7 +324,7 @@ def _dif_parser(p: argparse.ArgumentParser) -> None:
 def run_dif(args: argparse.Namespace) -> int:
     from .calibration import posterior
     from .data import read_covariates, write_rows
-    from .dif import groups_from_covariates, logistic_dif, mantel_haenszel
+    from .dif import groups_from_covariates, logistic_dif, mantel_haenszel, mantel_polytomous
 
     params = read_params(args.params) if args.params else None
     data = read_responses(args.responses, known_items=params,
@@ -346,23 +346,30 @@ def run_dif(args: argparse.Namespace) -> int:
         theta = post @ nodes
         matching = theta
     mh = {r.item: r for r in mantel_haenszel(data, focal, reference, theta=theta, n_strata=args.strata)}
+    poly = {r.item: r for r in mantel_polytomous(data, focal, reference, theta=theta, n_strata=args.strata)}
     lr = {r.item: r for r in logistic_dif(data, focal, reference, matching)}
+    nan = float("nan")
     rows = []
     for item in data.items:
-        m, r = mh.get(item), lr.get(item)
+        m, q, r = mh.get(item), poly.get(item), lr.get(item)
+        head = m or q
         rows.append([item,
-                     m.n_reference if m else "", m.n_focal if m else "",
-                     m.delta_mh if m else float("nan"), m.se_delta if m else float("nan"),
-                     m.p_value if m else float("nan"), m.ets_class if m else "",
-                     r.chi2_any if r else float("nan"), r.p_any if r else float("nan"),
-                     r.p_uniform if r else float("nan"), r.p_nonuniform if r else float("nan"),
-                     r.delta_r2 if r else float("nan"), r.dif_class if r else ""])
-    write_rows(args.out, ["item", "n_reference", "n_focal", "delta_mh", "se_delta", "mh_p", "ets_class",
-                          "lr_chi2", "lr_p", "lr_p_uniform", "lr_p_nonuniform", "delta_r2", "lr_class"], rows)
+                     head.n_reference if head else "", head.n_focal if head else "",
+                     m.delta_mh if m else nan, m.se_delta if m else nan,
+                     q.smd if q else nan, q.effect if q else nan,
+                     head.p_value if head else nan, head.ets_class if head else "",
+                     r.chi2_any if r else nan, r.p_any if r else nan,
+                     r.p_uniform if r else nan, r.p_nonuniform if r else nan,
+                     r.delta_r2 if r else nan, r.dif_class if r else ""])
+    write_rows(args.out, ["item", "n_reference", "n_focal", "delta_mh", "se_delta", "smd", "smd_effect",
+                          "mh_p", "ets_class", "lr_chi2", "lr_p", "lr_p_uniform", "lr_p_nonuniform",
+                          "delta_r2", "lr_class"], rows)
     print_json({"variable": args.variable, "focal": fname, "reference": rname,
                 "matching": "total score" if complete else "theta (EAP)",
                 "ets_B": sorted(k for k, v in mh.items() if v.ets_class == "B"),
                 "ets_C": sorted(k for k, v in mh.items() if v.ets_class == "C"),
+                "ets_BB": sorted(k for k, v in poly.items() if v.ets_class == "BB"),
+                "ets_CC": sorted(k for k, v in poly.items() if v.ets_class == "CC"),
                 "lr_flagged": sorted(k for k, v in lr.items() if v.dif_class != "A")})
     return 0
 

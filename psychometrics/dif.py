@@ -9,6 +9,9 @@ MH χ² with continuity correction. ETS classes (Zwick, 2012): A when |Δ| < 1 o
 significant at 5 %; C when |Δ| ≥ 1.5 and |Δ| is significantly above 1 (one-sided 5 %);
 B otherwise.
 
+Polytomous items: Mantel's (1963) χ² for ordered scores and the standardised mean difference
+(SMD), ETS classes AA/BB/CC (Zwick, Thayer & Mazzeo, 1997).
+
 Logistic regression (Swaminathan & Rogers, 1990; Zumbo, 1999): nested models
 M0: logit P = β0 + β1·m, M1: + β2·g, M2: + β3·m·g with m the matching variable. LR χ²(2)
 M2 vs M0 tests any DIF, M1 vs M0 uniform, M2 vs M1 non-uniform; the effect size is the
@@ -106,6 +109,60 @@ def ets_class(delta: float, se_delta: float, p_value: float, alpha: float = 0.05
     if abs(delta) >= 1.5 and (abs(delta) - 1) / se_delta > stats.norm.ppf(1 - alpha):
         return "C"
     return "B"
+
+
+@dataclass(frozen=True)
+class PolyDIFResult:
+    item: str
+    n_reference: int
+    n_focal: int
+    smd: float  # standardised mean difference, focal − reference (negative: harder for focal)
+    effect: float  # |SMD| / SD of the item score in the total group
+    chi2: float
+    p_value: float
+    ets_class: str  # AA / BB / CC
+
+
+def mantel_polytomous(data: ResponseData, focal: np.ndarray, reference: np.ndarray, *,
+                      theta: np.ndarray | None = None, n_strata: int = 10) -> list[PolyDIFResult]:
+    """Polytomous items: Mantel (1963) χ² for ordered scores and the standardised mean difference.
+
+    ETS classes (Zwick, Thayer & Mazzeo, 1997): AA when p ≥ .05 or |SMD|/SD ≤ .17; CC when
+    p < .05 and |SMD|/SD > .25; BB otherwise.
+    """
+    strata = _strata(data, theta, n_strata)
+    out = []
+    for j, item in enumerate(data.items):
+        x = data.scores[:, j]
+        if x.max() <= 1:
+            continue
+        seen = x >= 0
+        n_f_total = int((seen & focal).sum())
+        if n_f_total == 0 or int((seen & reference).sum()) == 0:
+            continue
+        f_sum = e_sum = v_sum = smd = 0.0
+        for k in np.unique(strata):
+            s = (strata == k) & seen
+            f, r = s & focal, s & reference
+            nf, nr = int(f.sum()), int(r.sum())
+            n = nf + nr
+            if nf == 0 or nr == 0 or n < 2:
+                continue
+            y = x[s & (focal | reference)].astype(float)
+            f_sum += float(x[f].sum())
+            e_sum += nf / n * y.sum()
+            v_sum += nr * nf / (n * n * (n - 1)) * (n * (y**2).sum() - y.sum() ** 2)
+            smd += nf / n_f_total * (float(x[f].mean()) - float(x[r].mean()))
+        if v_sum <= 0:
+            continue
+        chi2 = (f_sum - e_sum) ** 2 / v_sum
+        pval = float(stats.chi2.sf(chi2, 1))
+        sd = float(x[seen & (focal | reference)].std())
+        effect = abs(smd) / sd if sd > 0 else float("nan")
+        cls = "AA" if (pval >= 0.05 or effect <= 0.17) else ("CC" if effect > 0.25 else "BB")
+        out.append(PolyDIFResult(item, int((seen & reference).sum()), n_f_total, float(smd), float(effect),
+                                 float(chi2), pval, cls))
+    return out
 
 
 # ---------------------------------------------------------------------------- logistic regression

@@ -107,3 +107,23 @@ def test_dif_cli(tmp_path, capsys):
     assert code == 2 and "1 groepen" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["dif", str(resp)])
+
+
+def test_polytomous_dif_smd_and_classes():
+    from psychometrics.dif import mantel_polytomous
+
+    rng = np.random.default_rng(21)
+    items = random_items(rng, 12, "2pl") + random_items(rng, 3, "gpcm", n_categories=4, prefix="g")
+    planted = items[-1]
+    shifted = ItemParams(planted.item, "gpcm", {"a": planted.values["a"],
+                                                **{k: v + 1.0 for k, v in planted.values.items() if k != "a"}})
+    n = 2000
+    ref = simulate_responses(items, rng.normal(0, 1, n), rng)
+    foc = simulate_responses(items[:-1] + [shifted], rng.normal(-0.3, 1, n), rng)
+    data = ResponseData(tuple(f"r{k}" for k in range(n)) + tuple(f"f{k}" for k in range(n)), ref.items,
+                        np.vstack([ref.scores, foc.scores]))
+    focal = np.r_[np.zeros(n, bool), np.ones(n, bool)]
+    res = {r.item: r for r in mantel_polytomous(data, focal, ~focal)}
+    assert set(res) == {"g001", "g002", "g003"}
+    assert res["g003"].ets_class == "CC" and res["g003"].smd < 0
+    assert res["g001"].ets_class == "AA" and res["g002"].ets_class == "AA"
