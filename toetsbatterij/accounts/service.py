@@ -40,6 +40,8 @@ def create_account(db: Session, clock: Clock, *, organisation_id: int, email: st
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise InvalidInput("Geef een geldig e-mailadres.", field="email")
+    if len(display_name.strip()) > 200:
+        raise InvalidInput("De naam is te lang (hoogstens 200 tekens).", field="display_name")
     if role not in ROLES:
         raise InvalidInput("Onbekende rol.", field="role")
     if len(password) < min_length:

@@ -216,7 +216,7 @@ def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attemp
         return
     now = clock.now()
     run.finished_at = min(now, run.deadline_at)
-    run.finish_reason = reason
+    run.finish_reason = reason[:200]
     manifest = _definition(db, attempt).manifest
     sections = list(manifest["sections"])
     theta, se, level = content.classify(manifest, run.section_index,

@@ -43,6 +43,10 @@ def check_manifest(manifest: dict[str, Any], source: str = "") -> None:
     for key in ("id", "name", "sections"):
         if key not in manifest:
             raise InvalidInput(detail=f"{where}manifest lacks {key!r}")
+    limits = {"id": 60, "name": 200, "purpose": 60, "target_level": 4}
+    for key, limit in limits.items():
+        if len(str(manifest.get(key, ""))) > limit:
+            raise InvalidInput(detail=f"{where}manifest {key!r} longer than {limit} characters")
     if not manifest["sections"]:
         raise InvalidInput(detail=f"{where}manifest has no sections")
     for i, section in enumerate(manifest["sections"]):

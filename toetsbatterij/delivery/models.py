@@ -121,7 +121,7 @@ class SectionRun(Base):
     started_at: Mapped[dt.datetime]
     deadline_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime | None]
-    finish_reason: Mapped[str] = mapped_column(String(40), default="")
+    finish_reason: Mapped[str] = mapped_column(String(200), default="")  # "se+classification"
     theta: Mapped[float | None] = mapped_column(Float)
     se: Mapped[float | None] = mapped_column(Float)
     level: Mapped[str] = mapped_column(String(12), default="")  # e.g. "below_A1"

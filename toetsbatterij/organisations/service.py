@@ -56,6 +56,8 @@ def add_location(db: Session, organisation_id: int, *, name: str, address: str =
     name = name.strip()
     if not name:
         raise InvalidInput("Geef de naam van het toetslokaal.", field="name")
+    if len(name) > 200 or len(address.strip()) > 300:
+        raise InvalidInput("Naam (200) of adres (300 tekens) is te lang.", field="name")
     if not 1 <= capacity <= 500:
         raise InvalidInput("De capaciteit moet tussen 1 en 500 liggen.", field="capacity")
     loc = Location(organisation_id=organisation_id, name=name, address=address.strip(),
