@@ -167,3 +167,51 @@ def information(model: str, params: np.ndarray, theta: np.ndarray) -> np.ndarray
     zeros = np.zeros_like(theta)[None, :]
     dp = np.vstack([zeros, dstar]) - np.vstack([dstar, zeros])
     return (dp**2 / np.clip(p, _FLOOR, None)).sum(axis=0)
+
+
+def poly_batch(model: str, a: np.ndarray, b: np.ndarray, theta: np.ndarray, with_derivatives: bool = True):
+    """Log-probabilities and their parameter derivatives for G polytomous items with equal K.
+
+    Parameters
+    ----------
+    a : (G,), b : (G, m) thresholds, theta : (Q,)
+
+    Returns
+    -------
+    logp : (G, K, Q)
+    dlogp : (G, K, Q, 1 + m), ∂ log P_k / ∂(a, b_1..b_m)   (None without derivatives)
+    """
+    g, m = b.shape
+    k = m + 1
+    if model == "gpcm":
+        steps = theta[None, None, :] - b[:, :, None]  # (G, m, Q)
+        zs = np.concatenate([np.zeros((g, 1, theta.size)), np.cumsum(steps, axis=1)], axis=1)  # z / a
+        z = a[:, None, None] * zs
+        mx = z.max(axis=1, keepdims=True)
+        logp = z - (mx + np.log(np.exp(z - mx).sum(axis=1, keepdims=True)))
+        if not with_derivatives:
+            return logp, None
+        dz = np.empty((g, k, theta.size, 1 + m))
+        dz[..., 0] = zs
+        tri = (np.arange(k)[:, None] >= np.arange(1, k)[None, :]).astype(float)  # (K, m): v <= k
+        dz[..., 1:] = -a[:, None, None, None] * tri[None, :, None, :]
+        p = np.exp(logp)
+        mean = np.einsum("gkq,gkqp->gqp", p, dz)
+        return logp, dz - mean[:, None, :, :]
+    if model == "grm":
+        star = expit(a[:, None, None] * (theta[None, None, :] - b[:, :, None]))  # (G, m, Q)
+        ones = np.ones((g, 1, theta.size))
+        zeros = np.zeros((g, 1, theta.size))
+        p = np.clip(np.concatenate([ones, star], axis=1) - np.concatenate([star, zeros], axis=1), _FLOOR, None)
+        logp = np.log(p)
+        if not with_derivatives:
+            return logp, None
+        w = star * (1 - star)
+        dstar = np.zeros((g, m, theta.size, 1 + m))
+        dstar[..., 0] = (theta[None, None, :] - b[:, :, None]) * w
+        idx = np.arange(m)
+        dstar[:, idx, :, 1 + idx] = (-a[:, None, None] * w).transpose(1, 0, 2)
+        zpad = np.zeros((g, 1, theta.size, 1 + m))
+        dp = np.concatenate([zpad, dstar], axis=1) - np.concatenate([dstar, zpad], axis=1)
+        return logp, dp / p[..., None]
+    raise ValueError(f"not a polytomous model: {model!r}")
