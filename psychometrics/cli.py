@@ -56,14 +56,50 @@ def progress_bar(description: str, total: int, enabled: bool = True):
         yield advance
 
 
+class _DutchHelp(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        # argparse passes prefix "" when it builds a subcommand's prog: keep that
+        return super().add_usage(usage, actions, groups, prefix="gebruik: " if prefix is None else prefix)
+
+
+# argparse's own messages are English; staff read these, so the common ones are translated
+_ARGPARSE_NL = (
+    ("the following arguments are required:", "deze argumenten ontbreken:"),
+    ("unrecognized arguments:", "onbekende argumenten:"),
+    ("invalid choice:", "ongeldige keuze:"),
+    ("choose from", "kies uit"),
+    ("expected one argument", "verwacht één waarde"),
+    ("invalid int value:", "geen geheel getal:"),
+    ("invalid float value:", "geen getal:"),
+    ("argument ", "argument "),
+)
+
+
+class DutchArgumentParser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _DutchHelp)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "argumenten"
+        self._optionals.title = "opties"
+        self.add_argument("-h", "--help", action="help", help="toon deze hulp en stop")
+
+    def error(self, message):
+        for en, nl in _ARGPARSE_NL:
+            message = message.replace(en, nl)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"{self.prog}: fout: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import commands  # noqa: F401  - registers the subcommands
 
-    parser = argparse.ArgumentParser(
+    parser = DutchArgumentParser(
         prog="python -m psychometrics",
         description="Offline psychometrie voor de toetsbatterij: kalibreren, scoren, simuleren, "
-                    "linken, DIF, fit, rapporteren en parameters publiceren.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMANDO", required=True)
+                    "linken, DIF, fit, rapporteren, exporteren en parameters publiceren.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDO", required=True, title="commando's",
+                                parser_class=DutchArgumentParser)
     for name, (configure, help_text) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         configure(p)

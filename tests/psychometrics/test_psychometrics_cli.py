@@ -147,7 +147,8 @@ def test_help_for_every_command(capsys):
             main([cmd, "--help"])
         assert exit_info.value.code == 0
         out = capsys.readouterr().out
-        assert "usage" in out.lower() and cmd in out
+        assert out.startswith("gebruik: ") and cmd in out
+        assert "opties" in out and "toon deze hulp" in out
 
 
 def test_module_entry_point_error_has_no_traceback(tmp_path):
@@ -199,3 +200,14 @@ def test_progress_callback_sees_every_e_step(rng):
     cal = MMLCalibrator("2pl", progress=lambda it, mx, ll, ch: seen.append((it, ll))).fit(data)
     assert [s[0] for s in seen] == list(range(1, cal.convergence_.n_iter + 1))
     assert all(np.isfinite(s[1]) for s in seen)
+
+
+def test_argument_errors_are_dutch(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "deze argumenten ontbreken" in err and "gebruik:" in err
+    with pytest.raises(SystemExit):
+        main(["calibrate", "x.csv", "--out", "y.csv", "--model", "4pl"])
+    assert "ongeldige keuze" in capsys.readouterr().err
