@@ -53,19 +53,29 @@ def content(bank_dir: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database brought to head through the Alembic migrations, once per test session."""
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database brought to head through the Alembic migrations, once per test session.
+
+    On PostgreSQL each test process gets a schema of its own (search_path), so two runs (or
+    xdist workers) sharing the test database never drop each other's tables.
+    """
     url = os.environ.get("TOETSBATTERIJ_TEST_DATABASE_URL")
     if not url:
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
-    else:
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    schema = f"tb_test_{os.getpid()}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    scoped = url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    upgrade(scoped)
+    yield scoped
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 def _clean(url: str) -> None:
