@@ -106,6 +106,15 @@ def write_bank(dest: Path) -> Path:
         ],
     }
     _dump(dest / "items" / "reading" / "b1" / "R-B1-T001.yaml", testlet)
+    import segno
+
+    image_dir = dest / "items" / "reading" / "a1"
+    image_dir.mkdir(parents=True, exist_ok=True)
+    segno.make("Bibliotheek open op zaterdag").save(str(image_dir / "R-A1-0301.png"), scale=4)
+    _dump(image_dir / "R-A1-0301.yaml", {
+        **_choice("R-A1-0301", "reading", "A1", 301),
+        "stimulus": {"kind": "image", "src": "R-A1-0301.png",
+                     "alt": "Een affiche van de bibliotheek met de openingsuren."}})
     _dump(dest / "items" / "reading" / "a2" / "R-A2-0201.yaml",
           _choice("R-A2-0201", "reading", "A2", 201, status="pretest"))
     for i in range(1, 9):

@@ -134,3 +134,26 @@ def test_a_candidate_cannot_answer_or_play_another_candidates_unit(app, world, c
     pres = db_session.get(Presentation, int(stolen["presentation_id"]))
     assert pres.answered_at is None
     assert b.post(f"/toets/audio/{stolen['presentation_id']}").status_code == 400
+
+
+def test_image_stimulus_is_served_through_a_bound_url(app, world, content, db_session):
+    world.open(world.a)
+    client = app.test_client()
+    candidate_login(client, world.a)
+    client.post("/toets/verder", data={"step": "practice"})
+    from toetsbatterij.delivery.models import Attempt
+
+    attempt = db_session.scalar(select(Attempt))
+    db_session.add(Presentation(attempt_id=attempt.id, section_index=-1, position=0,
+                                kind="practice", unit_id="R-A1-0301", item_ids=["R-A1-0301"],
+                                presented_at=world.clock.now()))
+    db_session.commit()
+    html = client.get("/toets").get_data(as_text=True)
+    src = re.search(r'<img class="stimulus-image" src="([^"]+)" alt="([^"]+)"', html)
+    assert src and "bibliotheek" in src.group(2)
+    img = client.get(src.group(1))
+    assert img.status_code == 200 and img.mimetype == "image/png" and img.data[:4] == b"\x89PNG"
+    img.close()
+    other = app.test_client()
+    candidate_login(other, world.a, 1)
+    assert other.get(src.group(1)).status_code == 401

@@ -114,12 +114,16 @@ class BankContent:
         members = unit.items if isinstance(unit, Testlet) else (unit,)
         return " ".join(i.feedback for i in members if i.feedback)
 
-    def audio_path(self, unit_id: str) -> Path | None:
+    def asset_path(self, unit_id: str, kind: str) -> Path | None:
+        """The stimulus file of a unit when its stimulus is of ``kind`` (audio or image)."""
         unit = self.unit(unit_id)
         stim = unit.stimulus
-        if stim is None or stim.kind != "audio" or not stim.src:
+        if stim is None or stim.kind != kind or not stim.src:
             return None
         return self.bank.asset_path(unit, stim.src)
+
+    def audio_path(self, unit_id: str) -> Path | None:
+        return self.asset_path(unit_id, "audio")
 
     def score(self, item_id: str, raw: Any) -> float | None:
         item = self._items.get(item_id)

@@ -5,6 +5,7 @@ One item (or testlet) per screen; the server decides what comes next (no back na
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from flask import (
@@ -99,7 +100,11 @@ def screen() -> Any:
                                       current_app.config["SUBMIT_GRACE_SECONDS"])
         # The presented unit is committed BEFORE the page is rendered and sent.
         db().commit()
-    return render_template(f"candidate/{scr.kind}.html", screen=scr,
+    image_url = None
+    if scr.presentation is not None and (scr.view.get("stimulus") or {}).get("kind") == "image":
+        image_url = url_for("candidate.media", token=media_token(attempt.id, scr.presentation.id,
+                                                                 "image"))
+    return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
 
@@ -199,8 +204,12 @@ def play_audio(presentation_id: int) -> Any:
     attempt = _attempt()
     left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)
     db().commit()
-    token = _signer().dumps({"a": attempt.id, "p": presentation_id})
+    token = media_token(attempt.id, presentation_id, "audio")
     return jsonify({"url": url_for("candidate.media", token=token), "plays_left": left})
+
+
+def media_token(attempt_id: int, presentation_id: int, kind: str) -> str:
+    return _signer().dumps({"a": attempt_id, "p": presentation_id, "k": kind})
 
 
 @bp.get("/media/<token>")
@@ -215,10 +224,13 @@ def media(token: str) -> Any:
     pres = db().get(Presentation, int(data["p"]))
     if pres is None or pres.attempt_id != attempt.id:
         raise NotAuthenticated()
-    path = _content().audio_path(pres.unit_id)
+    kind = data.get("k", "audio")
+    path = _content().asset_path(pres.unit_id, kind)
     if path is None:
-        raise InvalidInput("Geen geluid bij deze vraag.")
-    response = send_file(path, mimetype="audio/ogg", conditional=True, max_age=0)
+        raise InvalidInput("Geen bestand bij deze vraag.")
+    mimetype = "audio/ogg" if kind == "audio" else (
+        mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
