@@ -158,11 +158,25 @@ class MMLCalibrator:
         use_sparse = density < self.sparse_below
         f32 = np.float32
         ymat = sparse.csr_matrix((np.ones(rows.size, dtype=f32), (rows, ccols)), shape=(n, c_total))
+        self._S = None
         if use_sparse:
-            self._Y = ymat
-            self._Yt = ymat.T.tocsr()
+            # one CSR entry per observed response, in a column per (item, category): the
+            # log-likelihood is S·logP and the expected counts Sᵀ·posterior, one product each
+            # way over the observed cells only
+            self._full_start = np.concatenate([[0], np.cumsum(self._ncat)])
+            orow, ocol = np.nonzero(obs)
+            fcols = self._full_start[ocol] + scores[orow, ocol]
+            smat = sparse.csr_matrix((np.ones(orow.size, dtype=f32), (orow, fcols)),
+                                     shape=(n, int(self._full_start[-1])))
+            self._S, self._St = smat, smat.T.tocsr()
+            is_zero = np.zeros(int(self._full_start[-1]), dtype=bool)
+            is_zero[self._full_start[:-1]] = True
+            self._zero_rows = np.flatnonzero(is_zero)
+            self._pos_rows = np.flatnonzero(~is_zero)
+            self._Y = ymat  # kept for the exact final E-step and the standard errors
+            self._Yt = None
             self._O = None if self._complete else sparse.csr_matrix(obs.astype(f32))
-            self._Ot = None if self._complete else self._O.T.tocsr()
+            self._Ot = None
         else:
             self._Y = ymat.toarray()
             self._Yt = None
@@ -220,6 +234,18 @@ class MMLCalibrator:
         """
         dt = np.float64 if exact else np.float32
         l0, ldiff = self._log_tables(params)
+        if self._S is not None and not exact:
+            lp_all = np.empty((self._S.shape[1], self.n_quad), dtype=dt)
+            lp_all[self._zero_rows] = l0
+            lp_all[self._pos_rows] = l0[self._col_item] + ldiff
+            ll = np.asarray(self._S @ lp_all)
+            ll += logw.astype(dt)[None, :]
+            mx = ll.max(axis=1, keepdims=True)
+            post = np.exp(ll - mx)
+            s = post.sum(axis=1, keepdims=True)
+            loglik = float((mx.astype(np.float64) + np.log(s.astype(np.float64))).sum())
+            post /= s
+            return post, loglik
         ymat = self._Y.astype(dt) if exact else self._Y
         ll = np.asarray(ymat @ ldiff.astype(dt))
         if self._complete:
@@ -237,6 +263,9 @@ class MMLCalibrator:
 
     def _counts(self, post):
         """Expected counts per item: list of (K_j, Q) arrays."""
+        if self._S is not None:
+            full = np.asarray(self._St @ post.astype(np.float32, copy=False), dtype=np.float64)
+            return full[self._zero_rows], full[self._pos_rows]
         rpos = np.asarray(self._Yt @ post) if self._Yt is not None else self._Y.T @ post
         rpos = rpos.astype(np.float64)
         if self._complete:
