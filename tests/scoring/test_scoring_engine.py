@@ -520,3 +520,38 @@ def test_pretest_responses_do_not_count():
     assert next_step(short, pool, with_pretest).stop_reason == "max_items"
     seven = AdministrationState(plain.administered[:7] + (0, 1), plain.scores[:7] + (1, 1), 3)
     assert next_step(short, pool, seven).stop_reason is None
+
+
+@pytest.mark.parametrize("content", ["heuristic", "shadow", "none"])
+def test_excluded_items_are_never_offered(content):
+    """Items excluded from outside (enemies presented in another section) are never selected,
+    and excluding nothing changes nothing."""
+    pool = make_2pl_pool(60, seed=3)
+    design = design_from_config({**MANIFEST_SECTION,
+                                 "design": {**MANIFEST_SECTION["design"], "content": content}},
+                               CUTS)
+    free, _ = run(design, pool, 0.0, seed=11)
+    banned = tuple(free.administered[:5])
+    rng = np.random.default_rng(5)
+    state = AdministrationState((), (), 11, banned)
+    while True:
+        step = next_step(design, pool, state)
+        if step.stop_reason:
+            break
+        assert not set(step.items) & set(banned)
+        state = state.extended(step.items, (rng.random(len(step.items)) < 0.5).astype(int))
+    assert state.excluded == tuple(sorted(banned))
+    assert not set(state.administered) & set(banned)
+    assert state.position >= 12
+    # The same state without exclusions picks the first banned item first again.
+    assert next_step(design, pool, AdministrationState((), (), 11)).items[0] == banned[0]
+
+
+def test_from_responses_maps_excluded_ids_and_ignores_other_pools():
+    pool = make_2pl_pool(10, seed=1)
+    ids = [str(i) for i in pool.ids]
+    state = AdministrationState.from_responses([(ids[0], 1)], 4, index=pool.index,
+                                               excluded=[ids[3], ids[1], "L-OTHER-SKILL"])
+    assert state.excluded == (1, 3)
+    assert state.scored(pool).excluded == (1, 3)
+    assert state.extended([2], [0]).excluded == (1, 3)

@@ -84,7 +84,10 @@ class Content(Protocol):
 
     def select(self, manifest: dict[str, Any], section_index: int,
                history: list[tuple[str, float]], seen_units: list[str], seed: int,
-               position: int, pretest_due: bool) -> Selection: ...
+               position: int, pretest_due: bool,
+               presented_items: frozenset[str] = frozenset()) -> Selection: ...
+    # ``presented_items``: every item presented so far in the attempt, in any section; no unit
+    # with an enemy among them may be chosen (a reading and a listening text on one topic).
 
     def classify(self, manifest: dict[str, Any], section_index: int,
                  history: list[tuple[str, float]]) -> tuple[float | None, float | None, str]: ...
@@ -203,6 +206,14 @@ def _history(db: Session, attempt: Attempt, section_index: int) -> list[tuple[st
                    Response.counts.is_(True), Response.score.is_not(None))
             .order_by(Presentation.position, Response.id))
     return [(item_id, float(score)) for item_id, score in db.execute(stmt)]
+
+
+def _presented_items(db: Session, attempt: Attempt) -> frozenset[str]:
+    """Every item presented in the attempt's sections so far (answered or not, pretest too):
+    the enemy exclusion holds across sections."""
+    rows = db.scalars(select(Presentation.item_ids).where(
+        Presentation.attempt_id == attempt.id, Presentation.section_index != PRACTICE_SECTION))
+    return frozenset(item for ids in rows for item in ids)
 
 
 def remaining_seconds(run: SectionRun, attempt: Attempt, now: dt.datetime) -> int:
@@ -333,7 +344,8 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
             position = len(done)
             choice = content.select(definition.manifest, index, history,
                                     [p.unit_id for p in done], attempt.seed, position,
-                                    pretest_due=(position + 1) in pretest_positions)
+                                    pretest_due=(position + 1) in pretest_positions,
+                                    presented_items=_presented_items(db, attempt))
             if choice.unit_id is None:
                 _finish_section(db, clock, content, attempt, run, choice.stop_reason or "stop")
                 index = attempt.section_index

@@ -65,6 +65,7 @@ class BankContent:
                     self._units[item.id] = item
                     units.append(item.id)
             self._practice[skill] = sorted(units)
+        self._enemies = _enemy_map(bank)
         self._pool = lru_cache(maxsize=None)(self._make_pool)
         self._designs: dict[tuple[str, int], Any] = {}
 
@@ -156,31 +157,49 @@ class BankContent:
             self._designs[key] = design
         return design
 
-    def _state(self, pool: Any, history: list[tuple[str, float]], seed: int) -> Any:
+    def _state(self, pool: Any, history: list[tuple[str, float]], seed: int,
+               excluded: frozenset[str] = frozenset()) -> Any:
         pairs = [(item_id, int(round(s))) for item_id, s in history if item_id in pool.index]
-        return AdministrationState.from_responses(pairs, seed, index=pool.index)
+        given = {item_id for item_id, _ in pairs}
+        return AdministrationState.from_responses(pairs, seed, index=pool.index,
+                                                  excluded=sorted(excluded - given))
 
     def unit_of(self, item_id: str) -> str:
         item = self._items[item_id]
         return item.testlet_id or item.id
 
+    def excluded_by_enemies(self, presented_items: frozenset[str]) -> frozenset[str]:
+        """The items that may no longer be presented because an enemy of theirs was."""
+        out: set[str] = set()
+        for item_id in presented_items:
+            out |= self._enemies.get(item_id, frozenset())
+        return frozenset(out)
+
+    def _unit_allowed(self, unit_id: str, excluded: frozenset[str]) -> bool:
+        return not excluded or not (set(self.item_ids(unit_id)) & excluded)
+
     def select(self, manifest: dict[str, Any], section_index: int,
                history: list[tuple[str, float]], seen_units: list[str], seed: int,
-               position: int, pretest_due: bool) -> Selection:
+               position: int, pretest_due: bool,
+               presented_items: frozenset[str] = frozenset()) -> Selection:
         section = manifest["sections"][section_index]
         skill = section["skill"]
+        excluded = self.excluded_by_enemies(presented_items)
         if section.get("mode") == "fixed" or ("items" in section and "design" not in section):
-            remaining = [u for u in section.get("items", []) if u not in seen_units]
+            # A fixed task whose enemy was presented earlier is left out, not swapped: the
+            # definition names its tasks, and the rule "never both" weighs more.
+            remaining = [u for u in section.get("items", [])
+                         if u not in seen_units and self._unit_allowed(u, excluded)]
             if not remaining:
                 return Selection(None, stop_reason="fixed_complete")
             return Selection(remaining[0])
         if pretest_due:
-            pretest = self._pretest_unit(skill, seen_units, seed, position)
+            pretest = self._pretest_unit(skill, seen_units, seed, position, excluded)
             if pretest is not None:
                 return Selection(pretest, kind="pretest")
         pool = self._pool(skill)
         design = self._design(manifest, section_index)
-        state = self._state(pool, history, seed)
+        state = self._state(pool, history, seed, excluded)
         step = next_step(design, pool, state)
         est = step.estimate
         if step.stop_reason is not None or not step.items:
@@ -191,9 +210,10 @@ class BankContent:
             return Selection(None, theta=est.theta, se=est.se, stop_reason="pool_exhausted")
         return Selection(unit_id, theta=est.theta, se=est.se)
 
-    def _pretest_unit(self, skill: str, seen: list[str], seed: int, position: int) -> str | None:
-        units = sorted({self.unit_of(i.id) for i in self.bank.select(
-            skill=skill, statuses=("pretest",))} - set(seen))
+    def _pretest_unit(self, skill: str, seen: list[str], seed: int, position: int,
+                      excluded: frozenset[str] = frozenset()) -> str | None:
+        units = sorted(u for u in {self.unit_of(i.id) for i in self.bank.select(
+            skill=skill, statuses=("pretest",))} - set(seen) if self._unit_allowed(u, excluded))
         if not units:
             return None
         return random.Random(f"pretest:{seed}:{position}").choice(units)
@@ -211,3 +231,28 @@ class BankContent:
         if cuts:
             level = classify_level(estimate, CutScores.from_mapping(cuts)).level
         return float(estimate.theta), float(estimate.se), level
+
+
+def _enemy_map(bank: Bank) -> dict[str, frozenset[str]]:
+    """Item id -> the item ids it may never appear with, over the whole bank (all skills).
+
+    Symmetric (an enemy listed on one side binds both), and a testlet stands for all its
+    members, whether it is named as an enemy or lists enemies itself.
+    """
+    members: dict[str, list[str]] = {t.id: [i.id for i in t.items] for t in bank.testlets.values()}
+    out: dict[str, set[str]] = {}
+
+    def bind(a: str, b: str) -> None:
+        for x in members.get(a, [a]):
+            for y in members.get(b, [b]):
+                if x != y:
+                    out.setdefault(x, set()).add(y)
+                    out.setdefault(y, set()).add(x)
+
+    for item in bank.items.values():
+        for enemy in item.enemies:
+            bind(item.id, enemy)
+    for testlet in bank.testlets.values():
+        for enemy in testlet.enemies:
+            bind(testlet.id, enemy)
+    return {k: frozenset(v) for k, v in out.items()}

@@ -14,8 +14,9 @@ Pool and models (:mod:`.models`)
     theta) -> (Q,)``, ``item_information(pool, theta, items=None) -> (n_sel,) | (n_sel, Q)``,
     ``test_information``.
 State (:mod:`.state`)
-    ``AdministrationState(administered, scores, seed)``, ``.from_responses(pairs, seed,
-    index=None)``; ``rng_for(seed, position) -> numpy.random.Generator``.
+    ``AdministrationState(administered, scores, seed, excluded=())``, ``.from_responses(pairs,
+    seed, index=None, excluded=())`` (``excluded``: items never to offer, e.g. enemies of items
+    given in another section); ``rng_for(seed, position) -> numpy.random.Generator``.
 Estimation (:mod:`.estimation`)
     ``Estimate(theta, se, method, posterior, note)``; classes ``EAP``, ``MAP``, ``MLE``,
     ``WLE`` with ``.estimate(pool, state)``; functions ``eap``, ``map_estimate``, ``mle``,

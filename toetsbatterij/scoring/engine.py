@@ -302,8 +302,9 @@ def eligible_units(
 
     Returns ``(units, counts)``: a bool mask of shape (U,) — units are the pool's items when
     the pool has no testlets — and the blueprint counts so far, shape (n_constraints,).
-    A unit is eligible when it is selectable, not given, has no enemy among the given items,
-    fits in the remaining length and does not push any blueprint maximum over its limit.
+    A unit is eligible when it is selectable, not given, not in ``state.excluded`` (a unit
+    with any excluded item is out), has no enemy among the given items, fits in the remaining
+    length and does not push any blueprint maximum over its limit.
     Responses to unselectable (pretest) items count for neither the length nor the blueprint.
     """
     prep = design.prepare(pool)
@@ -315,6 +316,8 @@ def eligible_units(
             enemies = pool.enemies_of[i]
             if enemies.size:
                 items[enemies] = False
+    if state.excluded:
+        items[list(state.excluded)] = False
     remaining = design.max_items - int(np.count_nonzero(pool.selectable[given]))
     if pool.has_testlets:
         n_units = prep.unit_sel_size.size

@@ -27,6 +27,10 @@ class AdministrationState:
         Score category of each response (0..m_i), same order.
     seed : int
         The administration seed; the generator for position k is ``rng_for(seed, k)``.
+    excluded : tuple[int, ...]
+        Pool indices that must not be offered in this administration although they were not
+        given here (for example enemies of items presented in another section of the same
+        attempt). Honoured by ``eligible_units``; empty by default (no cost then).
     items_array, scores_array : ndarray of int, shape (k,)
         The same, as arrays (derived).
     """
@@ -34,6 +38,7 @@ class AdministrationState:
     administered: tuple[int, ...] = ()
     scores: tuple[int, ...] = ()
     seed: int = 0
+    excluded: tuple[int, ...] = ()
     items_array: np.ndarray = field(init=False, repr=False)
     scores_array: np.ndarray = field(init=False, repr=False)
 
@@ -49,6 +54,8 @@ class AdministrationState:
         scores.setflags(write=False)
         object.__setattr__(self, "administered", administered)
         object.__setattr__(self, "scores", tuple(scores.tolist()))
+        if self.excluded:
+            object.__setattr__(self, "excluded", tuple(sorted({int(i) for i in self.excluded})))
         object.__setattr__(self, "items_array", items)
         object.__setattr__(self, "scores_array", scores)
 
@@ -63,17 +70,23 @@ class AdministrationState:
         responses: Iterable[tuple[Any, int]],
         seed: int,
         index: Mapping[str, int] | None = None,
+        excluded: Iterable[Any] = (),
     ) -> AdministrationState:
         """Rebuild the state from ``(item, score)`` pairs in order.
 
         ``item`` is a pool index, or an item id when ``index`` (``ItemPool.index``) is given.
+        ``excluded`` are pool indices (item ids with ``index``) never to be offered; with
+        ``index``, ids that are not in the pool are ignored (an item of another skill cannot be
+        offered from this pool anyway).
         """
         pairs = list(responses)
         if index is None:
             items = tuple(int(item) for item, _ in pairs)
+            banned = tuple(int(i) for i in excluded)
         else:
             items = tuple(index[item] for item, _ in pairs)
-        return cls(items, tuple(score for _, score in pairs), int(seed))
+            banned = tuple(index[i] for i in excluded if i in index)
+        return cls(items, tuple(score for _, score in pairs), int(seed), banned)
 
     def scored(self, pool: Any) -> AdministrationState:
         """The state without responses to items ``pool`` marks not selectable (pretest,
@@ -88,6 +101,7 @@ class AdministrationState:
             tuple(self.items_array[keep].tolist()),
             tuple(self.scores_array[keep].tolist()),
             self.seed,
+            self.excluded,
         )
 
     def extended(self, items: Iterable[int], scores: Iterable[int]) -> AdministrationState:
@@ -96,6 +110,7 @@ class AdministrationState:
             self.administered + tuple(int(i) for i in items),
             self.scores + tuple(int(s) for s in scores),
             self.seed,
+            self.excluded,
         )
 
 
