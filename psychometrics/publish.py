@@ -11,7 +11,10 @@ from ``pretest`` to ``operational``:
   the parameter file (and of the response file when given). A release id is never reused;
 - item files are edited as text, so comments, block scalars and key order stay as the
   item writers left them; only the ``parameters:`` block (and ``status:`` on promotion)
-  changes.
+  changes;
+- after writing, the bank is loaded with the item code (``toetsbatterij.items.load_bank``);
+  if the release would add a problem to an edited file, every file is restored and the
+  release is refused.
 
 The platform pins the bank version (a hash over everything that affects scoring) with every
 administration, so scores stay reproducible under the release they were made with.
@@ -159,6 +162,15 @@ def _set_status(text: str, status: str) -> str:
     return re.sub(r"(?m)^status:[ \t]*\S+", f"status: {status}", text, count=1)
 
 
+def _bank_problems(bank: Path, edited) -> list[tuple[str, str, str]]:
+    """Problems the item code finds in the edited files (file relative to the bank, field, message)."""
+    from toetsbatterij.items import load_bank
+
+    rel = {str(Path(p).resolve().relative_to(bank.resolve())) for p in edited}
+    loaded = load_bank(bank, strict=False)
+    return [(p.file, p.field, p.message) for p in loaded.problems if p.file in rel]
+
+
 def find_item_files(bank: Path) -> dict[str, Path]:
     """Map file id (item or testlet id) → file under ``bank/items``."""
     return {p.stem: p for p in (bank / "items").rglob("*.yaml")}
@@ -259,8 +271,16 @@ def publish(params: Mapping[str, ItemParams], n_per_item: Mapping[str, int], ban
                       "promoted": i in result.promoted} for i in result.published},
         "skipped": dict(sorted(result.skipped.items())),
     }
+    before = _bank_problems(bank, edits)
+    originals = {path: path.read_text(encoding="utf-8") for path in edits}
     for path, text in edits.items():
         path.write_text(text, encoding="utf-8")
+    new_problems = sorted(set(_bank_problems(bank, edits)) - set(before))
+    if new_problems:
+        for path, text in originals.items():  # leave the bank exactly as it was
+            path.write_text(text, encoding="utf-8")
+        raise InputError(bank / new_problems[0][0], None, "de release zou de itembank ongeldig maken: "
+                         + "; ".join(f"{f}: {fld}: {msg}" for f, fld, msg in new_problems[:5]))
     record.parent.mkdir(exist_ok=True)
     record.write_text("# Kalibratierelease: herkomst van gepubliceerde itemparameters (niet met de hand wijzigen)\n"
                       + yaml.safe_dump(release, sort_keys=False, allow_unicode=True), encoding="utf-8")

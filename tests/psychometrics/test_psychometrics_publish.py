@@ -129,3 +129,18 @@ def test_partial_testlet_is_not_promoted(tmp_path, bank):
     assert res.promoted == []
     assert "niet gepromoveerd" in res.skipped[ids[1]]
     assert members(bank)[0]["status"] == "pretest"
+
+
+def test_a_release_that_would_break_the_bank_is_refused_and_rolled_back(tmp_path, bank, capsys):
+    item_file = bank / "items/reading/a1/R-A1-0021.yaml"
+    before = item_file.read_text(encoding="utf-8")
+    # a polytomous model on a 0/1 item: the item code rejects the thresholds
+    wrong = ItemParams("R-A1-0021", "gpcm", {"a": 1.0, "b1": -1.0, "b2": 0.5})
+    path = tmp_path / "p.csv"
+    write_params(path, [wrong], {"R-A1-0021": {"n": 900}})
+    code = main(["publish", str(path), "--bank", str(bank), "--calibration-id", "cal-bad",
+                 "--data-from", "2026-01-01", "--data-to", "2026-03-31"])
+    err = capsys.readouterr().err
+    assert code == 2 and "ongeldig" in err and "thresholds" in err
+    assert item_file.read_text(encoding="utf-8") == before
+    assert not (bank / "releases").exists()
