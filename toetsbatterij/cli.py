@@ -120,6 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("sync-definitions", help="store the bank's test manifests as definitions")
     demo = sub.add_parser("seed-demo", help="demo agency, staff, an open session, tickets")
     demo.add_argument("--out", default="instance")
+    tune = sub.add_parser("tune-exposure", help="tune Sympson-Hetter K values by simulation "
+                          "and write them to <itembank>/exposure/<test>.yaml")
+    tune.add_argument("--test", required=True, help="test id (itembank/tests/<id>.yaml)")
+    tune.add_argument("--r-max", type=float, default=None,
+                      help="exposure ceiling; must equal the manifest's r_max (default: it)")
+    tune.add_argument("--simulees", type=int, default=1000)
+    tune.add_argument("--iterations", type=int, default=10)
+    tune.add_argument("--seed", type=int, default=0)
+    report = sub.add_parser("exposure-report",
+                            help="observed exposure per item of a test, from the presentations")
+    report.add_argument("--test", required=True)
+    report.add_argument("--top", type=int, default=10)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         upgrade(args.database_url)
@@ -142,6 +154,64 @@ def main(argv: list[str] | None = None) -> int:
         for first, last, code in result["candidates"]:
             print(f"  {first} {last:20s} sessiecode {result['session_code']}  toegangscode {code}")
         print(f"\nTickets (PDF): {Path(result['tickets']).resolve()}")
+    elif args.command == "tune-exposure":
+        return tune_exposure(Path(args.itembank), args.test, r_max=args.r_max,
+                             n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)
+    elif args.command == "exposure-report":
+        return exposure_report(args.database_url, args.test, top=args.top)
+    return 0
+
+
+def tune_exposure(bank_path: Path, test_id: str, *, r_max: float | None, n_simulees: int,
+                  iterations: int, seed: int) -> int:
+    from toetsbatterij.delivery import exposure
+    from toetsbatterij.delivery.definitions import directory_version
+    from toetsbatterij.items import load_bank
+
+    bank = load_bank(bank_path)
+    manifest = bank.tests.get(test_id)
+    if manifest is None:
+        raise SystemExit(f"Geen toets {test_id!r} in {bank_path}/tests.")
+    try:
+        results = exposure.tune_test(bank, dict(manifest.data), r_max=r_max,
+                                     n_simulees=n_simulees, iterations=iterations, seed=seed)
+    except exposure.ExposureFileError as exc:
+        raise SystemExit(str(exc)) from None
+    if not results:
+        raise SystemExit(f"{test_id}: geen onderdeel met sympson_hetter-blootstellingscontrole.")
+    path = exposure.write_k_values(bank_path, test_id, results, n_simulees=n_simulees,
+                                   iterations=iterations, seed=seed,
+                                   bank_version=directory_version(bank_path))
+    for r in results:
+        print(f"{r.skill}: r_max {r.r_max}, {len(r.k)} van {r.n_items} items K < 1, "
+              f"max. blootstelling per ronde {[round(h, 3) for h in r.history]}, "
+              f"controle {r.final_exposure_max:.3f}")
+    print(f"geschreven: {path}")
+    return 0
+
+
+def exposure_report(url: str, test_id: str, *, top: int) -> int:
+    from toetsbatterij.delivery import exposure
+    from toetsbatterij.delivery.models import TestDefinitionRecord
+
+    engine = make_engine(url)
+    db = make_session_factory(engine)()
+    rows = list(db.scalars(select(TestDefinitionRecord).where(TestDefinitionRecord.code == test_id)
+                           .order_by(TestDefinitionRecord.id)))
+    if not rows:
+        raise SystemExit(f"Geen toetsdefinitie {test_id!r} in de databank.")
+    for row in rows:
+        counts = exposure.exposure_counts(db, row.id)
+        print(f"{row.code} versie {row.version} (bank {row.bank_version}):")
+        for index, n in sorted(counts.attempts_per_section.items()):
+            skill = row.manifest["sections"][index]["skill"]
+            ranked = sorted((i for i, s in counts.section_of_item.items() if s == index),
+                            key=lambda i: -counts.items[i])[:top]
+            print(f"  {skill}: {n} afnames, max. blootstelling {counts.max_rate(index):.3f}")
+            for item_id in ranked:
+                print(f"    {item_id:16s} {counts.items[item_id]:6d}  {counts.rate(item_id):.3f}")
+    db.close()
+    engine.dispose()
     return 0
 
 

@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from toetsbatterij.delivery.attempts import Selection
+from toetsbatterij.delivery.exposure import (
+    POOL_STATUSES,
+    check_against_manifests,
+    k_array,
+    load_k_values,
+)
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.items import (
     Bank,
@@ -34,7 +40,6 @@ from toetsbatterij.scoring import (
 from toetsbatterij.scoring import classify as classify_level
 
 DEFAULT_MAX_PLAYS = 2
-POOL_STATUSES = ("operational", "pretest")
 
 
 def open_bank(path: Path) -> BankContent:
@@ -67,6 +72,12 @@ class BankContent:
             self._practice[skill] = sorted(units)
         self._enemies = _enemy_map(bank)
         self._pool = lru_cache(maxsize=None)(self._make_pool)
+        # Tuned Sympson-Hetter K values (bank folder exposure/), checked once against the
+        # manifests and applied once per cached pool, never per request.
+        self.k_values = load_k_values(bank.root)
+        check_against_manifests(self.k_values, {m.data["id"]: m.data
+                                                for m in bank.tests.values()})
+        self._sh_pool = lru_cache(maxsize=None)(self._make_sh_pool)
         self._designs: dict[tuple[str, int], Any] = {}
 
     # -- look-ups --------------------------------------------------------------------------------
@@ -143,6 +154,21 @@ class BankContent:
     def _make_pool(self, skill: str) -> Any:
         return self.bank.pool(skill, statuses=POOL_STATUSES)
 
+    def _make_sh_pool(self, test_id: str, skill: str) -> Any:
+        base = self._pool(skill)
+        block = self.k_values.get(test_id, {}).get(skill)
+        return base if block is None else base.with_sh_k(k_array(base, block["k"]))
+
+    def pool_for(self, manifest: dict[str, Any], section_index: int) -> Any:
+        """The pool an adaptive section selects from: with the tuned K values of this test
+        when its design uses Sympson-Hetter (K = 1 for all items when none were tuned)."""
+        section = manifest["sections"][section_index]
+        exposure = (section.get("design") or {}).get("exposure")
+        method = exposure.get("method") if isinstance(exposure, dict) else exposure
+        if method == "sympson_hetter":
+            return self._sh_pool(str(manifest["id"]), section["skill"])
+        return self._pool(section["skill"])
+
     def _design(self, manifest: dict[str, Any], index: int) -> Any:
         # Keyed by content (the manifest is re-read from the database on every request), so a
         # design is built once per definition version and section.
@@ -197,7 +223,7 @@ class BankContent:
             pretest = self._pretest_unit(skill, seen_units, seed, position, excluded)
             if pretest is not None:
                 return Selection(pretest, kind="pretest")
-        pool = self._pool(skill)
+        pool = self.pool_for(manifest, section_index)
         design = self._design(manifest, section_index)
         state = self._state(pool, history, seed, excluded)
         step = next_step(design, pool, state)
