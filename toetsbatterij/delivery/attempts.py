@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
+from toetsbatterij.delivery import throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ENDED,
@@ -114,21 +115,32 @@ class Screen:
 
 
 def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code: str,
-                    device_token: str | None) -> tuple[Candidate, Attempt, str]:
+                    device_token: str | None,
+                    policy: throttle.ThrottlePolicy = throttle.DEFAULT_POLICY,
+                    ) -> tuple[Candidate, Attempt, str]:
     """Session code + access code, only in the window of an opened session, one device.
+
+    Failed logins are throttled per session code and per access code (``delivery.throttle``;
+    raises LoginThrottled while either is locked, even for the right codes).
 
     Returns (candidate, attempt, device token). ``device_token`` is the token this browser
     already holds (a reload or a re-login on the same device), or None.
     """
     now = clock.now()
-    sess = db.scalar(select(ExamSession).where(ExamSession.code == normalise_code(session_code)))
+    session_code, access_code = normalise_code(session_code), normalise_code(access_code)
+    throttle.check(db, clock, session_code=session_code, access_code=access_code)
+    sess = db.scalar(select(ExamSession).where(ExamSession.code == session_code))
     cand = None
     if sess is not None:
         cand = db.scalar(select(Candidate).where(
-            Candidate.exam_session_id == sess.id,
-            Candidate.access_code == normalise_code(access_code)))
+            Candidate.exam_session_id == sess.id, Candidate.access_code == access_code))
     if sess is None or cand is None:
+        # Counted (flushed) before raising: the caller commits on LoginFailed, nothing else
+        # was changed on this path.
+        throttle.record_failure(db, clock, session_code=session_code, access_code=access_code,
+                                policy=policy)
         raise LoginFailed("De sessiecode of de toegangscode klopt niet. Kijk uw ticket na.")
+    throttle.record_success(db, access_code=access_code)
     if not session_accepts_logins(sess, now):
         raise SessionNotOpen()
     if cand.device_token is not None and not (

@@ -175,3 +175,20 @@ class Incident(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     created_at: Mapped[dt.datetime]
+
+
+class LoginThrottle(Base):
+    """Failed candidate logins per typed session code and per typed access code (never per IP:
+    an exam room shares one address). The code itself is not stored, only a SHA-256 of
+    (scope, code), so the table holds no usable access code."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # session | access
+    key_hash: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[dt.datetime]
+    last_failure_at: Mapped[dt.datetime]
+    locked_until: Mapped[dt.datetime | None]

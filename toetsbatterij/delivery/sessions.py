@@ -21,12 +21,13 @@ from toetsbatterij.delivery.models import (
     TestDefinitionRecord,
 )
 from toetsbatterij.errors import Conflict, InvalidInput, NotFound
+from toetsbatterij.i18n import staff_language_names
 from toetsbatterij.organisations.service import get_location
 
 # No 0/O, 1/I/L: codes are typed from paper by people unused to keyboards.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-INSTRUCTION_LANGUAGES = {"nl": "Nederlands", "en": "English", "fr": "Français", "ar": "العربية",
-                         "tr": "Türkçe", "ru": "Русский", "uk": "Українська"}
+# Single source of truth: toetsbatterij.i18n.LANGUAGES (a catalog exists for each). Code -> Dutch name.
+INSTRUCTION_LANGUAGES = staff_language_names()
 MAX_EXTRA_TIME_PERCENT = 100
 
 

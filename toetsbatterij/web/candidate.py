@@ -28,10 +28,12 @@ from toetsbatterij.errors import (
     DeadlinePassed,
     DomainError,
     InvalidInput,
+    LoginFailed,
     NotAuthenticated,
 )
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, publish, services
+from toetsbatterij.web.errors import translate_error
 
 bp = Blueprint("candidate", __name__)
 
@@ -74,8 +76,11 @@ def do_login() -> Any:
             db(), clock(), session_code=request.form.get("session_code", ""),
             access_code=request.form.get("access_code", ""), device_token=session.get("device"))
     except DomainError as exc:
-        db().rollback()
-        return render_template("candidate/login.html", error=exc.message,
+        if isinstance(exc, LoginFailed):
+            db().commit()  # keep the failure count (delivery.throttle); nothing else changed
+        else:
+            db().rollback()
+        return render_template("candidate/login.html", error=translate_error(exc),
                                session_code=request.form.get("session_code", "")), \
             exc.http_status
     db().commit()

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from toetsbatterij.errors import DomainError
+from toetsbatterij.i18n import N_
 
 HTTP_MESSAGES = {
-    400: ("Ongeldige aanvraag", "De aanvraag kon niet verwerkt worden."),
-    401: ("Niet aangemeld", "U moet eerst aanmelden."),
-    403: ("Geen toegang", "U hebt geen toegang tot deze pagina."),
-    404: ("Niet gevonden", "Deze pagina bestaat niet."),
-    405: ("Niet toegestaan", "Deze actie is hier niet toegestaan."),
-    409: ("Niet mogelijk", "Deze actie botst met de huidige toestand."),
-    413: ("Te groot", "Het bestand is te groot."),
-    429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
-    500: ("Er ging iets mis", "Er ging iets mis op de server. Uw antwoorden zijn bewaard. "
-          "Verwittig de toetsbegeleider."),
+    400: (N_("Ongeldige aanvraag"), N_("De aanvraag kon niet verwerkt worden.")),
+    401: (N_("Niet aangemeld"), N_("U moet eerst aanmelden.")),
+    403: (N_("Geen toegang"), N_("U hebt geen toegang tot deze pagina.")),
+    404: (N_("Niet gevonden"), N_("Deze pagina bestaat niet.")),
+    405: (N_("Niet toegestaan"), N_("Deze actie is hier niet toegestaan.")),
+    409: (N_("Niet mogelijk"), N_("Deze actie botst met de huidige toestand.")),
+    413: (N_("Te groot"), N_("Het bestand is te groot.")),
+    429: (N_("Even wachten"), N_("Te veel pogingen. Probeer het later opnieuw.")),
+    500: (N_("Er ging iets mis"), N_("Er ging iets mis op de server. Uw antwoorden zijn bewaard. "
+                                     "Verwittig de toetsbegeleider.")),
 }
 
 
@@ -27,9 +29,16 @@ def wants_json() -> bool:
             or request.accept_mimetypes.best == "application/json")
 
 
+def translate_error(exc: DomainError) -> str:
+    """The one place a domain error's Dutch msgid becomes text in the request's language."""
+    return gettext(exc.msgid, **exc.params)
+
+
 def error_response(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    """``message`` is already translated; the titles and defaults are translated here."""
     title, default = HTTP_MESSAGES.get(status, HTTP_MESSAGES[500 if status >= 500 else 400])
-    text = message or default
+    title = gettext(title)
+    text = message or gettext(default)
     if wants_json():
         return jsonify({"error": text, "status": status}), status
     return render_template("error.html", title=title, message=text, status=status), status
@@ -38,12 +47,12 @@ def error_response(status: int, message: str | None = None):  # type: ignore[no-
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
-        return error_response(exc.http_status, exc.message)
+        return error_response(exc.http_status, translate_error(exc))
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
-        return error_response(400, "Het formulier is verlopen of ongeldig. Laad de pagina "
-                                   "opnieuw en probeer nog eens.")
+        return error_response(400, gettext("Het formulier is verlopen of ongeldig. Laad de "
+                                           "pagina opnieuw en probeer nog eens."))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -3,9 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+
+from toetsbatterij.i18n import N_, is_rtl
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -33,7 +35,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
-    login_manager.login_message = "Meld u aan om deze pagina te bekijken."
+    login_manager.login_message = N_("Meld u aan om deze pagina te bekijken.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
@@ -47,4 +50,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict:
-        return {"request_path": request.path, "get_locale": get_locale}
+        return {"request_path": request.path, "get_locale": get_locale,
+                "text_direction": lambda: "rtl" if is_rtl(str(get_locale())) else "ltr"}

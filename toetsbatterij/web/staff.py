@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
 from toetsbatterij.accounts import service as accounts
@@ -29,7 +30,7 @@ from toetsbatterij.accounts.models import (
 )
 from toetsbatterij.audit.service import entries as audit_entries
 from toetsbatterij.audit.service import record
-from toetsbatterij.delivery import attempts, definitions, proctoring, sessions
+from toetsbatterij.delivery import attempts, definitions, proctoring, sessions, throttle
 from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
 from toetsbatterij.delivery.tickets import render_tickets
@@ -114,7 +115,7 @@ def logout() -> Any:
     from flask import session
 
     session.clear()
-    flash("U bent afgemeld.", "info")
+    flash(gettext("U bent afgemeld."), "info")
     return redirect(url_for("staff.login"))
 
 
@@ -142,7 +143,7 @@ def new_session() -> Any:
             starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"),
             bank_version=services().bank.bank_version)
         db().commit()
-        flash(f"Sessie {sess.code} is gepland.", "success")
+        flash(gettext("Sessie %(code)s is gepland.", code=sess.code), "success")
         return redirect(url_for("staff.session_detail", session_id=sess.id))
     today = clock().now().astimezone(_tz()).date().isoformat()
     bank = services().bank
@@ -181,7 +182,8 @@ def register_candidate(session_id: int) -> Any:
             instruction_language=form.get("instruction_language", "nl"),
             extra_time_percent=form.get("extra_time_percent", "0") or 0))
     db().commit()
-    flash(f"{cand.first_name} {cand.last_name} is ingeschreven.", "success")
+    flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
+          "success")
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
@@ -200,7 +202,7 @@ def import_candidates(session_id: int) -> Any:
                                             actor_id=actor_id(), session_id=session_id, text=text)
     if report.ok:
         db().commit()
-        flash(f"{len(report.created)} kandidaten ingevoerd.", "success")
+        flash(gettext("%(count)s kandidaten ingevoerd.", count=len(report.created)), "success")
         return redirect(url_for("staff.session_detail", session_id=session_id))
     db().rollback()
     sess = sessions.get_session(db(), org_id(), session_id)
@@ -235,7 +237,8 @@ def open_session(session_id: int) -> Any:
     sessions_open = sessions.open_session(db(), clock(), organisation_id=org_id(),
                                           actor_id=actor_id(), session_id=session_id)
     db().commit()
-    flash(f"Sessie {sessions_open.code} is geopend: kandidaten kunnen aanmelden.", "success")
+    flash(gettext("Sessie %(code)s is geopend: kandidaten kunnen aanmelden.",
+                  code=sessions_open.code), "success")
     return redirect(url_for("staff.room", session_id=session_id))
 
 
@@ -248,6 +251,8 @@ def room(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
     return render_template("staff/room.html", data=data, session_id=session_id,
                            incident_codes=INCIDENT_CODES,
+                           throttles=throttle.for_session(db(), clock(), organisation_id=org_id(),
+                                                          session_id=session_id),
                            incidents=proctoring.incidents(db(), org_id(), session_id),
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
@@ -291,6 +296,18 @@ def resume_room(session_id: int) -> Any:
     return _back(session_id)
 
 
+@bp.post("/sessies/<int:session_id>/aanmeldblokkering/opheffen")
+@require_roles(*EXAM_ROLES)
+def clear_login_throttle(session_id: int) -> Any:
+    raw_candidate = request.form.get("candidate_id") or ""
+    throttle.clear(db(), clock(), organisation_id=org_id(), session_id=session_id,
+                   candidate_id=int(raw_candidate) if raw_candidate.isdigit() else None,
+                   actor_id=actor_id())
+    db().commit()
+    flash("De blokkering is opgeheven: er kan opnieuw aangemeld worden.", "success")
+    return _back(session_id)
+
+
 @bp.post("/sessies/<int:session_id>/incident")
 @require_roles(*EXAM_ROLES)
 def incident(session_id: int) -> Any:
@@ -301,7 +318,7 @@ def incident(session_id: int) -> Any:
         code=request.form.get("code", ""), note=request.form.get("note", ""),
         actor_id=actor_id())
     db().commit()
-    flash("Het incident is genoteerd.", "success")
+    flash(gettext("Het incident is genoteerd."), "success")
     return _back(session_id)
 
 
@@ -346,7 +363,7 @@ def locations() -> Any:
         record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
                action="location.create", object_type="location", object_id=loc.id)
         db().commit()
-        flash("Het toetslokaal is toegevoegd.", "success")
+        flash(gettext("Het toetslokaal is toegevoegd."), "success")
         return redirect(url_for("staff.locations"))
     return render_template("staff/locations.html",
                            locations=organisations.list_locations(db(), org_id()))
@@ -365,7 +382,7 @@ def staff_accounts() -> Any:
                action="staff.create", object_type="staff_account", object_id=acc.id,
                role=acc.role)
         db().commit()
-        flash(f"Account voor {acc.display_name} is aangemaakt.", "success")
+        flash(gettext("Account voor %(name)s is aangemaakt.", name=acc.display_name), "success")
         return redirect(url_for("staff.staff_accounts"))
     return render_template("staff/accounts.html",
                            accounts=accounts.list_accounts(db(), org_id()), roles=ROLES,

@@ -5,6 +5,9 @@
   var timer = document.getElementById("timer");
   var warning = document.getElementById("time-warning");
   var form = document.getElementById("unit-form");
+  // Every text comes translated from the page (#i18n data attributes, see candidate/base.html).
+  var texts = (document.getElementById("i18n") || { dataset: {} }).dataset;
+  function t(key, n) { return String(texts[key] || "").replace("{n}", n); }
 
   function fmt(s) { var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
 
@@ -24,8 +27,8 @@
       timer.textContent = fmt(left);
       timer.classList.toggle("low", left <= 300);
       timer.classList.toggle("critical", left <= 60);
-      if (!warned5 && left <= 300) { warned5 = true; warning.hidden = false; warning.textContent = "Nog 5 minuten voor dit deel."; }
-      if (!warned1 && left <= 60) { warned1 = true; warning.hidden = false; warning.textContent = "Nog 1 minuut. Uw antwoorden tot nu toe tellen."; }
+      if (!warned5 && left <= 300) { warned5 = true; warning.hidden = false; warning.textContent = t("warn5"); }
+      if (!warned1 && left <= 60) { warned1 = true; warning.hidden = false; warning.textContent = t("warn1"); }
       if (left <= 0) {
         // Time is up: send what is filled in now (the server accepts it within a short grace),
         // then the server closes the section.
@@ -65,23 +68,23 @@
   if (form) {
     form.addEventListener("submit", function () {
       var btn = form.querySelector("button.next");
-      if (btn) { btn.disabled = true; btn.textContent = "Even geduld..."; }
+      if (btn) { btn.disabled = true; btn.textContent = t("wait"); }
     });
   }
 
   document.querySelectorAll(".audio").forEach(function (box) {
     var btn = box.querySelector("button.play"), audio = box.querySelector("audio"), label = box.querySelector(".plays");
-    if (parseInt(box.dataset.playsLeft, 10) <= 0) { btn.disabled = true; label.textContent = "Niet meer beschikbaar"; }
+    if (parseInt(box.dataset.playsLeft, 10) <= 0) { btn.disabled = true; label.textContent = t("noMore"); }
     btn.addEventListener("click", function () {
       btn.disabled = true;
       fetch(box.dataset.playUrl, { method: "POST", credentials: "same-origin",
         headers: { "X-CSRFToken": box.dataset.csrf, "Accept": "application/json" } })
         .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
         .then(function (res) {
-          if (!res.ok) { label.textContent = res.d.error || "Niet meer beschikbaar"; return; }
-          label.textContent = res.d.plays_left > 0 ? "Nog " + res.d.plays_left + " keer" : "Laatste keer";
+          if (!res.ok) { label.textContent = res.d.error || t("noMore"); return; }
+          label.textContent = res.d.plays_left > 0 ? t("playsLeft", res.d.plays_left) : t("lastPlay");
           audio.src = res.d.url; audio.play();
-          audio.onended = function () { btn.disabled = res.d.plays_left <= 0; if (res.d.plays_left <= 0) label.textContent = "Niet meer beschikbaar"; };
+          audio.onended = function () { btn.disabled = res.d.plays_left <= 0; if (res.d.plays_left <= 0) label.textContent = t("noMore"); };
         })
         .catch(function () { btn.disabled = false; });
     });

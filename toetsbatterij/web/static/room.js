@@ -30,9 +30,9 @@
           feed.insertBefore(li, feed.firstChild);
           while (feed.children.length > 15) feed.removeChild(feed.lastChild);
         });
-        live.textContent = "Bijgewerkt " + new Date().toLocaleTimeString("nl-BE");
+        live.textContent = room.dataset.updated.replace("{time}", new Date().toLocaleTimeString("nl-BE"));
       })
-      .catch(function () { live.textContent = "Geen verbinding met de server"; });
+      .catch(function () { live.textContent = room.dataset.offline; });
   }
   setInterval(refresh, 1000 * parseInt(room.dataset.poll || "3", 10));
 })();
