@@ -2,7 +2,11 @@
 
 One command (fresh SQLite database, the real item bank, CSRF on, no Redis)::
 
-    .venv/bin/python tests/delivery/bench_latency.py --candidates 50 --concurrency 10
+    .venv/bin/python -m bench.delivery.run --candidates 50 --concurrency 10
+
+(add ``--database-url postgresql+psycopg://postgres@127.0.0.1:5432/toetsbatterij_bench`` for
+PostgreSQL). It prints a markdown table with the machine it ran on. It lives outside ``tests/``
+so pytest never collects it (``testpaths = ["tests"]``).
 
 It seeds an agency with one open session of N candidates, starts gunicorn on a free port,
 drives every candidate through instructions, practice and all sections (answers chosen at
@@ -32,6 +36,28 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def machine() -> list[tuple[str, str]]:
+    """What the numbers were measured on (a shared 2-core machine gives noisy tails)."""
+    import platform
+    import sqlite3
+
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
+            ("load average at start (1, 5, 15 min)", load),
+            ("Python", platform.python_version()), ("SQLite", sqlite3.sqlite_version),
+            ("OS", platform.platform()),
+            ("git commit", subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                          capture_output=True, text=True).stdout.strip())]
 
 
 def seed(url: str, n: int, bank: Path) -> tuple[str, list[str]]:
@@ -166,6 +192,7 @@ def main() -> int:
     parser.add_argument("--itembank", default=None,
                         help="default: the item bank as committed at HEAD (a stable snapshot)")
     args = parser.parse_args()
+    host = machine()
     tmp = Path(tempfile.mkdtemp(prefix="tb-bench-"))
     (tmp / "config.json").write_text(json.dumps({"SECRET_KEY": "bench"}))
     if args.itembank is None:
@@ -221,12 +248,22 @@ def main() -> int:
         server.wait(timeout=30)
     lat = sorted(latencies)
     p95 = lat[max(0, int(round(0.95 * len(lat))) - 1)] if lat else float("nan")
-    print(f"candidates={args.candidates} concurrency={args.concurrency} workers={args.workers} "
-          f"think={args.think_seconds}s cores={os.cpu_count()} load={os.getloadavg()[0]:.1f} "
-          f"db={url.split(':')[0]}")
-    print(f"submits={len(lat)} median={statistics.median(lat) * 1000:.1f} ms "
-          f"p95={p95 * 1000:.1f} ms max={lat[-1] * 1000:.1f} ms wall={wall:.1f} s")
-    print(f"errors={len(errors)}")
+    median = statistics.median(lat) if lat else float("nan")
+    print("# Delivery benchmark: answer submit -> next item\n")
+    print("| machine | |\n|---|---|")
+    for key, value in host:
+        print(f"| {key} | {value} |")
+    print(f"| database | {url.split(':')[0]} |")
+    print(f"| gunicorn | {args.workers} workers x 4 threads |")
+    print("\n| candidates | concurrency | think (s) | submits | median (ms) | p95 (ms) | "
+          "max (ms) | wall (s) | errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {args.candidates} | {args.concurrency} | {args.think_seconds:g} | {len(lat)} | "
+          f"{median * 1000:.1f} | {p95 * 1000:.1f} | {lat[-1] * 1000 if lat else float('nan'):.1f}"
+          f" | {wall:.1f} | {len(errors)} |")
+    print("\nLatency: POST of an answer until the next item's page has arrived (the POST, its "
+          "redirect and the GET, as a browser does), every submit of every candidate; practice "
+          "included.")
     for e in errors[:10]:
         print("  " + e)
     return 1 if errors else 0
