@@ -12,9 +12,13 @@ registered with: a catalog exists for each (tests/web/test_catalogs.py checks it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from babel.support import NullTranslations, Translations
 
 Translate = Callable[..., str]
 
@@ -34,6 +38,7 @@ class Language:
     code: str
     dutch_name: str  # shown to staff (staff screens are Dutch)
     endonym: str  # shown to the candidate: the language's own name for itself
+    script: str = "Latn"  # ISO 15924: which fonts can show it (ticket PDFs)
     rtl: bool = False
 
 
@@ -42,19 +47,20 @@ LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (
     Language("nl", "Nederlands", "Nederlands"),
     Language("en", "Engels", "English"),
     Language("fr", "Frans", "Français"),
-    Language("ar", "Arabisch", "العربية", rtl=True),
+    Language("ar", "Arabisch", "العربية", script="Arab", rtl=True),
     Language("tr", "Turks", "Türkçe"),
-    Language("ru", "Russisch", "Русский"),
-    Language("uk", "Oekraïens", "Українська"),
+    Language("ru", "Russisch", "Русский", script="Cyrl"),
+    Language("uk", "Oekraïens", "Українська", script="Cyrl"),
     Language("es", "Spaans", "Español"),
     Language("pl", "Pools", "Polski"),
     Language("ro", "Roemeens", "Română"),
-    Language("fa", "Dari/Perzisch", "دری / فارسی", rtl=True),
-    Language("ti", "Tigrinya", "ትግርኛ"),
+    Language("fa", "Dari/Perzisch", "دری / فارسی", script="Arab", rtl=True),
+    Language("ti", "Tigrinya", "ትግርኛ", script="Ethi"),
     Language("so", "Somalisch", "Soomaali"),
 )}
 
 SOURCE_LANGUAGE = "nl"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 def is_rtl(code: str | None) -> bool:
@@ -65,3 +71,23 @@ def is_rtl(code: str | None) -> bool:
 def staff_language_names() -> dict[str, str]:
     """Code -> Dutch name of the language, for the registration form (staff)."""
     return {code: lang.dutch_name for code, lang in LANGUAGES.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _catalog(code: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [code], domain="messages")
+
+
+def translator(code: str | None) -> Translate:
+    """A flask-free gettext for one instruction language (Dutch when there is no catalog), for
+    output made outside a request, such as the ticket PDFs. Call it as ``t(msgid, **params)``."""
+    lang = str(code or SOURCE_LANGUAGE)
+    if lang not in LANGUAGES:
+        lang = SOURCE_LANGUAGE
+    catalog = _catalog(lang)
+
+    def translate(message: str, **params: Any) -> str:
+        text = catalog.gettext(message)
+        return text % params if params else text
+
+    return translate

@@ -66,7 +66,7 @@ def authenticate(db: Session, clock: Clock, email: str, password: str, *,
     if account is None or not account.active:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        raise LoginFailed(detail="unknown or inactive account")
+        raise LoginFailed(None, detail="unknown or inactive account")  # default text
     if account.locked_until is not None and account.locked_until > now:
         raise LoginThrottled(detail=f"account {account.id} locked")
     try:

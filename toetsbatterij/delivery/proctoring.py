@@ -121,7 +121,7 @@ def record_incident(db: Session, clock: Clock, *, organisation_id: int, session_
     if candidate_id is not None:
         cand = get_candidate(db, organisation_id, candidate_id)
         if cand.exam_session_id != sess.id:
-            raise NotFound(detail="candidate of another session")
+            raise NotFound(None, detail="candidate of another session")  # default text
     inc = Incident(organisation_id=organisation_id, exam_session_id=sess.id,
                    candidate_id=candidate_id, code=code, note=note.strip()[:2000],
                    created_by=actor_id, created_at=clock.now())

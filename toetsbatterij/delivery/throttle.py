@@ -23,13 +23,14 @@ from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.models import Candidate, ExamSession, LoginThrottle
 from toetsbatterij.errors import LoginThrottled, NotFound
+from toetsbatterij.i18n import N_
 
 SESSION, ACCESS = "session", "access"
 
 # No number in the text: one fixed sentence translates in every catalog.
-THROTTLED_MESSAGE = ("Aanmelden met deze code is even geblokkeerd na te veel foute pogingen. "
-                     "Vraag hulp aan de toetsbegeleider, of probeer het over enkele minuten "
-                     "opnieuw.")
+THROTTLED_MESSAGE = N_("Aanmelden met deze code is even geblokkeerd na te veel foute pogingen. "
+                       "Vraag hulp aan de toetsbegeleider, of probeer het over enkele minuten "
+                       "opnieuw.")
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,35 @@
 """Candidate tickets as PDF (fpdf2): one page per candidate with session code, access code,
-a QR code of the login address (segno) and short Dutch instructions."""
+a QR code of the login address (segno) and short instructions: in the candidate's instruction
+language when the caller passes a translator and the PDF font can show that script, otherwise in
+Dutch (the source language). The service stays flask-free: the caller passes ``translator``
+(e.g. ``toetsbatterij.i18n.translator``)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import segno
 from fpdf import FPDF
 
 from toetsbatterij.delivery.models import Candidate, ExamSession
+from toetsbatterij.i18n import LANGUAGES, N_, Translate, identity
 from toetsbatterij.organisations.models import Location, Organisation
 
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 
 INSTRUCTIONS = (
-    "1. Ga naar de computer die de toetsbegeleider u aanwijst.",
-    "2. Typ de sessiecode en uw persoonlijke toegangscode. Hoofdletters zijn niet nodig.",
-    "3. Volg de uitleg op het scherm. U oefent eerst; dat telt niet mee.",
-    "4. Hebt u een vraag of een probleem? Steek uw hand op.",
-    "Bewaar dit ticket tot het einde van de toets. Geef uw codes aan niemand anders.",
+    N_("1. Ga naar de computer die de toetsbegeleider u aanwijst."),
+    N_("2. Typ de sessiecode en uw persoonlijke toegangscode. Hoofdletters zijn niet nodig."),
+    N_("3. Volg de uitleg op het scherm. U oefent eerst; dat telt niet mee."),
+    N_("4. Hebt u een vraag of een probleem? Steek uw hand op."),
+    N_("Bewaar dit ticket tot het einde van de toets. Geef uw codes aan niemand anders."),
 )
+# Scripts the embedded DejaVu font shows correctly without text shaping. Arabic-script and
+# Ethiopic tickets would need a shaping engine and other fonts: those candidates get Dutch
+# tickets (their screens are translated).
+_PDF_SCRIPTS = {"DejaVu": {"Latn", "Cyrl"}, "Helvetica": set()}
 
 
 def _font(pdf: FPDF) -> str:
@@ -39,8 +47,18 @@ def _safe(text: str, font: str) -> str:
     return text if font != "Helvetica" else text.encode("latin-1", "replace").decode("latin-1")
 
 
+def ticket_translate(lang: str | None, font: str,
+                     translator: Callable[[str], Translate] | None) -> Translate:
+    """The translate function for one candidate's ticket (Dutch when it cannot be shown)."""
+    language = LANGUAGES.get(lang or "")
+    if translator is None or language is None or language.script not in _PDF_SCRIPTS[font]:
+        return identity
+    return translator(language.code)
+
+
 def render_tickets(*, organisation: Organisation, location: Location, session: ExamSession,
-                   candidates: Sequence[Candidate], login_url: str, local_time: str) -> bytes:
+                   candidates: Sequence[Candidate], login_url: str, local_time: str,
+                   translator: Callable[[str], Translate] | None = None) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(f"Tickets sessie {session.code}")
@@ -49,9 +67,10 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
     qr_png = io.BytesIO()
     segno.make(login_url, error="m").save(qr_png, kind="png", scale=6, border=2)
     for cand in candidates:
+        t = ticket_translate(cand.instruction_language, font, translator)
         pdf.add_page()
         pdf.set_font(font, "B", 20)
-        pdf.cell(0, 12, _safe("Ticket digitale toets Nederlands", font),
+        pdf.cell(0, 12, _safe(t(N_("Ticket digitale toets Nederlands")), font),
                  new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 12)
         pdf.cell(0, 8, _safe(organisation.name, font), new_x="LMARGIN", new_y="NEXT")
@@ -63,11 +82,11 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
                  new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
         pdf.set_font(font, "", 13)
-        pdf.cell(60, 12, "Sessiecode:")
+        pdf.cell(60, 12, _safe(t(N_("Sessiecode:")), font))
         pdf.set_font("Courier", "B", 24)
         pdf.cell(0, 12, session.code, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 13)
-        pdf.cell(60, 12, "Toegangscode:")
+        pdf.cell(60, 12, _safe(t(N_("Toegangscode:")), font))
         pdf.set_font("Courier", "B", 24)
         pdf.cell(0, 12, f"{cand.access_code[:4]} {cand.access_code[4:]}",
                  new_x="LMARGIN", new_y="NEXT")
@@ -75,9 +94,9 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
         pdf.ln(8)
         pdf.set_font(font, "", 12)
         for line in INSTRUCTIONS:
-            pdf.multi_cell(0, 7, _safe(line, font), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, _safe(t(line), font), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
         pdf.set_font(font, "", 9)
         pdf.set_y(-25)
-        pdf.cell(0, 6, _safe(f"Aanmelden op: {login_url}", font))
+        pdf.cell(0, 6, _safe(t(N_("Aanmelden op: %(url)s"), url=login_url), font))
     return bytes(pdf.output())

@@ -35,6 +35,7 @@ from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
 from toetsbatterij.delivery.tickets import render_tickets
 from toetsbatterij.errors import InvalidInput
+from toetsbatterij.i18n import translator
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
@@ -223,7 +224,8 @@ def tickets(session_id: int) -> Any:
         location=organisations.get_location(db(), org_id(), sess.location_id), session=sess,
         candidates=sessions.list_candidates(db(), org_id(), sess.id),
         login_url=url_for("candidate.login", _external=True),
-        local_time=f"{local(sess.starts_at)} - {local(sess.ends_at, '%H:%M')}")
+        local_time=f"{local(sess.starts_at)} - {local(sess.ends_at, '%H:%M')}",
+        translator=translator)
     record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(), action="tickets.print",
            object_type="exam_session", object_id=sess.id)
     db().commit()
@@ -304,7 +306,7 @@ def clear_login_throttle(session_id: int) -> Any:
                    candidate_id=int(raw_candidate) if raw_candidate.isdigit() else None,
                    actor_id=actor_id())
     db().commit()
-    flash("De blokkering is opgeheven: er kan opnieuw aangemeld worden.", "success")
+    flash(gettext("De blokkering is opgeheven: er kan opnieuw aangemeld worden."), "success")
     return _back(session_id)
 
 
