@@ -172,6 +172,16 @@ def test_submit_inside_grace_counts(world, content):
     assert attempts.submit(world.db, world.clock, content, attempt,
                            presentation_id=scr.presentation.id,
                            responses=answer_key(content, scr.presentation), grace_seconds=2)
+    world.db.commit()
+    # ... and no new unit is presented after the deadline: the section closes on the spot
+    nxt = attempts.current_screen(world.db, world.clock, content, attempt)
+    assert nxt.kind == "section_intro" and nxt.section_number == 2
+    run = world.db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id,
+                                                   SectionRun.section_index == 0))
+    assert run.finish_reason == "time"
+    assert world.db.scalar(select(Presentation).where(
+        Presentation.attempt_id == attempt.id, Presentation.section_index == 0,
+        Presentation.position == 1)) is None
 
 
 def test_pause_stops_the_clock_and_blocks_answers(world, content):

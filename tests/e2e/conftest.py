@@ -18,13 +18,23 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 
 class LiveClock(FrozenClock):
-    """Real time (the countdown runs in the browser); ``advance`` is not available."""
+    """Real time (the countdown runs in the browser), plus an offset a test may move forward
+    with ``shift``: the server then lives that much later, and the page follows at its next
+    status poll. Test-only: the app gets its clock from the test fixture (``make_app``), no
+    configuration key can select it."""
+
+    offset = dt.timedelta(0)
 
     def now(self) -> dt.datetime:
-        return utcnow()
+        return utcnow() + self.offset
+
+    def shift(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.offset += dt.timedelta(seconds=seconds)
 
     def advance(self, seconds: float = 0.0, **kwargs: float) -> dt.datetime:
-        raise RuntimeError("a live clock cannot be advanced")
+        raise RuntimeError("a live clock cannot be advanced; use shift()")
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ from toetsbatterij.errors import (
 )
 
 PRACTICE_SECTION = -1
+MIN_SECONDS_FOR_NEW_UNIT = 1
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,15 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
             index = attempt.section_index
             continue
         pres = _open_presentation(db, attempt, index)
+        if pres is None and run.finished_at is None and (
+                now >= run.deadline_at - dt.timedelta(seconds=MIN_SECONDS_FOR_NEW_UNIT)):
+            # At or past the deadline (inside the submit grace): never present a new unit; the
+            # candidate could not read it, and the page's automatic send at 0:00 must not
+            # turn it into a counted blank. The browser's clock may run up to a second ahead
+            # of the server's (it syncs on whole seconds), hence the margin.
+            _finish_section(db, clock, content, attempt, run, "time")
+            index = attempt.section_index
+            continue
         if pres is None:
             done = _presentations(db, attempt, index)
             history = _history(db, attempt, index)

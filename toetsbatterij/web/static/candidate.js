@@ -9,6 +9,15 @@
   var texts = (document.getElementById("i18n") || { dataset: {} }).dataset;
   function t(key, n) { return String(texts[key] || "").replace("{n}", n); }
 
+  // True when the candidate chose or typed anything in the form.
+  function answered(f) {
+    return Array.prototype.some.call(f.elements, function (e) {
+      if (e.type === "hidden" || e.type === "submit" || e.type === "button") return false;
+      if (e.type === "radio" || e.type === "checkbox") return e.checked;
+      return e.value !== "" && e.value != null && (e.tagName === "SELECT" || e.value.trim() !== "");
+    });
+  }
+
   function fmt(s) { var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
 
   function status(url, cb) {
@@ -33,8 +42,10 @@
         // Time is up: send what is filled in now (the server accepts it within a short grace),
         // then the server closes the section.
         clearInterval(handle);
-        if (form) { var b = form.querySelector("button.next"); if (b) b.disabled = true; form.submit(); }
-        else { window.location.reload(); }
+        if (form && answered(form)) { var b = form.querySelector("button.next"); if (b) b.disabled = true; form.submit(); }
+        // Nothing filled in: send nothing (an empty answer would count as wrong); the server
+        // closes the section once its short grace has passed.
+        else { setTimeout(function () { window.location.reload(); }, 1000); }
       }
     };
     var handle = setInterval(tick, 1000);

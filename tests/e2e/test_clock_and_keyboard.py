@@ -1,0 +1,205 @@
+"""In a real browser: the 5- and 1-minute warnings and the automatic submit at expiry (the
+server clock moved forward through the test-only ``LiveClock.shift``), and completion of every
+interaction type of the practice block with the keyboard only (Tab, Space, Enter, arrow keys)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from bankfixture import ROOT, write_bank
+from sqlalchemy import select
+
+from toetsbatterij.delivery.models import Attempt, Presentation, Response, SectionRun
+
+from .conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def bank_dir(tmp_path_factory):
+    """The test bank with the real practice block (every interaction type) of the item bank."""
+    root = write_bank(tmp_path_factory.mktemp("bank") / "itembank")
+    shutil.rmtree(root / "practice")
+    shutil.copytree(ROOT / "itembank" / "practice", root / "practice")
+    return root
+
+
+@pytest.fixture(scope="module")
+def content(bank_dir):
+    from toetsbatterij.delivery.content import open_bank
+
+    return open_bank(bank_dir)
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def login(page, base, world, i=0):
+    page.goto(base + "/")
+    page.fill("#session_code", world.a["session_code"])
+    page.fill("#access_code", world.a["access_codes"][i])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Zo werkt de toets")
+
+
+def focused(page):
+    return page.evaluate("""() => { const e = document.activeElement;
+        return {tag: e.tagName.toLowerCase(), type: (e.type || '').toLowerCase(),
+                name: e.name || '', text: (e.textContent || '').trim(),
+                cls: e.className || ''}; }""")
+
+
+def complete_with_keyboard(page):
+    """Tab through the form and answer each control with keys only; Enter on "Volgende".
+    Fails if a control cannot be reached or stays empty."""
+    page.locator("body").focus()
+    selects_in_group: dict[str, int] = {}
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        el = focused(page)
+        if el["tag"] == "button" and el["text"] == "Volgende":
+            break
+        if el["tag"] == "input" and el["type"] in ("radio", "checkbox"):
+            page.keyboard.press("Space")
+        elif el["tag"] == "input":
+            page.keyboard.type("maandag")
+        elif el["tag"] == "textarea":
+            page.keyboard.type("Beste juf, mijn zoon is morgen ziek.")
+        elif el["tag"] == "select":
+            group = el["name"].rsplit(".", 1)[0]
+            n = selects_in_group.get(group, 0)
+            selects_in_group[group] = n + 1
+            for _ in range(n + 1):  # a different option for each place of an ordering
+                page.keyboard.press("ArrowDown")
+    else:
+        raise AssertionError("'Volgende' was never reached with Tab")
+    # Every question has an answer now, set by the keyboard alone.
+    empty = page.evaluate("""() => {
+        const out = [];
+        document.querySelectorAll('fieldset.question').forEach(fs => {
+          const radios = fs.querySelectorAll('input[type=radio]');
+          if (radios.length && !fs.querySelector('input[type=radio]:checked')) out.push('radio');
+          const boxes = fs.querySelectorAll('input[type=checkbox]');
+          if (boxes.length && !fs.querySelector('input[type=checkbox]:checked')) out.push('box');
+          fs.querySelectorAll('select, input.gap, textarea').forEach(e => {
+            if (!e.value) out.push(e.name); });
+        });
+        return out; }""")
+    assert empty == []
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def kinds_on_screen(page):
+    return set(page.evaluate("""() => Array.from(document.querySelectorAll('fieldset.question'))
+        .map(fs => fs.querySelector('input[type=radio]') ? 'single_choice'
+             : fs.querySelector('input[type=checkbox]') ? 'multiple_response'
+             : fs.querySelector('input.gap') ? 'text_entry'
+             : fs.querySelector('textarea') ? 'extended_text'
+             : fs.querySelector('select') ? 'select' : 'other')"""))
+
+
+def test_practice_block_with_the_keyboard_only(browser, live_server, world, content):
+    world.open(world.a)
+    page = browser.new_context().new_page()
+    login(page, live_server, world)
+    page.get_by_role("button", name="Begin met oefenen").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    seen: set[str] = set()
+    screens = 0
+    for _ in range(20):
+        page.wait_for_load_state()
+        if page.get_by_role("button", name="Start").count():
+            break
+        page.wait_for_selector("fieldset.question")
+        kinds = kinds_on_screen(page)
+        if "select" in kinds:
+            # ordering and matching are both select lists; tell them apart by their labels
+            kinds.discard("select")
+            kinds.add("ordering" if page.locator("text=Plaats 1").count() else "matching")
+        seen |= kinds
+        shot(page, f"20-oefenen-toetsenbord-{screens + 1}")
+        complete_with_keyboard(page)
+        screens += 1
+    else:
+        raise AssertionError("the practice block did not end")
+    practice_types = {i.type for units in content._practice.values() for u in units
+                      for i in content._items.values() if content.unit_of(i.id) == u}
+    wanted = practice_types & {"single_choice", "multiple_response", "text_entry", "ordering",
+                               "matching"}
+    assert wanted == {"single_choice", "multiple_response", "text_entry", "ordering", "matching"}
+    assert wanted <= seen
+    # every practice unit was answered (by the keyboard) and stored
+    attempt = world.db.scalar(select(Attempt).where(
+        Attempt.candidate_id == world.a["candidates"][0]))
+    world.db.expire_all()
+    answered = world.db.scalars(select(Presentation).where(
+        Presentation.attempt_id == attempt.id, Presentation.section_index == -1)).all()
+    assert len(answered) == screens and all(p.answered_at for p in answered)
+
+
+def _to_remaining(world, clock, attempt_id, seconds):
+    """Move the server clock so that the running section has ``seconds`` left."""
+    world.db.expire_all()
+    run = world.db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt_id,
+                                                   SectionRun.finished_at.is_(None)))
+    clock.shift((run.deadline_at - clock.now()).total_seconds() - seconds)
+
+
+def test_warnings_at_five_and_one_minutes_and_submit_at_expiry(browser, live_server, world,
+                                                                 clock):
+    world.open(world.a)
+    page = browser.new_context().new_page()
+    login(page, live_server, world, 1)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Begin met oefenen").click()
+    for _ in range(20):  # practice: the answers do not matter
+        page.wait_for_load_state()
+        if page.get_by_role("button", name="Start").count():
+            break
+        page.wait_for_selector("fieldset.question")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("#timer")
+    attempt = world.db.scalar(select(Attempt).where(
+        Attempt.candidate_id == world.a["candidates"][1]))
+    warning = page.locator("#time-warning")
+    assert warning.is_hidden()
+    pid = int(page.locator("input[name=presentation_id]").get_attribute("value"))
+
+    _to_remaining(world, clock, attempt.id, 303)
+    warning.filter(has_text="Nog 5 minuten").wait_for(state="visible", timeout=10_000)
+    assert page.locator("#timer.low").count() == 1
+    shot(page, "21-waarschuwing-5-minuten")
+
+    _to_remaining(world, clock, attempt.id, 63)
+    warning.filter(has_text="Nog 1 minuut").wait_for(state="visible", timeout=10_000)
+    assert page.locator("#timer.critical").count() == 1
+    shot(page, "22-waarschuwing-1-minuut")
+
+    # An answer chosen but not sent: at 0:00 the page sends it by itself.
+    page.locator("fieldset.question").first.locator("input[type=radio]").first.check()
+    _to_remaining(world, clock, attempt.id, 3)
+    page.get_by_role("button", name="Start").wait_for(timeout=15_000)  # the next section
+    shot(page, "23-tijd-om-volgend-onderdeel")
+    world.db.expire_all()
+    pres = world.db.get(Presentation, pid)
+    assert pres.answered_at is not None
+    stored = world.db.scalars(select(Response).where(Response.presentation_id == pid)).all()
+    assert stored and stored[0].raw is not None and stored[0].counts
+    run = world.db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id,
+                                                   SectionRun.section_index == 0))
+    assert run.finish_reason == "time"
+    # Nothing presented after the automatic send counts (a unit shown in the last second is
+    # not answered: the page sends no empty answers).
+    later = world.db.scalars(select(Presentation).where(
+        Presentation.attempt_id == attempt.id, Presentation.section_index == 0,
+        Presentation.position > pres.position)).all()
+    assert all(p.answered_at is None for p in later)
+    assert world.db.scalars(select(Response).where(
+        Response.presentation_id.in_([p.id for p in later]))).all() == []
