@@ -21,6 +21,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from toetsbatterij.delivery.tickets import ticket_translate
 from toetsbatterij.i18n import LANGUAGES, SOURCE_LANGUAGE, is_rtl, translator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +133,44 @@ def test_translator_outside_a_request():
     assert translator("nl")("Foutcode %(status)s", status=404) == "Foutcode 404"
     assert translator("xx")("Zo werkt de toets") == "Zo werkt de toets"  # unknown: Dutch
     assert is_rtl("ar") and is_rtl("fa") and not is_rtl("nl") and not is_rtl(None)
+
+
+def test_ticket_language_follows_the_candidate_where_the_font_can_show_it():
+    assert ticket_translate("fr", "DejaVu", translator)("Sessiecode:") == "Code de session :"
+    assert ticket_translate("uk", "DejaVu", translator)("Toegangscode:") == "Код доступу:"
+    # Arabic script and Ethiopic need text shaping the PDF library cannot do here: Dutch.
+    assert ticket_translate("ar", "DejaVu", translator)("Sessiecode:") == "Sessiecode:"
+    assert ticket_translate("ti", "DejaVu", translator)("Sessiecode:") == "Sessiecode:"
+    assert ticket_translate("fr", "Helvetica", translator)("Sessiecode:") == "Sessiecode:"
+    assert ticket_translate("fr", "DejaVu", None)("Sessiecode:") == "Sessiecode:"
+
+
+def test_tickets_ask_the_translator_per_candidate():
+    from types import SimpleNamespace
+
+    from toetsbatterij.delivery.tickets import _FONT_DIRS, INSTRUCTIONS, render_tickets
+
+    asked: list[tuple[str, str]] = []
+
+    def recording(lang):  # type: ignore[no-untyped-def]
+        def translate(message, **params):  # type: ignore[no-untyped-def]
+            asked.append((lang, message))
+            return translator(lang)(message, **params)
+        return translate
+
+    people = [SimpleNamespace(first_name="Amal", last_name="Haddad", access_code="ABCD2345",
+                              instruction_language=lang) for lang in ("fr", "ar")]
+    pdf = render_tickets(organisation=SimpleNamespace(name="Agentschap"),
+                         location=SimpleNamespace(name="Lokaal 1"),
+                         session=SimpleNamespace(code="K7M2QP"), candidates=people,
+                         login_url="https://toets.example/", local_time="1/12 09:00 - 12:00",
+                         translator=recording)
+    assert pdf.startswith(b"%PDF")
+    dejavu = any((d / "DejaVuSans.ttf").exists() and (d / "DejaVuSans-Bold.ttf").exists()
+                 for d in _FONT_DIRS)
+    if dejavu:  # the French ticket is French; the Arabic one is Dutch
+        assert {m for lang, m in asked if lang == "fr"} >= set(INSTRUCTIONS) | {"Sessiecode:"}
+    assert not [m for lang, m in asked if lang == "ar"]
 
 
 # -- no hard-coded text in the templates ----------------------------------------------------------

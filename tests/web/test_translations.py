@@ -61,6 +61,31 @@ def test_candidate_error_message_is_translated(app, world):
     assert "Code d'erreur" in text and "Foutcode" not in text
 
 
+def test_login_page_offers_the_languages_and_errors_follow_the_choice(client, world):
+    world.open(world.a)
+    page = client.get("/?taal=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "مرحبًا" in page
+    for lang in LANGUAGES.values():  # every language by its own name
+        assert lang.endonym in page
+    client.get("/?taal=fr")
+    resp = client.post("/aanmelden", data={"session_code": world.a["session_code"],
+                                           "access_code": "ZZZZZZZZ"})
+    assert resp.status_code == 401
+    html = resp.get_data(as_text=True)
+    assert "Vérifiez votre ticket" in html and "klopt niet" not in html
+    # an unknown choice changes nothing
+    assert '<html lang="fr">' in client.get("/?taal=xx").get_data(as_text=True)
+
+
+def test_item_content_stays_dutch_left_to_right_on_an_arabic_page(app, world, content):
+    client = login_as(app, world, 5, "ar")
+    client.post("/toets/verder", data={"step": "practice"})
+    html = client.get("/toets").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert '<fieldset class="question" lang="nl" dir="ltr">' in html
+    assert "هذا سؤال تدريبي. لا يُحتسب." in html and ">التالي</button>" in html
+
+
 def test_staff_pages_stay_dutch(client):
     html = client.get("/beheer/aanmelden").get_data(as_text=True)
     assert '<html lang="nl">' in html and "Aanmelden personeel" in html

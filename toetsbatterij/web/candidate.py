@@ -31,6 +31,7 @@ from toetsbatterij.errors import (
     LoginFailed,
     NotAuthenticated,
 )
+from toetsbatterij.i18n import LANGUAGES
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, publish, services
 from toetsbatterij.web.errors import translate_error
@@ -66,6 +67,11 @@ def _lock(attempt: Attempt) -> Any:
 def login() -> Any:
     if session.get("attempt_id"):
         return redirect(url_for("candidate.screen"))
+    # Before the codes are typed the registration is unknown: the candidate may pick the
+    # language of the screens from the list on the page; after login the registration decides.
+    chosen = request.args.get("taal", "")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
     return render_template("candidate/login.html")
 
 

@@ -7,7 +7,7 @@ from flask_babel import Babel, get_locale, gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from toetsbatterij.i18n import N_, is_rtl
+from toetsbatterij.i18n import LANGUAGES, N_, is_rtl
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -51,4 +51,5 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict:
         return {"request_path": request.path, "get_locale": get_locale,
-                "text_direction": lambda: "rtl" if is_rtl(str(get_locale())) else "ltr"}
+                "text_direction": lambda: "rtl" if is_rtl(str(get_locale())) else "ltr",
+                "instruction_languages": LANGUAGES}
