@@ -40,6 +40,7 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/delivery/attempts.py",
     "toetsbatterij/delivery/throttle.py",
     "toetsbatterij/delivery/tickets.py",
+    "toetsbatterij/delivery/definitions.py",  # the section names (Lezen, Luisteren, ...)
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

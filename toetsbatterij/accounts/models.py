@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from toetsbatterij.db import Base
+from toetsbatterij.i18n import N_
 
 ROLE_ADMIN = "agency_admin"
 ROLE_PROCTOR = "proctor"
@@ -13,10 +14,10 @@ ROLE_RATER = "rater"
 ROLE_PSYCHOMETRICIAN = "psychometrician"
 ROLES = (ROLE_ADMIN, ROLE_PROCTOR, ROLE_RATER, ROLE_PSYCHOMETRICIAN)
 ROLE_LABELS = {
-    ROLE_ADMIN: "Beheerder agentschap",
-    ROLE_PROCTOR: "Toetsbegeleider",
-    ROLE_RATER: "Beoordelaar",
-    ROLE_PSYCHOMETRICIAN: "Psychometricus",
+    ROLE_ADMIN: N_("Beheerder agentschap"),
+    ROLE_PROCTOR: N_("Toetsbegeleider"),
+    ROLE_RATER: N_("Beoordelaar"),
+    ROLE_PSYCHOMETRICIAN: N_("Psychometricus"),
 }
 
 

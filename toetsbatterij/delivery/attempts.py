@@ -51,6 +51,7 @@ from toetsbatterij.errors import (
     NotAuthenticated,
     SessionNotOpen,
 )
+from toetsbatterij.i18n import N_
 
 PRACTICE_SECTION = -1
 MIN_SECONDS_FOR_NEW_UNIT = 1
@@ -332,7 +333,7 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
         else:
             return Screen(kind="practice", presentation=open_pres,
                           view=content.candidate_view(open_pres.unit_id, attempt.seed),
-                          section_number=open_pres.position + 1, section_label="Oefenen",
+                          section_number=open_pres.position + 1, section_label=N_("Oefenen"),
                           feedback=practice_feedback, **base)
     # SECTION
     index = attempt.section_index

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.models import TestDefinitionRecord
 from toetsbatterij.errors import InvalidInput, NotFound
+from toetsbatterij.i18n import N_
 
 SKILLS = ("reading", "listening", "writing", "speaking")
-SKILL_LABELS = {"reading": "Lezen", "listening": "Luisteren", "writing": "Schrijven",
-                "speaking": "Spreken"}
+# Dutch msgids (toetsbatterij.i18n.N_): the web layer shows them in the candidate's language.
+SKILL_LABELS = {"reading": N_("Lezen"), "listening": N_("Luisteren"), "writing": N_("Schrijven"),
+                "speaking": N_("Spreken")}
 
 
 def manifest_version(manifest: dict[str, Any]) -> str:

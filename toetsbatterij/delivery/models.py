@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from toetsbatterij.db import Base
+from toetsbatterij.i18n import N_
 
 # Attempt states, in order. ``ended`` = stopped by a proctor (with a reason).
 INSTRUCTIONS = "instructions"
@@ -18,12 +19,12 @@ ATTEMPT_STATES = (INSTRUCTIONS, PRACTICE, SECTION, FINISHED, ENDED)
 
 ID_KINDS = ("rrn", "bis", "foreign")
 INCIDENT_CODES = {
-    "technical": "Technisch probleem",
-    "illness": "Ziekte of onwel",
-    "fraud_suspected": "Vermoeden van fraude",
-    "disturbance": "Storing in het lokaal",
-    "late_arrival": "Te laat aangekomen",
-    "other": "Andere",
+    "technical": N_("Technisch probleem"),
+    "illness": N_("Ziekte of onwel"),
+    "fraud_suspected": N_("Vermoeden van fraude"),
+    "disturbance": N_("Storing in het lokaal"),
+    "late_arrival": N_("Te laat aangekomen"),
+    "other": N_("Andere"),
 }
 
 

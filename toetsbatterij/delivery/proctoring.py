@@ -27,15 +27,16 @@ from toetsbatterij.delivery.models import (
 )
 from toetsbatterij.delivery.sessions import get_candidate, get_session
 from toetsbatterij.errors import InvalidInput, NotFound
+from toetsbatterij.i18n import N_
 
 STATE_LABELS = {
-    "waiting": "Wacht",
-    INSTRUCTIONS: "Uitleg",
-    PRACTICE: "Oefent",
-    SECTION: "Bezig",
-    "paused": "Gepauzeerd",
-    FINISHED: "Klaar",
-    ENDED: "Beëindigd",
+    "waiting": N_("Wacht"),
+    INSTRUCTIONS: N_("Uitleg"),
+    PRACTICE: N_("Oefent"),
+    SECTION: N_("Bezig"),
+    "paused": N_("Gepauzeerd"),
+    FINISHED: N_("Klaar"),
+    ENDED: N_("Beëindigd"),
 }
 
 
