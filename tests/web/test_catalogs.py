@@ -117,6 +117,13 @@ def test_candidate_messages_translated_with_the_same_placeholders(lang):
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_translations_hold_no_markup(lang):
+    # Flask-Babel hands a translation to Jinja as safe markup: a catalog must not smuggle in HTML.
+    po = {m.id: m.string for m in load_po(po_path(lang)) if m.id}
+    assert [text for text in po.values() if re.search(r"[<>&]", text or "")] == []
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
 def test_mo_is_compiled_from_its_po(lang, tmp_path):
     catalog = load_po(po_path(lang))
     fresh = tmp_path / "messages.mo"
