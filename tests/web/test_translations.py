@@ -5,6 +5,7 @@ test_catalogs.py; here the running application is checked.
 """
 
 import pytest
+from delivery_support import login_staff
 
 from toetsbatterij.delivery.sessions import INSTRUCTION_LANGUAGES
 from toetsbatterij.i18n import LANGUAGES
@@ -84,6 +85,17 @@ def test_item_content_stays_dutch_left_to_right_on_an_arabic_page(app, world, co
     assert '<html lang="ar" dir="rtl">' in html
     assert '<fieldset class="question" lang="nl" dir="ltr">' in html
     assert "هذا سؤال تدريبي. لا يُحتسب." in html and ">التالي</button>" in html
+
+
+def test_room_feed_stays_dutch_when_the_candidate_reads_arabic(app, world):
+    client = login_as(app, world, 5, "ar")
+    client.post("/toets/verder", data={"step": "practice"})
+    proctor = app.test_client()
+    login_staff(proctor, world.a, "proctor")
+    texts = [e["text"] for e in proctor.get(
+        f"/beheer/sessies/{world.a['session']}/zaal.json").json["events"]]
+    assert any(t.endswith(": aangemeld") for t in texts)
+    assert any(t.endswith(": begint met oefenen") for t in texts)
 
 
 def test_staff_pages_stay_dutch(client):

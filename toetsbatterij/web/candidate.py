@@ -32,8 +32,9 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.web import context
 from toetsbatterij.web.auth import rotate_session
-from toetsbatterij.web.context import clock, db, publish, services
+from toetsbatterij.web.context import clock, db, publish, services, staff_text
 from toetsbatterij.web.errors import translate_error
 
 bp = Blueprint("candidate", __name__)
@@ -50,10 +51,12 @@ def _attempt() -> Attempt:
     return attempts.resume(db(), clock(), attempt_id=int(attempt_id), device_token=str(device))
 
 
-def _feed(attempt: Attempt, text: str) -> None:
+def _feed(attempt: Attempt, message: str, **params: Any) -> None:
+    """Put ``message`` (a Dutch msgid with ``%(name)s``) on the room feed, in the staff language."""
     cand = db().get(Candidate, attempt.candidate_id)
     if cand is not None:
-        publish(cand.exam_session_id, f"{cand.first_name} {cand.last_name}: {text}",
+        publish(cand.exam_session_id,
+                staff_text(message, name=f"{cand.first_name} {cand.last_name}", **params),
                 candidate_id=cand.id)
 
 
@@ -90,7 +93,8 @@ def do_login() -> Any:
                                session_code=request.form.get("session_code", "")), \
             exc.http_status
     db().commit()
-    publish(cand.exam_session_id, f"{cand.first_name} {cand.last_name}: aangemeld",
+    publish(cand.exam_session_id,
+            staff_text(context.FEED_LOGGED_IN, name=f"{cand.first_name} {cand.last_name}"),
             candidate_id=cand.id)
     rotate_session()
     session["attempt_id"] = attempt.id
@@ -144,7 +148,7 @@ def proceed() -> Any:
             raise InvalidInput() from None
         attempts.start_section(db(), clock(), attempt, index)
     db().commit()
-    _feed(attempt, "begint met oefenen" if step == "practice" else "begint een onderdeel")
+    _feed(attempt, context.FEED_PRACTICE if step == "practice" else context.FEED_SECTION)
     return redirect(url_for("candidate.screen"))
 
 
@@ -199,7 +203,7 @@ def answer() -> Any:
         db().rollback()
     else:
         if stored:
-            _feed(attempt, f"vraag {pres.position + 1} beantwoord")
+            _feed(attempt, context.FEED_ANSWERED, number=pres.position + 1)
     return redirect(url_for("candidate.screen"))
 
 

@@ -35,7 +35,7 @@ from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
 from toetsbatterij.delivery.tickets import render_tickets
 from toetsbatterij.errors import InvalidInput
-from toetsbatterij.i18n import translator
+from toetsbatterij.i18n import N_, translator
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
@@ -44,8 +44,8 @@ from toetsbatterij.web.context import clock, db, publish, services
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
 
 EXAM_ROLES = (ROLE_ADMIN, ROLE_PROCTOR)
-ACTION_WORDS = {"pauze": "gepauzeerd", "hervatten": "hervat", "extra-tijd": "extra tijd",
-                "beeindigen": "beëindigd", "vrijgeven": "toestel vrijgegeven"}
+ACTION_WORDS = {"pauze": N_("gepauzeerd"), "hervatten": N_("hervat"), "extra-tijd": N_("extra tijd"),
+                "beeindigen": N_("beëindigd"), "vrijgeven": N_("toestel vrijgegeven")}
 
 
 def _tz() -> ZoneInfo:
@@ -284,7 +284,7 @@ def pause_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
                           actor_id=actor_id(), paused=True)
     db().commit()
-    publish(session_id, "Hele zaal gepauzeerd")
+    publish(session_id, gettext("Hele zaal gepauzeerd"))
     return _back(session_id)
 
 
@@ -294,7 +294,7 @@ def resume_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
                           actor_id=actor_id(), paused=False)
     db().commit()
-    publish(session_id, "Hele zaal hervat")
+    publish(session_id, gettext("Hele zaal hervat"))
     return _back(session_id)
 
 
@@ -347,8 +347,10 @@ def candidate_action(candidate_id: int, action: str) -> Any:
 
             raise HTTPNotFound()
     db().commit()
-    publish(cand.exam_session_id, f"{cand.first_name} {cand.last_name}: {ACTION_WORDS[action]} "
-            f"door {current_user.account.display_name}", candidate_id=cand.id)
+    publish(cand.exam_session_id,
+            gettext("%(name)s: %(action)s door %(staff)s",
+                    name=f"{cand.first_name} {cand.last_name}", action=gettext(ACTION_WORDS[action]),
+                    staff=current_user.account.display_name), candidate_id=cand.id)
     return _back(cand.exam_session_id)
 
 
