@@ -258,6 +258,13 @@ def test_translations_in_attributes_are_escaped(template):
     assert unescaped == []
 
 
+def test_stylesheet_mirrors_for_right_to_left_pages():
+    # Logical properties (margin-inline-start, text-align: start) follow dir="rtl"; physical
+    # left/right would keep an Arabic or Dari page half in left-to-right layout.
+    css = (PACKAGE / "web" / "static" / "app.css").read_text(encoding="utf-8")
+    assert re.findall(r"[\w-]*\b(?:left|right)\b[\w-]*", css) == []
+
+
 def test_the_pot_covers_every_template():
     files = {f for fs in template_ids().values() for f in fs}
     for path in TEMPLATES.rglob("*.html"):
