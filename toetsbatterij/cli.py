@@ -44,6 +44,7 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
     from toetsbatterij.delivery import sessions
     from toetsbatterij.delivery.identity import make_national_number
     from toetsbatterij.delivery.tickets import render_tickets
+    from toetsbatterij.i18n import translator
     from toetsbatterij.organisations import service as organisations
     from toetsbatterij.organisations.models import Location
 
@@ -99,7 +100,8 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
         organisation=org, location=loc, session=sess, candidates=candidates,
-        login_url="http://127.0.0.1:5000/", local_time=now.strftime("%d/%m/%Y")))
+        login_url="http://127.0.0.1:5000/", local_time=now.strftime("%d/%m/%Y"),
+        translator=translator))
     db.commit()
     result = {"logins": logins, "session_code": sess.code, "tickets": pdf_path,
               "candidates": [(c.first_name, c.last_name, c.access_code) for c in candidates],

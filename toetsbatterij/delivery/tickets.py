@@ -70,8 +70,9 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
         t = ticket_translate(cand.instruction_language, font, translator)
         pdf.add_page()
         pdf.set_font(font, "B", 20)
-        pdf.cell(0, 12, _safe(t(N_("Ticket digitale toets Nederlands")), font),
-                 new_x="LMARGIN", new_y="NEXT")
+        # A translated title can be longer than the Dutch one: wrap it left of the QR code.
+        pdf.multi_cell(130, 10, _safe(t(N_("Ticket digitale toets Nederlands")), font),
+                       new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 12)
         pdf.cell(0, 8, _safe(organisation.name, font), new_x="LMARGIN", new_y="NEXT")
         pdf.cell(0, 8, _safe(f"{location.name} - {local_time}", font),
