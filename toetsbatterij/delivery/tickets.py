@@ -26,10 +26,19 @@ INSTRUCTIONS = (
     N_("4. Hebt u een vraag of een probleem? Steek uw hand op."),
     N_("Bewaar dit ticket tot het einde van de toets. Geef uw codes aan niemand anders."),
 )
-# Scripts the embedded DejaVu font shows correctly without text shaping. Arabic-script and
-# Ethiopic tickets would need a shaping engine and other fonts: those candidates get Dutch
-# tickets (their screens are translated).
-_PDF_SCRIPTS = {"DejaVu": {"Latn", "Cyrl"}, "Helvetica": set()}
+try:  # fpdf2's text shaping engine: joins Arabic letters and lays the text out right-to-left
+    import uharfbuzz  # noqa: F401
+
+    _SHAPING = True
+except ImportError:  # pragma: no cover - depends on the installation
+    _SHAPING = False
+# Scripts the embedded DejaVu font shows correctly: Latin and Cyrillic always, Arabic script
+# (Arabic, Dari) with the shaping engine. Ethiopic (Tigrinya) needs another font: those
+# candidates, like everyone when a script cannot be shown, get a Dutch ticket (their screens
+# are translated).
+_PDF_SCRIPTS = {"DejaVu": {"Latn", "Cyrl"} | ({"Arab"} if _SHAPING else set()),
+                "Helvetica": set()}
+_SHAPING_LANGUAGE = {"ar": "ara", "fa": "fas"}  # OpenType language tags
 
 
 def _font(pdf: FPDF) -> str:
@@ -40,6 +49,15 @@ def _font(pdf: FPDF) -> str:
             pdf.add_font("DejaVu", "B", str(bold))
             return "DejaVu"
     return "Helvetica"
+
+
+def _shape(pdf: FPDF, rtl: bool, code: str) -> None:
+    """Shaping on only around translated right-to-left text; names and codes stay as typed."""
+    if rtl:
+        pdf.set_text_shaping(use_shaping_engine=True, direction="rtl", script="arab",
+                             language=_SHAPING_LANGUAGE.get(code))
+    elif _SHAPING:
+        pdf.set_text_shaping(use_shaping_engine=False)
 
 
 def _safe(text: str, font: str) -> str:
@@ -68,11 +86,17 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
     segno.make(login_url, error="m").save(qr_png, kind="png", scale=6, border=2)
     for cand in candidates:
         t = ticket_translate(cand.instruction_language, font, translator)
+        language = LANGUAGES.get(cand.instruction_language or "")
+        rtl = t is not identity and language is not None and language.rtl
+        code = language.code if language else ""
+        align = "R" if rtl else "L"
         pdf.add_page()
         pdf.set_font(font, "B", 20)
         # A translated title can be longer than the Dutch one: wrap it left of the QR code.
+        _shape(pdf, rtl, code)
         pdf.multi_cell(130, 10, _safe(t(N_("Ticket digitale toets Nederlands")), font),
-                       new_x="LMARGIN", new_y="NEXT")
+                       align=align, new_x="LMARGIN", new_y="NEXT")
+        _shape(pdf, False, code)
         pdf.set_font(font, "", 12)
         pdf.cell(0, 8, _safe(organisation.name, font), new_x="LMARGIN", new_y="NEXT")
         pdf.cell(0, 8, _safe(f"{location.name} - {local_time}", font),
@@ -83,21 +107,31 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
                  new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
         pdf.set_font(font, "", 13)
+        _shape(pdf, rtl, code)
         pdf.cell(60, 12, _safe(t(N_("Sessiecode:")), font))
+        _shape(pdf, False, code)
         pdf.set_font("Courier", "B", 24)
         pdf.cell(0, 12, session.code, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 13)
+        _shape(pdf, rtl, code)
         pdf.cell(60, 12, _safe(t(N_("Toegangscode:")), font))
+        _shape(pdf, False, code)
         pdf.set_font("Courier", "B", 24)
         pdf.cell(0, 12, f"{cand.access_code[:4]} {cand.access_code[4:]}",
                  new_x="LMARGIN", new_y="NEXT")
         pdf.image(io.BytesIO(qr_png.getvalue()), x=150, y=20, w=40)
         pdf.ln(8)
         pdf.set_font(font, "", 12)
+        _shape(pdf, rtl, code)
         for line in INSTRUCTIONS:
-            pdf.multi_cell(0, 7, _safe(t(line), font), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 7, _safe(t(line), font), align=align, new_x="LMARGIN",
+                           new_y="NEXT")
             pdf.ln(1)
         pdf.set_font(font, "", 9)
         pdf.set_y(-25)
-        pdf.cell(0, 6, _safe(t(N_("Aanmelden op: %(url)s"), url=login_url), font))
+        # In a right-to-left line the address is isolated as left-to-right (LRI ... PDI), or the
+        # bidi algorithm moves its trailing slash to the front.
+        url = f"\u2066{login_url}\u2069" if rtl else login_url
+        pdf.cell(0, 6, _safe(t(N_("Aanmelden op: %(url)s"), url=url), font), align=align)
+        _shape(pdf, False, code)
     return bytes(pdf.output())
