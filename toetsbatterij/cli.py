@@ -198,22 +198,26 @@ def exposure_report(url: str, test_id: str, *, top: int) -> int:
 
     engine = make_engine(url)
     db = make_session_factory(engine)()
-    rows = list(db.scalars(select(TestDefinitionRecord).where(TestDefinitionRecord.code == test_id)
-                           .order_by(TestDefinitionRecord.id)))
-    if not rows:
-        raise SystemExit(f"Geen toetsdefinitie {test_id!r} in de databank.")
-    for row in rows:
-        counts = exposure.exposure_counts(db, row.id)
-        print(f"{row.code} versie {row.version} (bank {row.bank_version}):")
-        for index, n in sorted(counts.attempts_per_section.items()):
-            skill = row.manifest["sections"][index]["skill"]
-            ranked = sorted((i for i, s in counts.section_of_item.items() if s == index),
-                            key=lambda i: -counts.items[i])[:top]
-            print(f"  {skill}: {n} afnames, max. blootstelling {counts.max_rate(index):.3f}")
-            for item_id in ranked:
-                print(f"    {item_id:16s} {counts.items[item_id]:6d}  {counts.rate(item_id):.3f}")
-    db.close()
-    engine.dispose()
+    try:
+        rows = list(db.scalars(select(TestDefinitionRecord)
+                               .where(TestDefinitionRecord.code == test_id)
+                               .order_by(TestDefinitionRecord.id)))
+        if not rows:
+            raise SystemExit(f"Geen toetsdefinitie {test_id!r} in de databank.")
+        for row in rows:
+            counts = exposure.exposure_counts(db, row.id)
+            print(f"{row.code} versie {row.version} (bank {row.bank_version}):")
+            for index, n in sorted(counts.attempts_per_section.items()):
+                skill = row.manifest["sections"][index]["skill"]
+                ranked = sorted((i for i, s in counts.section_of_item.items() if s == index),
+                                key=lambda i: -counts.items[i])[:top]
+                print(f"  {skill}: {n} afnames, max. blootstelling {counts.max_rate(index):.3f}")
+                for item_id in ranked:
+                    print(f"    {item_id:16s} {counts.items[item_id]:6d}  "
+                          f"{counts.rate(item_id):.3f}")
+    finally:
+        db.close()
+        engine.dispose()
     return 0
 
 
