@@ -1,6 +1,7 @@
 """In a real browser: the 5- and 1-minute warnings and the automatic submit at expiry (the
 server clock moved forward through the test-only ``LiveClock.shift``), and completion of every
-interaction type of the practice block with the keyboard only (Tab, Space, Enter, arrow keys)."""
+interaction type of the practice block with the keyboard only (Tab, Space, Enter, arrow keys;
+ordering through its "omhoog"/"omlaag" buttons)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,9 @@ def focused(page):
     return page.evaluate("""() => { const e = document.activeElement;
         return {tag: e.tagName.toLowerCase(), type: (e.type || '').toLowerCase(),
                 name: e.name || '', text: (e.textContent || '').trim(),
-                cls: e.className || ''}; }""")
+                cls: e.className || '', disabled: e.getAttribute('aria-disabled') === 'true',
+                group: Array.from(document.querySelectorAll('fieldset.question'))
+                         .indexOf(e.closest('fieldset.question'))}; }""")
 
 
 def complete_with_keyboard(page):
@@ -57,12 +60,18 @@ def complete_with_keyboard(page):
     Fails if a control cannot be reached or stays empty."""
     page.locator("body").focus()
     selects_in_group: dict[str, int] = {}
+    moved: set[int] = set()  # ordering questions already answered with a move button
     for _ in range(80):
         page.keyboard.press("Tab")
         el = focused(page)
         if el["tag"] == "button" and el["text"] == "Volgende":
             break
-        if el["tag"] == "input" and el["type"] in ("radio", "checkbox"):
+        if el["tag"] == "button" and "order-move" in el["cls"]:
+            # ordering with script: one move (Space) answers it; the select lists follow
+            if not el["disabled"] and el["group"] not in moved:
+                moved.add(el["group"])
+                page.keyboard.press("Space")
+        elif el["tag"] == "input" and el["type"] in ("radio", "checkbox"):
             page.keyboard.press("Space")
         elif el["tag"] == "input":
             page.keyboard.type("maandag")
@@ -118,9 +127,10 @@ def test_practice_block_with_the_keyboard_only(browser, live_server, world, cont
         page.wait_for_selector("fieldset.question")
         kinds = kinds_on_screen(page)
         if "select" in kinds:
-            # ordering and matching are both select lists; tell them apart by their labels
+            # ordering and matching both post select lists; ordering shows them (with script)
+            # as a list with move buttons
             kinds.discard("select")
-            kinds.add("ordering" if page.locator("text=Plaats 1").count() else "matching")
+            kinds.add("ordering" if page.locator("ol.order-list").count() else "matching")
         seen |= kinds
         shot(page, f"20-oefenen-toetsenbord-{screens + 1}")
         complete_with_keyboard(page)

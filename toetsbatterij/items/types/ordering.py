@@ -1,7 +1,9 @@
 """Ordering and matching, both answerable with the keyboard alone.
 
-Ordering response: the list of all option ids in the candidate's order (the page moves
-options up and down with buttons, so it always posts a complete order). Matching response:
+Ordering response: the list of all option ids in the candidate's order. The page posts one
+select list per place; with script it shows them as a list with "omhoog"/"omlaag" buttons and
+fills every place once the candidate has moved a fragment (an untouched item posts nothing, as
+without script). Matching response:
 a mapping source id -> target id (a source left open is null, "" or missing; the page uses
 one select list per source).
 """

@@ -8,6 +8,13 @@
   // Every text comes translated from the page (#i18n data attributes, see candidate/base.html).
   var texts = (document.getElementById("i18n") || { dataset: {} }).dataset;
   function t(key, n) { return String(texts[key] || "").replace("{n}", n); }
+  // A translated text with named {placeholders}, filled in one pass (a fragment that itself
+  // contains "{n}" stays as it is).
+  function fill(key, values) {
+    return String(texts[key] || "").replace(/\{(\w+)\}/g, function (m, k) {
+      return Object.prototype.hasOwnProperty.call(values, k) ? String(values[k]) : m;
+    });
+  }
 
   // True when the candidate chose or typed anything in the form.
   function answered(f) {
@@ -82,6 +89,111 @@
       if (btn) { btn.disabled = true; btn.textContent = t("wait"); }
     });
   }
+
+  // Ordering: the fragments as a list with "omhoog"/"omlaag" buttons, operable with the keyboard
+  // alone (Tab, Space/Enter). The select lists of the page stay the form: they are hidden and
+  // follow the list, so the server receives exactly the fields of the no-JavaScript page.
+  document.querySelectorAll(".order-selects").forEach(function (box) {
+    var selects = Array.prototype.slice.call(box.querySelectorAll("select"));
+    if (!selects.length) return;
+    var lang = document.documentElement.lang || "";
+    var byId = {};
+    var fragments = Array.prototype.filter.call(selects[0].options, function (o) { return o.value !== ""; })
+      .map(function (o) { byId[o.value] = o.textContent; return o.value; });
+    // Until the candidate moves a fragment the select lists stay empty, as on the page without
+    // JavaScript: the shuffled start order is no answer of the candidate (it would earn points
+    // under per-position scoring and make an untouched item look answered at time-out).
+    var touched = false;
+    var kept = selects.map(function (s) { return s.value; });
+    var complete = kept.every(function (v) { return Object.prototype.hasOwnProperty.call(byId, v); }) &&
+      kept.filter(function (v, i) { return kept.indexOf(v) === i; }).length === kept.length;
+    if (complete && kept.length === fragments.length) { fragments = kept; touched = true; }  // restored by the browser
+
+    var list = document.createElement("ol");
+    list.className = "order-list";
+    var live = document.createElement("p");
+    live.className = "order-status";
+    live.setAttribute("aria-live", "polite");
+    live.setAttribute("lang", lang);
+    live.setAttribute("dir", "auto");
+
+    function rows() { return Array.prototype.slice.call(list.children); }
+
+    function button(kind, text, label) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "order-move " + kind;
+      b.setAttribute("lang", lang);
+      b.setAttribute("dir", "auto");
+      b.setAttribute("aria-label", label);
+      var arrow = document.createElement("span");
+      arrow.setAttribute("aria-hidden", "true");
+      arrow.className = "arrow";
+      arrow.textContent = kind === "up" ? "\u25B2" : "\u25BC";
+      b.appendChild(arrow);
+      b.appendChild(document.createTextNode(" " + text));
+      return b;
+    }
+
+    function sync() {
+      var items = rows();
+      items.forEach(function (li, i) {
+        var first = i === 0, last = i === items.length - 1;
+        li.querySelector(".up").setAttribute("aria-disabled", first ? "true" : "false");
+        li.querySelector(".down").setAttribute("aria-disabled", last ? "true" : "false");
+      });
+      if (touched) selects.forEach(function (s, i) { s.value = items[i].dataset.id; });
+    }
+
+    function announce(li) {
+      var items = rows();
+      var text = fill("orderMoved", { fragment: byId[li.dataset.id], n: items.indexOf(li) + 1,
+                                      total: items.length });
+      // Emptied first, so that the same sentence twice (a move at the end of the list) is
+      // read again.
+      live.textContent = "";
+      setTimeout(function () { live.textContent = text; }, 50);
+    }
+
+    function move(li, btn, step) {
+      var items = rows(), i = items.indexOf(li), j = i + step;
+      if (j >= 0 && j < items.length) {
+        // The neighbour moves, not the row with the focused button: a focused element taken
+        // out of the document loses focus.
+        list.insertBefore(items[j], step < 0 ? li.nextSibling : li);
+        touched = true;
+        items.forEach(function (r) { r.classList.remove("moved"); });
+        li.classList.add("moved");
+      }
+      sync();
+      btn.focus();
+      announce(li);
+    }
+
+    fragments.forEach(function (id) {
+      var li = document.createElement("li");
+      li.className = "order-item";
+      li.dataset.id = id;
+      var text = document.createElement("span");
+      text.className = "order-text";
+      text.textContent = byId[id];
+      var up = button("up", t("orderUp"), fill("orderUpLabel", { fragment: byId[id] }));
+      var down = button("down", t("orderDown"), fill("orderDownLabel", { fragment: byId[id] }));
+      up.addEventListener("click", function () { move(li, up, -1); });
+      down.addEventListener("click", function () { move(li, down, 1); });
+      var buttons = document.createElement("span");
+      buttons.className = "order-buttons";
+      buttons.appendChild(up);
+      buttons.appendChild(down);
+      li.appendChild(text);
+      li.appendChild(buttons);
+      list.appendChild(li);
+    });
+    box.hidden = true;
+    box.parentNode.insertBefore(list, box);
+    box.parentNode.insertBefore(live, box);
+    sync();
+  });
 
   document.querySelectorAll(".audio").forEach(function (box) {
     var btn = box.querySelector("button.play"), audio = box.querySelector("audio"), label = box.querySelector(".plays");

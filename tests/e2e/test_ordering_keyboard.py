@@ -1,0 +1,174 @@
+"""In a real browser: an ordering item answered with the keyboard only through the "omhoog" /
+"omlaag" buttons that candidate.js puts in place of the select lists. Focus stays on the moved
+fragment's button, a polite live region tells the new place, the hidden select lists follow, and
+the stored response is the full-credit order."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from bankfixture import ROOT, write_bank
+from sqlalchemy import select
+
+from toetsbatterij.delivery.models import Attempt, Presentation, Response
+
+from .conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def bank_dir(tmp_path_factory):
+    """The test bank with the real practice block (it holds an ordering item) of the item bank."""
+    root = write_bank(tmp_path_factory.mktemp("bank") / "itembank")
+    shutil.rmtree(root / "practice")
+    shutil.copytree(ROOT / "itembank" / "practice", root / "practice")
+    return root
+
+
+@pytest.fixture(scope="module")
+def content(bank_dir):
+    from toetsbatterij.delivery.content import open_bank
+
+    return open_bank(bank_dir)
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def login(page, base, world, i=0):
+    page.goto(base + "/")
+    page.fill("#session_code", world.a["session_code"])
+    page.fill("#access_code", world.a["access_codes"][i])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Zo werkt de toets")
+
+
+def visual_order(page):
+    return page.locator("ol.order-list .order-text").all_inner_texts()
+
+
+def focused_label(page):
+    return page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+
+
+def tab_to(page, label, limit=40):
+    """Tab forward (from where the focus is) until the element named ``label`` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused_label(page) == label:
+            return
+    raise AssertionError(f"{label!r} was never reached with Tab")
+
+
+def test_ordering_with_the_move_buttons_and_the_keyboard_only(browser, live_server, world,
+                                                             content):
+    world.open(world.a)
+    page = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
+    login(page, live_server, world)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Begin met oefenen").click()
+    for _ in range(20):  # practice screens before the ordering item: their answers do not matter
+        page.wait_for_selector("fieldset.question")
+        if page.locator("ol.order-list").count():
+            break
+        with page.expect_navigation():
+            page.get_by_role("button", name="Volgende").click()
+    else:
+        raise AssertionError("no ordering item in the practice block")
+
+    fieldset = page.locator("fieldset.question").filter(has=page.locator("ol.order-list"))
+    item_id = fieldset.locator("select").first.get_attribute("name").split(".")[1]
+    item = content._items[item_id]
+    key = item.definition["key"]
+    text_of = {o["id"]: o["text"] for o in item.definition["options"]}
+    wanted = [text_of[k] for k in key]
+
+    # Without a move the select lists are hidden and stay empty, as on the page without script.
+    assert page.locator(".order-selects").is_hidden()
+    assert all(not s.input_value() for s in fieldset.locator("select").all())
+    start = visual_order(page)
+    assert sorted(start) == sorted(wanted) and start != wanted
+
+    # Large targets, and every move button says which fragment it moves.
+    buttons = page.locator("button.order-move")
+    assert buttons.count() == 2 * len(key)
+    for b in buttons.all():
+        box = b.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+    for t in start:
+        assert page.get_by_role("button", name=f"Omhoog: zet '{t}' een plaats hoger").count() == 1
+        assert page.get_by_role("button", name=f"Omlaag: zet '{t}' een plaats lager").count() == 1
+    live = page.locator(".order-status")
+    assert live.get_attribute("aria-live") == "polite"
+
+    # Keyboard only: for each place from the top, Tab to the "omhoog" button of the fragment
+    # that belongs there and press it (Space, then Enter) until it is in place.
+    page.locator("body").focus()
+    moves = 0
+    keys = ["Space", "Enter"]
+    for place, text in enumerate(wanted):
+        now = visual_order(page).index(text)
+        if now == place:
+            continue
+        label = f"Omhoog: zet '{text}' een plaats hoger"
+        page.locator("body").focus()
+        tab_to(page, label)
+        for _ in range(now - place):
+            page.keyboard.press(keys[moves % 2])
+            moves += 1
+            assert focused_label(page) == label  # the focus moved along with the fragment
+        position = visual_order(page).index(text) + 1
+        assert position == place + 1
+        expected = f"'{text}' staat nu op plaats {position} van {len(key)}."
+        page.wait_for_function("([e, t]) => document.querySelector(e).textContent === t",
+                               arg=[".order-status", expected])
+    assert moves >= 1
+    assert visual_order(page) == wanted
+    # The hidden select lists hold the order: the form posts what the no-script page posts.
+    assert [s.input_value() for s in fieldset.locator("select").all()] == key
+    # At the top the "omhoog" button stays focusable (aria-disabled), so the focus is not lost.
+    first_up = page.get_by_role("button", name=f"Omhoog: zet '{wanted[0]}' een plaats hoger")
+    assert first_up.get_attribute("aria-disabled") == "true"
+    shot(page, "30-volgorde-toetsenbord")
+
+    # On to "Volgende" with Tab and send with Enter.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Volgende":
+            break
+    else:
+        raise AssertionError("'Volgende' was never reached with Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    attempt = world.db.scalar(select(Attempt).where(
+        Attempt.candidate_id == world.a["candidates"][0]))
+    world.db.expire_all()
+    stored = world.db.scalar(select(Response).join(Presentation).where(
+        Presentation.attempt_id == attempt.id, Response.item_id == item_id))
+    assert stored is not None
+    assert stored.raw == key
+    full = content.score(item_id, list(key))
+    assert full == (1 if item.definition["scoring"] == "all_or_nothing" else len(key))
+    assert stored.score == full
+
+
+def test_without_javascript_the_select_lists_stay(browser, live_server, world):
+    world.open(world.a)
+    page = browser.new_context(java_script_enabled=False).new_page()
+    login(page, live_server, world, 1)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Begin met oefenen").click()
+    for _ in range(20):
+        if page.locator(".order-selects").count():
+            break
+        with page.expect_navigation():
+            page.get_by_role("button", name="Volgende").click()
+    else:
+        raise AssertionError("no ordering item in the practice block")
+    assert page.locator(".order-selects").is_visible()
+    assert page.locator("ol.order-list").count() == 0
+    assert page.locator(".order-selects select").first.is_visible()
