@@ -106,3 +106,16 @@ def test_staff_pages_stay_dutch(client):
 def test_registration_accepts_exactly_the_catalog_languages():
     assert set(INSTRUCTION_LANGUAGES) == set(LANGUAGES)
     assert INSTRUCTION_LANGUAGES["ar"] == "Arabisch"  # staff see Dutch names of the languages
+
+
+def test_ordering_button_texts_for_the_script_are_translated_and_escaped_once(app, world):
+    # candidate.js builds the "omhoog"/"omlaag" buttons from these attributes and fills in the
+    # fragment itself: the attribute holds the placeholder, its quotes escaped exactly once.
+    html = login_as(app, world, 4, "en").get("/toets").get_data(as_text=True)
+    assert 'data-order-up="Up"' in html and 'data-order-down="Down"' in html
+    assert 'data-order-up-label="Up: move &#39;{fragment}&#39; one place higher"' in html
+    assert 'data-order-down-label="Down: move &#39;{fragment}&#39; one place lower"' in html
+    assert ('data-order-moved="&#39;{fragment}&#39; is now in place {n} of {total}."'
+            in html)
+    html = login_as(app, world, 5, "ar").get("/toets").get_data(as_text=True)
+    assert 'data-order-up="إلى الأعلى"' in html

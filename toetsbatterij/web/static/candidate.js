@@ -115,7 +115,9 @@
     live.className = "order-status";
     live.setAttribute("aria-live", "polite");
     live.setAttribute("lang", lang);
-    live.setAttribute("dir", "auto");
+    // The sentence is in the candidate's language (right to left in Arabic and Dari) around a
+    // Dutch fragment: the page's direction for the sentence, the fragment isolated (FSI ... PDI).
+    live.setAttribute("dir", document.documentElement.dir || "ltr");
 
     function rows() { return Array.prototype.slice.call(list.children); }
 
@@ -147,7 +149,8 @@
 
     function announce(li) {
       var items = rows();
-      var text = fill("orderMoved", { fragment: byId[li.dataset.id], n: items.indexOf(li) + 1,
+      var text = fill("orderMoved", { fragment: "\u2068" + byId[li.dataset.id] + "\u2069",
+                                      n: items.indexOf(li) + 1,
                                       total: items.length });
       // Emptied first, so that the same sentence twice (a move at the end of the list) is
       // read again.
