@@ -1,0 +1,244 @@
+"""WCAG 2.2 AA audit in a real browser: axe-core (bundled by axe-playwright-python) on every
+candidate screen (login, also right-to-left, instructions, each practice item type, section
+intro, reading item, listening testlet, pause, end, an error page) and on the staff login, the
+session page and the proctor room view. Besides axe, measured in the page: every interactive
+control of a candidate screen is at least 44 x 44 CSS px (our rule, stricter than 2.5.8), the
+keyboard focus is visible (outline or box-shadow under :focus-visible), and there is no
+horizontal scroll at 1280 x 720 nor at 200 % zoom (a 640 x 360 viewport)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from bankfixture import ROOT, write_bank
+from delivery_support import PASSWORD
+
+from .conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+MIN_TARGET = 44
+CONTROLS = ("a[href], button, input:not([type=hidden]), select, textarea, summary, audio[controls],"
+            " [tabindex]:not([tabindex='-1'])")
+
+# The measured size of each control: a radio button or check box counts with its label (the
+# label is the target: a click anywhere on it chooses). Elements that are not rendered are left out.
+MEASURE = """([selector, min]) => {
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    const target = (el.type === 'radio' || el.type === 'checkbox') && el.closest('label')
+                   ? el.closest('label') : el;
+    const r = target.getBoundingClientRect();
+    if (r.width < min - 0.5 || r.height < min - 0.5)
+      out.push(`${el.outerHTML.slice(0, 90)} is ${r.width.toFixed(1)}x${r.height.toFixed(1)}`);
+  }
+  return out; }"""
+
+FOCUSED_STYLE = """() => { const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e);
+  return {html: e.outerHTML.slice(0, 90), visible: e.matches(':focus-visible'),
+          outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+          shadow: s.boxShadow !== 'none'}; }"""
+
+HAS_CONTROLS = """(selector) => Array.from(document.querySelectorAll(selector))
+  .some(e => e.getClientRects().length > 0)"""
+
+OVERFLOW = """() => { const w = document.documentElement.clientWidth;
+  const wide = Array.from(document.body.querySelectorAll('*')).filter(e => {
+      const r = e.getBoundingClientRect(); return r.width && r.right > w + 1; })
+    .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= w + 1)
+    .slice(0, 3).map(e => e.outerHTML.slice(0, 70));
+  return {scroll: document.documentElement.scrollWidth, client: w, wide}; }"""
+
+
+@pytest.fixture(scope="module")
+def bank_dir(tmp_path_factory):
+    """The test bank with the real practice block (every interaction type) of the item bank."""
+    root = write_bank(tmp_path_factory.mktemp("bank") / "itembank")
+    shutil.rmtree(root / "practice")
+    shutil.copytree(ROOT / "itembank" / "practice", root / "practice")
+    return root
+
+
+@pytest.fixture(scope="module")
+def content(bank_dir):
+    from toetsbatterij.delivery.content import open_bank
+
+    return open_bank(bank_dir)
+
+
+class Audit:
+    def __init__(self):
+        self.axe = axe_sync.Axe()
+        self.problems: list[str] = []
+        self.screens: list[str] = []
+
+    def __call__(self, page, name: str, candidate: bool = True, shot: bool = False) -> None:
+        page.wait_for_load_state()
+        self.screens.append(name)
+        if candidate:
+            for small in page.evaluate(MEASURE, [CONTROLS, MIN_TARGET]):
+                self.problems.append(f"[{name}] target under {MIN_TARGET}px: {small}")
+        self._focus(page, name)
+        for w, h in ((1280, 720), (640, 360)):
+            page.set_viewport_size({"width": w, "height": h})
+            self._axe(page, name)
+            o = page.evaluate(OVERFLOW)
+            if o["scroll"] > o["client"]:
+                self.problems.append(f"[{name}] horizontal scroll at {w}x{h}: "
+                                     f"{o['scroll']} > {o['client']} ({o['wide']})")
+        page.set_viewport_size({"width": 1280, "height": 720})
+        if shot:
+            page.screenshot(path=str(ARTIFACTS / f"30-a11y-{name}.png"), full_page=True)
+
+    def _axe(self, page, name: str) -> None:
+        result = self.axe.run(page, options={"runOnly": {"type": "tag", "values": TAGS},
+                                             "resultTypes": ["violations"]})
+        for v in result.response["violations"]:
+            for node in v["nodes"]:
+                problem = (f"[{name}] axe {v['id']} ({v['impact']}) at {node['target']}: "
+                           f"{v['help']} {v['helpUrl']}")
+                if problem not in self.problems:
+                    self.problems.append(problem)
+
+    def _focus(self, page, name: str) -> None:
+        """Tab through the page (at most 40 stops): each focused control shows an indicator."""
+        # Start the Tab order at the top of the page (focusing the body moves the sequential
+        # focus starting point there; a blur alone would leave it at an autofocused button).
+        page.evaluate("""() => { const b = document.body; b.tabIndex = -1; b.focus();
+                                 b.removeAttribute('tabindex'); }""")
+        seen = set()
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            f = page.evaluate(FOCUSED_STYLE)
+            if f is None or f["html"] in seen:
+                break
+            seen.add(f["html"])
+            if not (f["visible"] and (f["outline"] or f["shadow"])):
+                self.problems.append(f"[{name}] no visible focus indicator on {f['html']}")
+        if not seen and page.evaluate(HAS_CONTROLS, CONTROLS):
+            self.problems.append(f"[{name}] Tab reaches no control")
+
+    def check(self) -> None:
+        assert self.problems == [], (
+            f"{len(self.problems)} accessibility problem(s) on {len(self.screens)} screens:\n"
+            + "\n".join(self.problems))
+
+
+def kinds(page) -> set[str]:
+    return set(page.evaluate("""() => Array.from(document.querySelectorAll('fieldset.question'))
+        .map(fs => fs.querySelector('input[type=radio]') ? 'single_choice'
+             : fs.querySelector('input[type=checkbox]') ? 'multiple_response'
+             : fs.querySelector('input.gap') ? 'gap_fill'
+             : fs.querySelector('textarea') ? 'extended_text'
+             : fs.querySelector('ol.order-list') ? 'ordering'
+             : fs.querySelector('select') ? 'matching' : 'other')"""))
+
+
+def test_wcag_audit_of_every_screen(browser, live_server, world):
+    world.open(world.a)
+    base = live_server
+    audit = Audit()
+    cand_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    proc_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    cand, proc = cand_ctx.new_page(), proc_ctx.new_page()
+
+    # staff: login, session page, room view
+    proc.goto(f"{base}/beheer/aanmelden")
+    audit(proc, "staff-login", candidate=False)
+    proc.fill("#email", f"proctor@{world.a['domain']}")
+    proc.fill("#password", PASSWORD)
+    with proc.expect_navigation():
+        proc.get_by_role("button", name="Aanmelden").click()
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}")
+    audit(proc, "staff-session", candidate=False)
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
+    audit(proc, "staff-room", candidate=False)
+
+    # candidate: an error page, the login right-to-left, then in Dutch
+    cand.goto(f"{base}/bestaat-niet")
+    audit(cand, "error-404")
+    cand.goto(f"{base}/?taal=ar")
+    audit(cand, "login-ar")
+    cand.goto(f"{base}/?taal=nl")
+    audit(cand, "login", shot=True)
+    cand.fill("#session_code", world.a["session_code"])
+    cand.fill("#access_code", world.a["access_codes"][0])
+    with cand.expect_navigation():
+        cand.keyboard.press("Enter")
+    audit(cand, "instructions")
+    with cand.expect_navigation():
+        cand.get_by_role("button", name="Begin met oefenen").click()
+
+    # practice: every item type, and the audio player
+    seen: set[str] = set()
+    audio = False
+    for i in range(20):
+        cand.wait_for_load_state()
+        if cand.get_by_role("button", name="Start").count():
+            break
+        cand.wait_for_selector("fieldset.question")
+        here = kinds(cand)
+        has_audio = cand.locator(".audio button.play").count() > 0
+        if not here <= seen or (has_audio and not audio):
+            audit(cand, f"practice-{i + 1}-{'-'.join(sorted(here))}{'-audio' if has_audio else ''}",
+                  shot="ordering" in here)
+            seen |= here
+            audio = audio or has_audio
+        with cand.expect_navigation():
+            cand.get_by_role("button", name="Volgende").click()
+    else:
+        raise AssertionError("the practice block did not end")
+    assert {"single_choice", "multiple_response", "gap_fill", "ordering", "matching"} <= seen
+    assert audio
+
+    # section intro, a reading item, a listening testlet, the pause screen, the end screen
+    reading = listening = paused = False
+    row = proc.locator(f'tr[data-candidate="{world.a["candidates"][0]}"]')
+    intro = 0
+    for _ in range(60):
+        cand.wait_for_load_state()
+        if cand.locator("text=U bent klaar").count():
+            break
+        start = cand.get_by_role("button", name="Start")
+        if start.count():
+            intro += 1
+            audit(cand, f"section-intro-{intro}")
+            with cand.expect_navigation():
+                start.click()
+            continue
+        cand.wait_for_selector("#timer")
+        if cand.locator(".audio button.play").count():
+            if not listening:
+                audit(cand, "listening-testlet")
+                listening = True
+        elif not reading:
+            audit(cand, "reading-item")
+            reading = True
+        elif not paused:
+            proc.reload()
+            row.locator("form[action$='/pauze'] button").click()
+            cand.wait_for_selector("text=Even pauze", timeout=15_000)
+            audit(cand, "paused")
+            proc.wait_for_load_state()
+            row.locator("form[action$='/hervatten'] button").click()
+            cand.wait_for_selector("#timer", timeout=15_000)
+            paused = True
+        with cand.expect_navigation():
+            cand.get_by_role("button", name="Volgende").click()
+    else:
+        raise AssertionError("the candidate never finished")
+    assert reading and listening and paused and intro >= 1
+    audit(cand, "finished")
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
+    audit(proc, "staff-room-finished", candidate=False)
+    cand_ctx.close()
+    proc_ctx.close()
+    print("\n".join(audit.problems))
+    audit.check()
