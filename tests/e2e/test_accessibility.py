@@ -21,6 +21,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe files these under "best-practice"; they check the headings and landmarks that 1.3.1 and
+# 2.4.6 ask for, so they run too
+EXTRA_RULES = ["page-has-heading-one", "heading-order", "landmark-one-main", "region",
+               "landmark-unique", "landmark-no-duplicate-main"]
 MIN_TARGET = 44
 CONTROLS = ("a[href], button, input:not([type=hidden]), select, textarea, summary, audio[controls],"
             " [tabindex]:not([tabindex='-1'])")
@@ -39,12 +43,24 @@ MEASURE = """([selector, min]) => {
   }
   return out; }"""
 
+# The focused control and its indicator; for an outline also its contrast with the background
+# it is drawn on (the first ancestor with a colour), which 1.4.11 wants at 3:1 at least.
 FOCUSED_STYLE = """() => { const e = document.activeElement;
   if (!e || e === document.body) return null;
   const s = getComputedStyle(e);
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let bg = [255, 255, 255];
+  for (let p = e.parentElement; p; p = p.parentElement) {
+    const c = rgb(getComputedStyle(p).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) { bg = c.slice(0, 3); break; }
+  }
+  const [l1, l2] = [lum(rgb(s.outlineColor).slice(0, 3)), lum(bg)].sort((a, b) => b - a);
   return {html: e.outerHTML.slice(0, 90), visible: e.matches(':focus-visible'),
           outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
-          shadow: s.boxShadow !== 'none'}; }"""
+          contrast: (l1 + 0.05) / (l2 + 0.05), shadow: s.boxShadow !== 'none'}; }"""
 
 HAS_CONTROLS = """(selector) => Array.from(document.querySelectorAll(selector))
   .some(e => e.getClientRects().length > 0)"""
@@ -98,8 +114,10 @@ class Audit:
             page.screenshot(path=str(ARTIFACTS / f"30-a11y-{name}.png"), full_page=True)
 
     def _axe(self, page, name: str) -> None:
-        result = self.axe.run(page, options={"runOnly": {"type": "tag", "values": TAGS},
-                                             "resultTypes": ["violations"]})
+        result = self.axe.run(page, options={
+            "runOnly": {"type": "tag", "values": TAGS},
+            "rules": {rule: {"enabled": True} for rule in EXTRA_RULES},
+            "resultTypes": ["violations"]})
         for v in result.response["violations"]:
             for node in v["nodes"]:
                 problem = (f"[{name}] axe {v['id']} ({v['impact']}) at {node['target']}: "
@@ -122,6 +140,9 @@ class Audit:
             seen.add(f["html"])
             if not (f["visible"] and (f["outline"] or f["shadow"])):
                 self.problems.append(f"[{name}] no visible focus indicator on {f['html']}")
+            elif f["outline"] and not f["shadow"] and f["contrast"] < 3:
+                self.problems.append(f"[{name}] focus outline contrast {f['contrast']:.2f}:1 "
+                                     f"(under 3:1) on {f['html']}")
         if not seen and page.evaluate(HAS_CONTROLS, CONTROLS):
             self.problems.append(f"[{name}] Tab reaches no control")
 
