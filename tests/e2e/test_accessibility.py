@@ -8,13 +8,11 @@ horizontal scroll at 1280 x 720 nor at 200 % zoom (a 640 x 360 viewport)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from bankfixture import ROOT, write_bank
 from delivery_support import PASSWORD
 
 from .conftest import ARTIFACTS
+from .support import bank_with_real_practice, open_content
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -75,18 +73,12 @@ OVERFLOW = """() => { const w = document.documentElement.clientWidth;
 
 @pytest.fixture(scope="module")
 def bank_dir(tmp_path_factory):
-    """The test bank with the real practice block (every interaction type) of the item bank."""
-    root = write_bank(tmp_path_factory.mktemp("bank") / "itembank")
-    shutil.rmtree(root / "practice")
-    shutil.copytree(ROOT / "itembank" / "practice", root / "practice")
-    return root
+    return bank_with_real_practice(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def content(bank_dir):
-    from toetsbatterij.delivery.content import open_bank
-
-    return open_bank(bank_dir)
+    return open_content(bank_dir)
 
 
 class Audit:

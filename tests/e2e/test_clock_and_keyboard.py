@@ -5,45 +5,24 @@ ordering through its "omhoog"/"omlaag" buttons)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from bankfixture import ROOT, write_bank
 from sqlalchemy import select
 
 from toetsbatterij.delivery.models import Attempt, Presentation, Response, SectionRun
 
-from .conftest import ARTIFACTS
+from .support import bank_with_real_practice, login, open_content, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def bank_dir(tmp_path_factory):
-    """The test bank with the real practice block (every interaction type) of the item bank."""
-    root = write_bank(tmp_path_factory.mktemp("bank") / "itembank")
-    shutil.rmtree(root / "practice")
-    shutil.copytree(ROOT / "itembank" / "practice", root / "practice")
-    return root
+    return bank_with_real_practice(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def content(bank_dir):
-    from toetsbatterij.delivery.content import open_bank
-
-    return open_bank(bank_dir)
-
-
-def shot(page, name):
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def login(page, base, world, i=0):
-    page.goto(base + "/")
-    page.fill("#session_code", world.a["session_code"])
-    page.fill("#access_code", world.a["access_codes"][i])
-    page.keyboard.press("Enter")
-    page.wait_for_selector("text=Zo werkt de toets")
+    return open_content(bank_dir)
 
 
 def focused(page):

@@ -7,13 +7,9 @@ from __future__ import annotations
 import pytest
 from delivery_support import PASSWORD
 
-from .conftest import ARTIFACTS
+from .support import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def shot(page, name):
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def answer_screen(page):
