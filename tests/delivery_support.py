@@ -96,3 +96,31 @@ def form_for(html: str, content: Any) -> dict[str, Any]:
             for src, tgt in key.items():
                 data[f"{name}.{src}"] = tgt
     return data
+
+
+def take_attempt(world: World, content: Any, tenant: dict[str, Any], i: int = 0,
+                 max_screens: int = 80) -> Any:
+    """Log candidate ``i`` of ``tenant`` in through the service and answer every screen with full
+    credit until the attempt is finished (or ``max_screens`` have passed); returns the attempt."""
+    from toetsbatterij.delivery import attempts
+
+    _, attempt, _ = attempts.candidate_login(
+        world.db, world.clock, session_code=tenant["session_code"],
+        access_code=tenant["access_codes"][i], device_token=None)
+    world.db.commit()
+    for _ in range(max_screens):
+        scr = attempts.current_screen(world.db, world.clock, content, attempt)
+        if scr.kind in ("item", "practice"):
+            answers = {j: content._items[j].itype.full_credit_responses(
+                content._items[j].definition)[0] for j in scr.presentation.item_ids}
+            attempts.submit(world.db, world.clock, content, attempt,
+                            presentation_id=scr.presentation.id, responses=answers)
+        elif scr.kind == "instructions":
+            attempts.start_practice(world.db, world.clock, attempt)
+        elif scr.kind == "section_intro":
+            attempts.start_section(world.db, world.clock, attempt, scr.section_number - 1)
+        elif scr.kind == "finished":
+            break
+        world.db.commit()
+    world.db.commit()
+    return attempt

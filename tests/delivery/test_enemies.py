@@ -5,12 +5,11 @@ from pathlib import Path
 
 import yaml
 from bankfixture import write_bank
-from delivery_support import World
+from delivery_support import World, take_attempt
 from sqlalchemy import select
 
-from toetsbatterij.delivery import attempts
 from toetsbatterij.delivery.content import BankContent, open_bank
-from toetsbatterij.delivery.models import Presentation
+from toetsbatterij.delivery.models import FINISHED, Presentation
 from toetsbatterij.items import load_bank
 
 BANNED = [f"L-{lvl}-T{i:03d}" for i, lvl in
@@ -30,27 +29,8 @@ def _bank_with_cross_skill_enemies(dest: Path) -> Path:
 
 
 def _run(world, content, tenant, i):
-    _, attempt, _ = attempts.candidate_login(
-        world.db, world.clock, session_code=tenant["session_code"],
-        access_code=tenant["access_codes"][i], device_token=None)
-    world.db.commit()
-    for _ in range(80):
-        scr = attempts.current_screen(world.db, world.clock, content, attempt)
-        if scr.kind in ("item", "practice"):
-            answers = {}
-            for item_id in scr.presentation.item_ids:
-                item = content._items[item_id]
-                answers[item_id] = item.itype.full_credit_responses(item.definition)[0]
-            attempts.submit(world.db, world.clock, content, attempt,
-                            presentation_id=scr.presentation.id, responses=answers)
-        elif scr.kind == "instructions":
-            attempts.start_practice(world.db, world.clock, attempt)
-        elif scr.kind == "section_intro":
-            attempts.start_section(world.db, world.clock, attempt, scr.section_number - 1)
-        elif scr.kind == "finished":
-            break
-        world.db.commit()
-    assert scr.kind == "finished"
+    attempt = take_attempt(world, content, tenant, i)
+    assert attempt.state == FINISHED, attempt.state
     return list(world.db.scalars(select(Presentation).where(
         Presentation.attempt_id == attempt.id, Presentation.section_index >= 0)
         .order_by(Presentation.section_index, Presentation.position)))

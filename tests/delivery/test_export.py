@@ -5,6 +5,7 @@ the files (ISSUE 4 follow-up, gap 7)."""
 import csv
 
 import pytest
+from delivery_support import take_attempt
 from sqlalchemy import func, select
 
 from psychometrics import platform_export
@@ -14,26 +15,7 @@ from toetsbatterij.delivery.models import Candidate, Presentation, Response
 
 
 def _finish(world, content, tenant, i):
-    _, attempt, _ = attempts.candidate_login(
-        world.db, world.clock, session_code=tenant["session_code"],
-        access_code=tenant["access_codes"][i], device_token=None)
-    world.db.commit()
-    for _ in range(60):
-        scr = attempts.current_screen(world.db, world.clock, content, attempt)
-        if scr.kind in ("item", "practice"):
-            answers = {j: content._items[j].itype.full_credit_responses(
-                content._items[j].definition)[0] for j in scr.presentation.item_ids}
-            attempts.submit(world.db, world.clock, content, attempt,
-                            presentation_id=scr.presentation.id, responses=answers)
-        elif scr.kind == "instructions":
-            attempts.start_practice(world.db, world.clock, attempt)
-        elif scr.kind == "section_intro":
-            attempts.start_section(world.db, world.clock, attempt, scr.section_number - 1)
-        elif scr.kind == "finished":
-            break
-        world.db.commit()
-    world.db.commit()
-    return attempt
+    return take_attempt(world, content, tenant, i, max_screens=60)
 
 
 def _read(path):

@@ -5,7 +5,7 @@ gap 2)."""
 import pytest
 import yaml
 from bankfixture import write_bank
-from delivery_support import World
+from delivery_support import World, take_attempt
 from sqlalchemy import select
 
 from toetsbatterij import cli
@@ -120,24 +120,7 @@ def test_exposure_counts_come_from_the_presentations(world, content):
     world.open(world.a)
     world.candidate(world.a["org"], world.a["session"], 7)
     for i in range(2):
-        _, attempt, _ = attempts.candidate_login(
-            world.db, world.clock, session_code=world.a["session_code"],
-            access_code=world.a["access_codes"][i], device_token=None)
-        world.db.commit()
-        for _ in range(40):
-            scr = attempts.current_screen(world.db, world.clock, content, attempt)
-            if scr.kind in ("item", "practice"):
-                answers = {j: content._items[j].itype.full_credit_responses(
-                    content._items[j].definition)[0] for j in scr.presentation.item_ids}
-                attempts.submit(world.db, world.clock, content, attempt,
-                                presentation_id=scr.presentation.id, responses=answers)
-            elif scr.kind == "instructions":
-                attempts.start_practice(world.db, world.clock, attempt)
-            elif scr.kind == "section_intro":
-                attempts.start_section(world.db, world.clock, attempt, scr.section_number - 1)
-            elif scr.kind == "finished":
-                break
-            world.db.commit()
+        take_attempt(world, content, world.a, i, max_screens=40)
     definition = world.definitions["lezen-luisteren"]
     counts = exposure_counts(world.db, definition.id)
     assert counts.attempts_per_section == {0: 2, 1: 2}
