@@ -43,17 +43,10 @@ def machine() -> list[tuple[str, str]]:
     import platform
     import sqlite3
 
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
-            ("load average at start (1, 5, 15 min)", load),
+    from bench.machine import cpu_model, load_average
+
+    return [("CPU", f"{cpu_model()}, {os.cpu_count()} logical cores"),
+            ("load average at start (1, 5, 15 min)", load_average()),
             ("Python", platform.python_version()), ("SQLite", sqlite3.sqlite_version),
             ("OS", platform.platform()),
             ("git commit", subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],

@@ -245,21 +245,15 @@ def manifest_study(quick: bool) -> None:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import os
 
     import scipy
 
+    from bench.machine import cpu_model, load_average
+
     lines = [
-        f"- CPU: {cpu}, {os.cpu_count()} logical cores; load average at start: "
-        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; load average at start: "
+        f"{load_average()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}",
         f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
     ]
