@@ -83,7 +83,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
 
-MIGRATIONS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = __import__("pathlib").Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> Any:
