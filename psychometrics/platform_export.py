@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -32,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m psychometrics.platform_export",
         description="Exporteer gepseudonimiseerde antwoorden uit de afnamedatabank.")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "TOETSBATTERIJ_DATABASE_URL", "sqlite:///instance/toetsbatterij.sqlite3"))
+    parser.add_argument("--database-url", default=None,
+                        help="andere databank dan in de configuratie (TOETSBATTERIJ_DATABASE_URL)")
     parser.add_argument("--organisation", required=True,
                         help="code van de organisatie (bv. antwerpen); alleen haar afnames")
     parser.add_argument("--out", required=True, help="map voor responses.csv en covariates.csv")
@@ -44,17 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until", type=_date, default=None, help="afnames voor (JJJJ-MM-DD)")
     args = parser.parse_args(argv)
 
-    from toetsbatterij.db import make_engine, make_session_factory
     from toetsbatterij.delivery import export
     from toetsbatterij.errors import NotFound
+    from toetsbatterij.platform import Platform
 
     key_path = Path(args.key_file)
     if not key_path.is_file():
         parser.error(f"sleutelbestand {key_path} bestaat niet")
     key = key_path.read_bytes().strip()
-    engine = make_engine(args.database_url)
-    db = make_session_factory(engine)()
+    # The same composition root and configuration as the app: the same database.
+    platform = Platform.from_config(
+        {"DATABASE_URL": args.database_url} if args.database_url else None,
+        require_secret=False)
     try:
+        db = platform.new_session()
         try:
             org = export.organisation_by_code(db, args.organisation)
         except NotFound:
@@ -70,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         except ExportError as exc:
             parser.error(str(exc))
     finally:
+        db.rollback()  # an export reads only
         db.close()
-        engine.dispose()
+        platform.close()
     print(json.dumps({"responses": n, "covariates": n_cov, "out": str(out)}))
     return 0
 

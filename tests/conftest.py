@@ -105,7 +105,8 @@ def make_app(migrated_url: str, clock: FrozenClock, content: Any, tmp_path: Path
     def factory(**overrides: Any) -> Any:
         config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": migrated_url,
                   "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,
-                  "ITEMBANK_PATH": str(content.bank.root), **overrides}
+                  "ITEMBANK_PATH": str(content.bank.root), "SYNC_DEFINITIONS_ON_START": False,
+                  **overrides}
         os.environ["TOETSBATTERIJ_INSTANCE_PATH"] = str(tmp_path / "instance")
         app = create_app(config, clock=overrides.pop("clock", None) or clock)
         app.extensions["toetsbatterij"].set_bank(content)

@@ -109,7 +109,7 @@ def take_attempt(world: World, content: Any, tenant: dict[str, Any], i: int = 0,
         access_code=tenant["access_codes"][i], device_token=None)
     world.db.commit()
     for _ in range(max_screens):
-        scr = attempts.current_screen(world.db, world.clock, content, attempt)
+        scr = attempts.advance(world.db, world.clock, content, attempt)
         if scr.kind in ("item", "practice"):
             answers = {j: content._items[j].itype.full_credit_responses(
                 content._items[j].definition)[0] for j in scr.presentation.item_ids}

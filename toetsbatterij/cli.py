@@ -1,11 +1,16 @@
 """Command-line use-cases (no flask): migrate the database, sync test definitions from the bank,
-seed the demo agency. ``python -m toetsbatterij.cli --help``."""
+seed the demo agency. ``python -m toetsbatterij.cli --help``.
+
+Every command builds the same :class:`~toetsbatterij.platform.Platform` as the web app, from the
+same configuration (defaults -> instance file -> ``TOETSBATTERIJ_*`` environment), so it opens
+the same database and bank; ``--database-url`` and ``--itembank`` override that configuration
+for one run. Each command is one unit of work: it commits once at the end.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -13,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from toetsbatterij.clock import SystemClock
-from toetsbatterij.db import make_engine, make_session_factory, upgrade
+from toetsbatterij.db import upgrade
+from toetsbatterij.platform import Platform
 
 DEMO_ORG = "antwerpen"
 DEMO_ROLES = ("agency_admin", "proctor", "rater", "psychometrician")
@@ -27,18 +32,24 @@ DEMO_CANDIDATES = (
 )
 
 
-def sync_bank(db: Any, clock: Any, bank_path: Path) -> tuple[Any, list[Any]]:
-    from toetsbatterij.delivery import definitions
-    from toetsbatterij.delivery.content import open_bank
+def platform_from_args(database_url: str | None = None, itembank: str | None = None) -> Platform:
+    """The platform of the configuration, with the command line's overrides."""
+    overrides: dict[str, Any] = {}
+    if database_url:
+        overrides["DATABASE_URL"] = database_url
+    if itembank:
+        overrides["ITEMBANK_PATH"] = itembank
+    return Platform.from_config(overrides, require_secret=False)
 
-    content = open_bank(bank_path)
-    rows = definitions.sync_definitions(db, clock, definitions.manifests_of_bank(content.bank),
-                                        content.bank_version)
-    return content, rows
 
-
-def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
+def seed_demo(platform: Platform, out_dir: Path) -> dict[str, Any]:
     """Create (or refresh) the demo agency data; returns logins and the tickets path."""
+    upgrade(platform.database_url)
+    with platform.unit_of_work() as db:
+        return _seed_demo(platform, db, out_dir)
+
+
+def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     from toetsbatterij.accounts import service as accounts
     from toetsbatterij.accounts.models import StaffAccount
     from toetsbatterij.delivery import sessions
@@ -48,11 +59,8 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
     from toetsbatterij.organisations import service as organisations
     from toetsbatterij.organisations.models import Location
 
-    upgrade(url)
-    engine = make_engine(url)
-    db = make_session_factory(engine)()
-    clock = SystemClock()
-    _content, rows = sync_bank(db, clock, bank_path)
+    clock = platform.clock
+    rows = platform.sync_definitions(db)
     if not rows:
         raise SystemExit("The item bank has no test manifests (itembank/tests/*.yaml): "
                          "nothing to plan a session with.")
@@ -102,21 +110,17 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
         organisation=org, location=loc, session=sess, candidates=candidates,
         login_url="http://127.0.0.1:5000/", local_time=now.strftime("%d/%m/%Y"),
         translator=translator))
-    db.commit()
-    result = {"logins": logins, "session_code": sess.code, "tickets": pdf_path,
-              "candidates": [(c.first_name, c.last_name, c.access_code) for c in candidates],
-              "definition": definition.name}
-    db.close()
-    engine.dispose()
-    return result
+    return {"logins": logins, "session_code": sess.code, "tickets": pdf_path,
+            "candidates": [(c.first_name, c.last_name, c.access_code) for c in candidates],
+            "definition": definition.name}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m toetsbatterij.cli")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "TOETSBATTERIJ_DATABASE_URL", "sqlite:///instance/toetsbatterij.sqlite3"))
-    parser.add_argument("--itembank", default=str(Path(__file__).resolve().parent.parent
-                                                  / "itembank"))
+    parser.add_argument("--database-url", default=None,
+                        help="override the configured database (TOETSBATTERIJ_DATABASE_URL)")
+    parser.add_argument("--itembank", default=None,
+                        help="override the configured item bank (TOETSBATTERIJ_ITEMBANK_PATH)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring the database schema to the newest migration")
     sub.add_parser("sync-definitions", help="store the bank's test manifests as definitions")
@@ -134,20 +138,31 @@ def main(argv: list[str] | None = None) -> int:
                             help="observed exposure per item of a test, from the presentations")
     report.add_argument("--test", required=True)
     report.add_argument("--top", type=int, default=10)
+    sub.add_parser("where", help="print the database and item bank this configuration opens")
     args = parser.parse_args(argv)
-    if args.command == "migrate":
-        upgrade(args.database_url)
+    platform = platform_from_args(args.database_url, args.itembank)
+    try:
+        return _run(args, platform)
+    finally:
+        platform.close()
+
+
+def _run(args: argparse.Namespace, platform: Platform) -> int:
+    if args.command == "where":
+        print(f"database {platform.database_url}")
+        print(f"itembank {platform.itembank_path}")
+        print(f"instance {platform.instance_path}")
+    elif args.command == "migrate":
+        upgrade(platform.database_url)
         print("database up to date")
     elif args.command == "sync-definitions":
-        upgrade(args.database_url)
-        engine = make_engine(args.database_url)
-        db = make_session_factory(engine)()
-        _content, rows = sync_bank(db, SystemClock(), Path(args.itembank))
-        db.commit()
-        for row in rows:
-            print(f"{row.code} {row.version} ({row.name})")
+        upgrade(platform.database_url)
+        with platform.unit_of_work() as db:
+            rows = platform.sync_definitions(db)
+            for row in rows:
+                print(f"{row.code} {row.version} ({row.name})")
     elif args.command == "seed-demo":
-        result = seed_demo(args.database_url, Path(args.itembank), Path(args.out))
+        result = seed_demo(platform, Path(args.out))
         print(f"\nToets: {result['definition']}")
         print("Personeel (aanmelden op http://127.0.0.1:5000/beheer/aanmelden):")
         for role, (email, password) in result["logins"].items():
@@ -157,10 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {first} {last:20s} sessiecode {result['session_code']}  toegangscode {code}")
         print(f"\nTickets (PDF): {Path(result['tickets']).resolve()}")
     elif args.command == "tune-exposure":
-        return tune_exposure(Path(args.itembank), args.test, r_max=args.r_max,
+        return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)
     elif args.command == "exposure-report":
-        return exposure_report(args.database_url, args.test, top=args.top)
+        return exposure_report(platform, args.test, top=args.top)
     return 0
 
 
@@ -192,13 +207,11 @@ def tune_exposure(bank_path: Path, test_id: str, *, r_max: float | None, n_simul
     return 0
 
 
-def exposure_report(url: str, test_id: str, *, top: int) -> int:
+def exposure_report(platform: Platform, test_id: str, *, top: int) -> int:
     from toetsbatterij.delivery import exposure
     from toetsbatterij.delivery.models import TestDefinitionRecord
 
-    engine = make_engine(url)
-    db = make_session_factory(engine)()
-    try:
+    with platform.unit_of_work() as db:
         rows = list(db.scalars(select(TestDefinitionRecord)
                                .where(TestDefinitionRecord.code == test_id)
                                .order_by(TestDefinitionRecord.id)))
@@ -215,9 +228,6 @@ def exposure_report(url: str, test_id: str, *, top: int) -> int:
                 for item_id in ranked:
                     print(f"    {item_id:16s} {counts.items[item_id]:6d}  "
                           f"{counts.rate(item_id):.3f}")
-    finally:
-        db.close()
-        engine.dispose()
     return 0
 
 

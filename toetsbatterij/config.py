@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "nl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
     "TIMEZONE": "Europe/Brussels",
+    # Store the test definitions of the bank this server delivers when the app starts (the
+    # staff screens then list exactly what can be planned); `cli sync-definitions` does the same.
+    "SYNC_DEFINITIONS_ON_START": True,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
@@ -90,8 +93,11 @@ def load_config(
     instance_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    require_secret: bool = True,
 ) -> dict[str, Any]:
-    """Merge the four layers and return a plain dict; raise on unknown keys or missing secrets."""
+    """Merge the four layers and return a plain dict; raise on unknown keys or missing secrets
+    (commands that sign nothing pass ``require_secret=False``)."""
     config = dict(DEFAULTS)
     if instance_file is not None:
         layer = load_instance_file(instance_file)
@@ -109,6 +115,6 @@ def load_config(
     if overrides:
         _check_keys("overrides", overrides)
         config.update(overrides)
-    if not config["SECRET_KEY"]:
+    if require_secret and not config["SECRET_KEY"]:
         raise ConfigurationError("SECRET_KEY is not set (TOETSBATTERIJ_SECRET_KEY or instance/config.json)")
     return config

@@ -19,6 +19,9 @@ class ConfigurationError(RuntimeError):
 class DomainError(Exception):
     http_status = 400
     default_message = N_("Deze actie is niet mogelijk.")
+    #: The unit of work rolls back when a service raises, except for errors whose flushed side
+    #: effects are the point (a counted failed login): those commit what was flushed.
+    keeps_changes = False
 
     def __init__(self, message: str | None = None, *, detail: str = "",
                  params: dict[str, Any] | None = None) -> None:
@@ -47,11 +50,13 @@ class NotAuthenticated(DomainError):
 class LoginFailed(DomainError):
     http_status = 401
     default_message = N_("Aanmelden is niet gelukt. Controleer uw gegevens.")
+    keeps_changes = True  # the failure count (throttling) must survive the error
 
 
 class LoginThrottled(DomainError):
     http_status = 429
     default_message = N_("Te veel mislukte pogingen. Probeer het over enkele minuten opnieuw.")
+    keeps_changes = True
 
 
 class Forbidden(DomainError):

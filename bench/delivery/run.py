@@ -34,6 +34,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,18 +54,26 @@ def machine() -> list[tuple[str, str]]:
                                           capture_output=True, text=True).stdout.strip())]
 
 
-def seed(url: str, n: int, bank: Path) -> tuple[str, list[str]]:
-    from toetsbatterij.cli import sync_bank
-    from toetsbatterij.clock import SystemClock
-    from toetsbatterij.db import make_engine, make_session_factory, upgrade
+def seed(env: dict[str, str], n: int) -> tuple[str, list[str]]:
+    """Seed through the same composition root (and configuration) as the server under test."""
+    from toetsbatterij.db import upgrade
+    from toetsbatterij.platform import Platform
+
+    platform = Platform.from_config(environ=env)
+    upgrade(platform.database_url)
+    try:
+        with platform.unit_of_work() as db:
+            return _seed(platform, db, n)
+    finally:
+        platform.close()
+
+
+def _seed(platform: Any, db: Any, n: int) -> tuple[str, list[str]]:
     from toetsbatterij.delivery import sessions
     from toetsbatterij.organisations import service as organisations
 
-    upgrade(url)
-    engine = make_engine(url)
-    db = make_session_factory(engine)()
-    clock = SystemClock()
-    _content, rows = sync_bank(db, clock, bank)
+    clock = platform.clock
+    rows = platform.sync_definitions(db)
     definition = next(r for r in rows if {s["skill"] for s in r.manifest["sections"]}
                       <= {"reading", "listening"})
     orgs = organisations.seed_agencies(db)
@@ -84,8 +93,6 @@ def seed(url: str, n: int, bank: Path) -> tuple[str, list[str]]:
         codes.append(cand.access_code)
     sessions.open_session(db, clock, organisation_id=orgs[0].id, actor_id=None,
                           session_id=sess.id)
-    db.commit()
-    engine.dispose()
     return sess.code, codes
 
 
@@ -204,11 +211,11 @@ def main() -> int:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    code, codes = seed(url, args.candidates, Path(args.itembank))
-    port = free_port()
     env = {**os.environ, "TOETSBATTERIJ_INSTANCE_PATH": str(tmp),
            "TOETSBATTERIJ_DATABASE_URL": url, "TOETSBATTERIJ_SESSION_COOKIE_SECURE": "false",
            "TOETSBATTERIJ_ITEMBANK_PATH": args.itembank}
+    code, codes = seed(env, args.candidates)
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
          str(args.workers), "--threads", "4", "wsgi:app"], cwd=ROOT, env=env,

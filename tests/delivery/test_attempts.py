@@ -36,7 +36,7 @@ def answer_key(content, pres, right=True):
 
 
 def step(world, content, attempt, right=True):
-    scr = attempts.current_screen(world.db, world.clock, content, attempt)
+    scr = attempts.advance(world.db, world.clock, content, attempt)
     if scr.kind in ("item", "practice"):
         attempts.submit(world.db, world.clock, content, attempt,
                         presentation_id=scr.presentation.id,
@@ -115,7 +115,7 @@ def test_full_flow_practice_sections_finish(world, content):
 
 def _to_first_item(world, content, attempt):
     for _ in range(10):
-        scr = attempts.current_screen(world.db, world.clock, content, attempt)
+        scr = attempts.advance(world.db, world.clock, content, attempt)
         if scr.kind == "item":
             world.db.commit()
             return scr
@@ -127,7 +127,7 @@ def test_reload_never_redraws_and_double_submit_is_harmless(world, content):
     world.open(world.a)
     _, attempt, _ = login(world, world.a)
     scr = _to_first_item(world, content, attempt)
-    again = attempts.current_screen(world.db, world.clock, content, attempt)
+    again = attempts.advance(world.db, world.clock, content, attempt)
     assert again.presentation.id == scr.presentation.id
     answers = answer_key(content, scr.presentation)
     assert attempts.submit(world.db, world.clock, content, attempt,
@@ -145,7 +145,7 @@ def test_deadline_ends_section_and_keeps_earlier_answers(world, content):
     _, attempt, _ = login(world, world.a)
     scr = _to_first_item(world, content, attempt)
     step(world, content, attempt)  # answer the first item in time
-    scr = attempts.current_screen(world.db, world.clock, content, attempt)
+    scr = attempts.advance(world.db, world.clock, content, attempt)
     world.db.commit()
     world.clock.advance(minutes=21)
     with pytest.raises(DeadlinePassed):
@@ -153,7 +153,7 @@ def test_deadline_ends_section_and_keeps_earlier_answers(world, content):
                         presentation_id=scr.presentation.id,
                         responses=answer_key(content, scr.presentation))
     world.db.rollback()
-    nxt = attempts.current_screen(world.db, world.clock, content, attempt)
+    nxt = attempts.advance(world.db, world.clock, content, attempt)
     assert nxt.kind == "section_intro" and nxt.section_number == 2
     run = world.db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id))
     assert run.finish_reason == "time" and run.finished_at == run.deadline_at
@@ -168,13 +168,13 @@ def test_submit_inside_grace_counts(world, content):
     scr = _to_first_item(world, content, attempt)
     world.clock.advance(minutes=20, seconds=1)
     # a status poll right after the deadline does not close the section before the grace ends
-    assert attempts.current_screen(world.db, world.clock, content, attempt).kind == "item"
+    assert attempts.advance(world.db, world.clock, content, attempt).kind == "item"
     assert attempts.submit(world.db, world.clock, content, attempt,
                            presentation_id=scr.presentation.id,
                            responses=answer_key(content, scr.presentation), grace_seconds=2)
     world.db.commit()
     # ... and no new unit is presented after the deadline: the section closes on the spot
-    nxt = attempts.current_screen(world.db, world.clock, content, attempt)
+    nxt = attempts.advance(world.db, world.clock, content, attempt)
     assert nxt.kind == "section_intro" and nxt.section_number == 2
     run = world.db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id,
                                                    SectionRun.section_index == 0))
@@ -192,14 +192,14 @@ def test_pause_stops_the_clock_and_blocks_answers(world, content):
     world.clock.advance(seconds=60)
     attempts.pause(world.db, world.clock, attempt, actor_id=None)
     world.clock.advance(minutes=30)
-    paused = attempts.current_screen(world.db, world.clock, content, attempt)
+    paused = attempts.advance(world.db, world.clock, content, attempt)
     assert paused.kind == "paused" and paused.remaining_seconds == before - 60
     with pytest.raises(AttemptPaused):
         attempts.submit(world.db, world.clock, content, attempt,
                         presentation_id=scr.presentation.id,
                         responses=answer_key(content, scr.presentation))
     attempts.resume_attempt(world.db, world.clock, attempt, actor_id=None)
-    resumed = attempts.current_screen(world.db, world.clock, content, attempt)
+    resumed = attempts.advance(world.db, world.clock, content, attempt)
     assert resumed.kind == "item" and resumed.presentation.id == scr.presentation.id
     assert resumed.remaining_seconds == before - 60
 
@@ -214,7 +214,7 @@ def test_extra_time_accommodation_and_proctor_minutes(world, content):
     scr = _to_first_item(world, content, attempt)
     assert scr.remaining_seconds == 25 * 60  # 20 minutes + 25 %
     attempts.add_extra_time(world.db, world.clock, attempt, minutes=5, actor_id=None)
-    assert attempts.current_screen(world.db, world.clock, content, attempt).remaining_seconds \
+    assert attempts.advance(world.db, world.clock, content, attempt).remaining_seconds \
         == 30 * 60
 
 
@@ -223,7 +223,7 @@ def test_end_attempt_with_reason(world, content):
     _, attempt, _ = login(world, world.a)
     _to_first_item(world, content, attempt)
     attempts.end_attempt(world.db, world.clock, attempt, reason="onwel", actor_id=None)
-    assert attempts.current_screen(world.db, world.clock, content, attempt).kind == "ended"
+    assert attempts.advance(world.db, world.clock, content, attempt).kind == "ended"
     with pytest.raises(Conflict):
         attempts.end_attempt(world.db, world.clock, attempt, reason="opnieuw", actor_id=None)
 
@@ -233,7 +233,7 @@ def test_audio_plays_are_counted_on_the_server(world, content):
     _, attempt, _ = login(world, world.a)
     attempts.start_practice(world.db, world.clock, attempt)
     for _ in range(3):  # practice: reading unit first, then the listening unit (audio)
-        scr = attempts.current_screen(world.db, world.clock, content, attempt)
+        scr = attempts.advance(world.db, world.clock, content, attempt)
         if scr.view["max_plays"]:
             break
         step(world, content, attempt)
@@ -241,7 +241,7 @@ def test_audio_plays_are_counted_on_the_server(world, content):
     assert attempts.register_audio_play(world.db, content, attempt, scr.presentation.id) == 1
     world.db.commit()
     # a reload does not give the plays back
-    scr2 = attempts.current_screen(world.db, world.clock, content, attempt)
+    scr2 = attempts.advance(world.db, world.clock, content, attempt)
     assert scr2.presentation.audio_plays == 1
     assert attempts.register_audio_play(world.db, content, attempt, scr.presentation.id) == 0
     with pytest.raises(Conflict):
@@ -277,13 +277,13 @@ def test_practice_feedback_follows_the_answer_and_never_a_scored_unit(world, con
     world.open(world.a)
     _, attempt, _ = login(world, world.a)
     attempts.start_practice(world.db, world.clock, attempt)
-    first = attempts.current_screen(world.db, world.clock, content, attempt)
+    first = attempts.advance(world.db, world.clock, content, attempt)
     assert first.kind == "practice" and first.feedback == ""
     step(world, content, attempt)
-    second = attempts.current_screen(world.db, world.clock, content, attempt)
+    second = attempts.advance(world.db, world.clock, content, attempt)
     assert second.feedback == "Het goede antwoord is A."
     step(world, content, attempt)
-    intro = attempts.current_screen(world.db, world.clock, content, attempt)
+    intro = attempts.advance(world.db, world.clock, content, attempt)
     assert intro.kind == "section_intro" and intro.feedback == "B."
     assert content.feedback("R-A2-0101") == ""
 
@@ -293,7 +293,7 @@ def test_section_closes_after_the_grace(world, content):
     _, attempt, _ = login(world, world.a)
     _to_first_item(world, content, attempt)
     world.clock.advance(minutes=20, seconds=3)
-    assert attempts.current_screen(world.db, world.clock, content, attempt,
+    assert attempts.advance(world.db, world.clock, content, attempt,
                                    grace_seconds=2).kind == "section_intro"
 
 

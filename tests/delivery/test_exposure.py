@@ -72,7 +72,7 @@ def test_delivered_administration_skips_a_unit_with_small_k(db_session, clock, t
     attempt.seed = seed
     world.db.commit()
     for _ in range(10):
-        scr = attempts.current_screen(world.db, clock, content, attempt)
+        scr = attempts.advance(world.db, clock, content, attempt)
         if scr.kind == "item":
             break
         if scr.kind == "instructions":

@@ -144,9 +144,10 @@ def test_image_stimulus_is_served_through_a_bound_url(app, world, content, db_se
     from toetsbatterij.delivery.models import Attempt
 
     attempt = db_session.scalar(select(Attempt))
-    db_session.add(Presentation(attempt_id=attempt.id, section_index=-1, position=0,
-                                kind="practice", unit_id="R-A1-0301", item_ids=["R-A1-0301"],
-                                presented_at=world.clock.now()))
+    # The practice block's first unit was presented by the POST; make it the image unit.
+    pres = db_session.scalar(select(Presentation).where(Presentation.attempt_id == attempt.id,
+                                                        Presentation.position == 0))
+    pres.unit_id, pres.item_ids = "R-A1-0301", ["R-A1-0301"]
     db_session.commit()
     html = client.get("/toets").get_data(as_text=True)
     src = re.search(r'<img class="stimulus-image" src="([^"]+)" alt="([^"]+)"', html)

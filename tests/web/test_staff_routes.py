@@ -21,7 +21,7 @@ def routes(t):
         ("GET", "/beheer/", None, set(ROLES)),
         ("GET", "/beheer/sessies/nieuw", None, EXAM),
         ("GET", f"/beheer/sessies/{s}", None, EXAM),
-        ("GET", f"/beheer/sessies/{s}/tickets.pdf", None, EXAM),
+        ("POST", f"/beheer/sessies/{s}/tickets.pdf", {}, EXAM),
         ("GET", f"/beheer/sessies/{s}/zaal", None, EXAM),
         ("GET", f"/beheer/sessies/{s}/zaal.json", None, EXAM),
         ("POST", f"/beheer/sessies/{s}/openen", {}, EXAM),
@@ -101,7 +101,7 @@ def test_plan_session_register_and_tickets(client, world, db_session):
         "first_name": "X", "last_name": "Y", "birth_date": "1985-07-30", "id_kind": "rrn",
         "id_number": "85.07.30-033.29"})
     assert bad.status_code == 400 and "controlegetal" in bad.get_data(as_text=True)
-    pdf = client.get(f"/beheer/sessies/{sid}/tickets.pdf")
+    pdf = client.post(f"/beheer/sessies/{sid}/tickets.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b", pdf.data)) == 1  # one page per candidate
     cand = db_session.scalar(select(Candidate).where(Candidate.exam_session_id == sid))

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from toetsbatterij import events
 from toetsbatterij.accounts.models import ROLES, StaffAccount
 from toetsbatterij.clock import Clock
 from toetsbatterij.errors import InvalidInput, LoginFailed, LoginThrottled, NotFound
@@ -103,3 +104,34 @@ def get_scoped_account(db: Session, organisation_id: int, account_id: int) -> St
     if acc is None:
         raise NotFound(detail=f"account {account_id}")
     return acc
+
+
+# -- use cases with their audit records (the views call these, never the audit log) -------------
+
+
+def log_in(db: Session, clock: Clock, email: str, password: str, *, max_failures: int = 5,
+           lock_seconds: int = 900) -> StaffAccount:
+    """Authenticate and record the login in the audit log."""
+    account = authenticate(db, clock, email, password, max_failures=max_failures,
+                           lock_seconds=lock_seconds)
+    events.audit(db, clock, organisation_id=account.organisation_id, actor_id=account.id,
+                 action="staff.login", object_type="staff_account", object_id=account.id)
+    return account
+
+
+def log_out(db: Session, clock: Clock, *, organisation_id: int, account_id: int) -> None:
+    events.audit(db, clock, organisation_id=organisation_id, actor_id=account_id,
+                 action="staff.logout", object_type="staff_account", object_id=account_id)
+
+
+def add_staff_account(db: Session, clock: Clock, *, organisation_id: int, actor_id: int,
+                      email: str, display_name: str, role: str, password: str,
+                      min_length: int = 12) -> StaffAccount:
+    """An agency admin creates an account in their own organisation (audited)."""
+    account = create_account(db, clock, organisation_id=organisation_id, email=email,
+                             display_name=display_name, role=role, password=password,
+                             min_length=min_length)
+    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+                 action="staff.create", object_type="staff_account", object_id=account.id,
+                 role=account.role)
+    return account

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import throttle
+from toetsbatterij.delivery import feed, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ENDED,
@@ -100,7 +100,9 @@ class Content(Protocol):
 class Screen:
     """What the candidate sees now (built by :func:`current_screen`)."""
 
-    kind: str  # instructions | practice | section_intro | item | paused | finished | ended
+    # instructions | practice | section_intro | item | continue | paused | finished | ended
+    # ("continue": the next unit is due and is presented by the candidate's next POST)
+    kind: str
     attempt: Attempt
     section: SectionRun | None = None
     section_label: str = ""
@@ -160,6 +162,7 @@ def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code
                           seed=secrets.randbits(31), state=INSTRUCTIONS, started_at=now)
         db.add(attempt)
     attempt.last_contact_at = now
+    feed.candidate_event(db, clock, cand, feed.LOGGED_IN)
     db.flush()
     return cand, attempt, cand.device_token
 
@@ -173,15 +176,25 @@ def resume(db: Session, clock: Clock, *, attempt_id: int, device_token: str) -> 
     if cand is None or cand.device_token is None or not secrets.compare_digest(
             cand.device_token, device_token or ""):
         raise NotAuthenticated("U bent afgemeld. Meld opnieuw aan met uw ticket.")
-    now = clock.now()
-    # "Last contact" is for the room view; writing it at most every few seconds keeps read-only
-    # requests (status polls, reloads) from taking the database's write lock each time.
-    if attempt.last_contact_at is None or (now - attempt.last_contact_at).total_seconds() >= 5:
-        attempt.last_contact_at = now
     return attempt
 
 
+def touch(db: Session, clock: Clock, attempt: Attempt) -> None:
+    """Note that the candidate's browser is there (for the room view). Written at most every few
+    seconds, so the status heartbeat does not take the database's write lock each time."""
+    now = clock.now()
+    if attempt.last_contact_at is None or (now - attempt.last_contact_at).total_seconds() >= 5:
+        attempt.last_contact_at = now
+        db.flush()
+
+
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _candidate(db: Session, attempt: Attempt) -> Candidate:
+    cand = db.get(Candidate, attempt.candidate_id)
+    assert cand is not None
+    return cand
 
 
 def _definition(db: Session, attempt: Attempt) -> TestDefinitionRecord:
@@ -249,9 +262,10 @@ def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attemp
     run.theta, run.se, run.level = theta, se, level
     # An unanswered presentation of a closed section stays unanswered: it did not count.
     if run.section_index + 1 < len(sections):
+        transition(attempt, "close_section", SECTION)
         attempt.section_index = run.section_index + 1
     else:
-        attempt.state = FINISHED
+        transition(attempt, "close_section", FINISHED)
         attempt.finished_at = now
     db.flush()
 
@@ -288,16 +302,59 @@ def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, po
     return pres
 
 
+# -- the state machine --------------------------------------------------------------------------
+#
+# Stored states (``Attempt.state``) and the events that move between them; ``paused`` is a flag
+# (``Attempt.paused_at``) over any active state, "between sections" is SECTION with no run yet
+# for ``Attempt.section_index``, "in section k" is SECTION with an open run k.
+#
+#   instructions --start_practice--> practice --practice_done--> section (k = 0, intro)
+#   section k (intro) --start_section--> section k (running)
+#   section k (running) --close_section--> section k+1 (intro) | finished
+#   instructions | practice | section --end--> ended          (proctor, with a reason)
+#   any active --pause--> paused --resume--> the same state
+#
+# Only POST requests move an attempt (``advance`` and the actions below); ``current_screen`` reads.
+
+ACTIVE_STATES = (INSTRUCTIONS, PRACTICE, SECTION)
+TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "start_practice": {INSTRUCTIONS: (PRACTICE,)},
+    "practice_done": {PRACTICE: (SECTION,)},
+    "start_section": {SECTION: (SECTION,)},
+    "close_section": {SECTION: (SECTION, FINISHED)},
+    "end": {state: (ENDED,) for state in ACTIVE_STATES},
+}
+
+
+def transition(attempt: Attempt, event: str, target: str) -> None:
+    """Move ``attempt`` by ``event`` to ``target``; refuse a move the table does not allow."""
+    allowed = TRANSITIONS.get(event, {}).get(attempt.state, ())
+    if target not in allowed:
+        raise Conflict(None, detail=f"{event}: {attempt.state} -> {target} not allowed")
+    attempt.state = target
+
+
 # -- the screen ----------------------------------------------------------------------------------
 
 
 def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt,
                    grace_seconds: int = 2) -> Screen:
-    """Work out (and persist) what the candidate sees now. Idempotent across reloads.
+    """What the candidate sees now. Reads only: a section whose time ran out shows as closed,
+    but is closed in the database by the next :func:`advance` (any POST of the candidate, the
+    status heartbeat, or ``close_expired``)."""
+    return _walk(db, clock, content, attempt, grace_seconds, write=False)
 
-    A section is closed ``grace_seconds`` after its deadline, the same grace ``submit`` grants,
-    so an answer sent at the last second is never refused because a poll closed the section.
-    """
+
+def advance(db: Session, clock: Clock, content: Content, attempt: Attempt,
+            grace_seconds: int = 2) -> Screen:
+    """Carry out every transition that is due (present the next unit, close a section whose time
+    ran out or whose stopping rule is met, leave the practice block), then return the screen.
+    Idempotent: a second call changes nothing."""
+    return _walk(db, clock, content, attempt, grace_seconds, write=True)
+
+
+def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_seconds: int,
+          *, write: bool) -> Screen:
     now = clock.now()
     definition = _definition(db, attempt)
     sections = list(definition.manifest["sections"])
@@ -314,53 +371,70 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
     if attempt.state == INSTRUCTIONS:
         return Screen(kind="instructions", **base)
     practice_feedback = ""
-    if attempt.state in (PRACTICE, SECTION):
-        answered = [p for p in _presentations(db, attempt, PRACTICE_SECTION)
-                    if p.answered_at is not None]
-        if answered:
-            practice_feedback = content.feedback(answered[-1].unit_id)
+    answered = [p for p in _presentations(db, attempt, PRACTICE_SECTION)
+                if p.answered_at is not None]
+    if answered:
+        practice_feedback = content.feedback(answered[-1].unit_id)
+    index = attempt.section_index
     if attempt.state == PRACTICE:
         plan = _practice_plan(db, content, attempt)
         done = _presentations(db, attempt, PRACTICE_SECTION)
         open_pres = next((p for p in done if p.answered_at is None), None)
         if open_pres is None and len(done) < len(plan):
+            if not write:
+                return Screen(kind="continue", **base)
             open_pres = _present(db, clock, attempt, PRACTICE_SECTION, len(done), "practice",
                                  plan[len(done)], content)
-        if open_pres is None:
-            attempt.state = SECTION
-            attempt.section_index = 0
-            db.flush()
-        else:
+        if open_pres is not None:
             return Screen(kind="practice", presentation=open_pres,
                           view=content.candidate_view(open_pres.unit_id, attempt.seed),
                           section_number=open_pres.position + 1, section_label=N_("Oefenen"),
                           feedback=practice_feedback, **base)
-    # SECTION
-    index = attempt.section_index
-    while attempt.state == SECTION:
+        index = 0
+        if write:
+            transition(attempt, "practice_done", SECTION)
+            attempt.section_index = 0
+            db.flush()
+    # SECTION (or, read-only, the section the candidate is in after the due transitions)
+    while index < len(sections):
         run = _section_run(db, attempt, index)
         section = sections[index]
         info = {"section_label": _label(sections, index), "section_number": index + 1}
-        if run is None:
+        if run is None or run.finished_at is not None and not write:
+            if run is not None:  # read-only: a section closed but the next not yet entered
+                index += 1
+                continue
             return Screen(kind="section_intro",
                           time_limit_minutes=_limit_seconds(section, db, attempt) // 60,
                           feedback=practice_feedback if index == 0 else "", **info, **base)
-        if run.finished_at is None and now >= run.deadline_at + dt.timedelta(
-                seconds=grace_seconds):
+        if run.finished_at is not None:
+            index += 1
+            continue
+        if now >= run.deadline_at + dt.timedelta(seconds=grace_seconds):
+            if not write:
+                index += 1
+                continue
             _finish_section(db, clock, content, attempt, run, "time")
-            index = attempt.section_index
+            index = attempt.section_index if attempt.state == SECTION else len(sections)
             continue
         pres = _open_presentation(db, attempt, index)
-        if pres is None and run.finished_at is None and (
-                now >= run.deadline_at - dt.timedelta(seconds=MIN_SECONDS_FOR_NEW_UNIT)):
+        if pres is None and now >= run.deadline_at - dt.timedelta(
+                seconds=MIN_SECONDS_FOR_NEW_UNIT):
             # At or past the deadline (inside the submit grace): never present a new unit; the
             # candidate could not read it, and the page's automatic send at 0:00 must not
             # turn it into a counted blank. The browser's clock may run up to a second ahead
             # of the server's (it syncs on whole seconds), hence the margin.
+            if not write:
+                index += 1
+                continue
             _finish_section(db, clock, content, attempt, run, "time")
-            index = attempt.section_index
+            index = attempt.section_index if attempt.state == SECTION else len(sections)
             continue
         if pres is None:
+            if not write:
+                return Screen(kind="continue", section=run,
+                              remaining_seconds=remaining_seconds(run, attempt, now),
+                              **info, **base)
             done = _presentations(db, attempt, index)
             history = _history(db, attempt, index)
             pretest_positions = set((section.get("pretest") or {}).get("positions") or [])
@@ -371,14 +445,22 @@ def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt
                                     presented_items=_presented_items(db, attempt))
             if choice.unit_id is None:
                 _finish_section(db, clock, content, attempt, run, choice.stop_reason or "stop")
-                index = attempt.section_index
+                index = attempt.section_index if attempt.state == SECTION else len(sections)
                 continue
             pres = _present(db, clock, attempt, index, position, choice.kind, choice.unit_id,
                             content)
         return Screen(kind="item", section=run, presentation=pres,
                       view=content.candidate_view(pres.unit_id, attempt.seed),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
-    return current_screen(db, clock, content, attempt, grace_seconds)
+    return Screen(kind="finished", **base)
+
+
+def close_expired(db: Session, clock: Clock, content: Content, attempt: Attempt,
+                  grace_seconds: int = 2) -> None:
+    """Close the section of an attempt whose time ran out while nobody was looking (a browser
+    that went away): the batch side of :func:`advance`, for the proctor and for results."""
+    if attempt.state == SECTION and attempt.paused_at is None:
+        advance(db, clock, content, attempt, grace_seconds)
 
 
 def _extra_percent(db: Session, attempt: Attempt) -> int:
@@ -398,7 +480,8 @@ def start_practice(db: Session, clock: Clock, attempt: Attempt) -> None:
     if attempt.paused_at is not None:
         raise AttemptPaused()
     if attempt.state == INSTRUCTIONS:
-        attempt.state = PRACTICE
+        transition(attempt, "start_practice", PRACTICE)
+        feed.candidate_event(db, clock, _candidate(db, attempt), feed.PRACTICE)
         db.flush()
 
 
@@ -425,6 +508,8 @@ def start_section(db: Session, clock: Clock, attempt: Attempt, section_index: in
         existing = _section_run(db, attempt, section_index)
         assert existing is not None
         return existing
+    transition(attempt, "start_section", SECTION)
+    feed.candidate_event(db, clock, _candidate(db, attempt), feed.SECTION)
     return run
 
 
@@ -468,6 +553,9 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
     except IntegrityError:
         return False  # a concurrent double submit stored the same answers first
     attempt.last_contact_at = now
+    if pres.section_index != PRACTICE_SECTION:
+        feed.candidate_event(db, clock, _candidate(db, attempt), feed.ANSWERED,
+                             number=pres.position + 1)
     db.flush()
     return True
 
@@ -498,6 +586,7 @@ def pause(db: Session, clock: Clock, attempt: Attempt, *, actor_id: int | None) 
     attempt.paused_at = clock.now()
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
            action="attempt.pause", object_type="attempt", object_id=attempt.id)
+    feed.staff_action(db, clock, _candidate(db, attempt), "pause", actor_id)
     db.flush()
 
 
@@ -512,6 +601,7 @@ def resume_attempt(db: Session, clock: Clock, attempt: Attempt, *, actor_id: int
     attempt.paused_at = None
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
            action="attempt.resume", object_type="attempt", object_id=attempt.id)
+    feed.staff_action(db, clock, _candidate(db, attempt), "resume", actor_id)
     db.flush()
 
 
@@ -528,6 +618,7 @@ def add_extra_time(db: Session, clock: Clock, attempt: Attempt, *, minutes: int,
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
            action="attempt.extra_time", object_type="attempt", object_id=attempt.id,
            minutes=minutes, section_index=run.section_index)
+    feed.staff_action(db, clock, _candidate(db, attempt), "extra_time", actor_id)
     db.flush()
 
 
@@ -543,12 +634,13 @@ def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
     if run is not None and run.finished_at is None:
         run.finished_at = now
         run.finish_reason = "ended"
-    attempt.state = ENDED
+    transition(attempt, "end", ENDED)
     attempt.end_reason = reason[:1000]
     attempt.finished_at = now
     attempt.paused_at = None
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
            action="attempt.end", object_type="attempt", object_id=attempt.id, reason=reason)
+    feed.staff_action(db, clock, _candidate(db, attempt), "end", actor_id)
     db.flush()
 
 
@@ -558,4 +650,5 @@ def release_device(db: Session, clock: Clock, candidate: Candidate, *,
     candidate.device_bound_at = None
     record(db, clock, organisation_id=candidate.organisation_id, actor_id=actor_id,
            action="candidate.release_device", object_type="candidate", object_id=candidate.id)
+    feed.staff_action(db, clock, candidate, "release_device", actor_id)
     db.flush()

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from toetsbatterij import events
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import attempts
+from toetsbatterij.delivery import attempts, feed
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ENDED,
@@ -110,6 +111,7 @@ def pause_room(db: Session, clock: Clock, *, organisation_id: int, session_id: i
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
            action="session.pause" if paused else "session.resume", object_type="exam_session",
            object_id=sess.id, attempts=len(atts))
+    events.feed(db, clock, sess.id, feed.ROOM_PAUSED if paused else feed.ROOM_RESUMED)
     return len(atts)
 
 

@@ -316,3 +316,12 @@ def count_candidates(db: Session, session_id: int) -> int:
 
 def attempt_of(db: Session, candidate_id: int) -> Attempt | None:
     return db.scalar(select(Attempt).where(Attempt.candidate_id == candidate_id))
+
+
+def record_tickets_printed(db: Session, clock: Clock, *, organisation_id: int, actor_id: int,
+                           session_id: int) -> ExamSession:
+    """Tickets carry the access codes: every print is in the audit log."""
+    sess = get_session(db, organisation_id, session_id)
+    record(db, clock, organisation_id=organisation_id, actor_id=actor_id, action="tickets.print",
+           object_type="exam_session", object_id=sess.id)
+    return sess

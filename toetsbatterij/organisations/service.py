@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from toetsbatterij import events
+from toetsbatterij.clock import Clock
 from toetsbatterij.errors import InvalidInput, NotFound
 from toetsbatterij.organisations.models import Location, Organisation
 
@@ -64,4 +66,13 @@ def add_location(db: Session, organisation_id: int, *, name: str, address: str =
                    capacity=capacity)
     db.add(loc)
     db.flush()
+    return loc
+
+
+def create_location(db: Session, clock: Clock, organisation_id: int, *, actor_id: int | None,
+                    name: str, address: str = "", capacity: int = 20) -> Location:
+    """An agency admin adds an exam room (audited)."""
+    loc = add_location(db, organisation_id, name=name, address=address, capacity=capacity)
+    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+                 action="location.create", object_type="location", object_id=loc.id)
     return loc

@@ -3,61 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 
-from toetsbatterij.clock import Clock, SystemClock
-from toetsbatterij.config import load_config
-from toetsbatterij.db import make_engine, make_session_factory
+from toetsbatterij.clock import Clock
+from toetsbatterij.platform import Platform
 from toetsbatterij.state_store import StateStore
-from toetsbatterij.state_store import from_url as state_store_from_url
-
-
-class Services:
-    """What the views hand to the services: database sessions, the clock, the state store and
-    the item bank (loaded lazily, once per process)."""
-
-    def __init__(self, config: dict[str, Any], clock: Clock, state_store: StateStore) -> None:
-        self.engine = make_engine(config["DATABASE_URL"])
-        self.session_factory = make_session_factory(self.engine)
-        self.clock = clock
-        self.state_store = state_store
-        self.itembank_path = Path(config["ITEMBANK_PATH"])
-        self._bank: Any = None
-
-    @property
-    def bank(self) -> Any:
-        if self._bank is None:
-            from toetsbatterij.delivery.content import open_bank
-
-            self._bank = open_bank(self.itembank_path)
-        return self._bank
-
-    def set_bank(self, bank: Any) -> None:
-        self._bank = bank
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None = None,
-               state_store: StateStore | None = None) -> Flask:
-    instance_path = os.environ.get("TOETSBATTERIJ_INSTANCE_PATH") or None
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    config = load_config(Path(app.instance_path) / "config.json", overrides=test_config)
-    if config["DATABASE_URL"].startswith("sqlite:///instance/"):
-        # A relative SQLite path is relative to the instance folder, not to the working directory.
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        config["DATABASE_URL"] = "sqlite:///" + str(
-            Path(app.instance_path) / config["DATABASE_URL"].removeprefix("sqlite:///instance/"))
+               state_store: StateStore | None = None, platform: Platform | None = None) -> Flask:
+    """The Flask app around a :class:`~toetsbatterij.platform.Platform` (the composition root),
+    built here from the one configuration unless one is given."""
+    if platform is None:
+        platform = Platform.from_config(test_config, clock=clock, state_store=state_store)
+    app = Flask(__name__, instance_path=str(platform.instance_path))
+    config = platform.config
     app.config.from_mapping(config)
     app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
         seconds=config["PERMANENT_SESSION_LIFETIME"])
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
-
-    services = Services(config, clock or SystemClock(),
-                        state_store or state_store_from_url(config["REDIS_URL"]))
-    app.extensions["toetsbatterij"] = services
+    app.extensions["toetsbatterij"] = platform
+    if config["SYNC_DEFINITIONS_ON_START"]:
+        _sync_definitions(app, platform)
 
     from toetsbatterij.web import candidate, errors, extensions, security, staff
 
@@ -67,12 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.register_blueprint(staff.bp)
     app.register_blueprint(candidate.bp)
 
-    @app.teardown_appcontext
-    def _close_db(_exc: BaseException | None) -> None:
-        db = g.pop("db", None)
-        if db is not None:
-            db.rollback()
-            db.close()
+    from toetsbatterij.web import unit_of_work
+
+    unit_of_work.init_app(app)
 
     @app.get("/gezondheid")
     def health() -> dict[str, Any]:
@@ -82,3 +48,15 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
 
     cli.init_app(app)
     return app
+
+
+def _sync_definitions(app: Flask, platform: Platform) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with platform.unit_of_work() as db:
+            platform.sync_definitions(db)
+    except SQLAlchemyError:
+        # A database without the schema yet: `python -m toetsbatterij.cli migrate` first.
+        app.logger.warning("test definitions not synchronised (database not migrated?)",
+                           exc_info=True)

@@ -5,7 +5,9 @@ One item (or testlet) per screen; the server decides what comes next (no back na
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -22,20 +24,19 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from toetsbatterij.delivery import attempts
-from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
+from toetsbatterij.delivery.models import Attempt, Presentation
 from toetsbatterij.errors import (
     AttemptPaused,
     DeadlinePassed,
     DomainError,
     InvalidInput,
-    LoginFailed,
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
-from toetsbatterij.web import context
 from toetsbatterij.web.auth import rotate_session
-from toetsbatterij.web.context import clock, db, publish, services, staff_text
+from toetsbatterij.web.context import clock, db, services
 from toetsbatterij.web.errors import translate_error
+from toetsbatterij.web.unit_of_work import commit_now, mark_failed
 
 bp = Blueprint("candidate", __name__)
 
@@ -44,26 +45,40 @@ def _content() -> Any:
     return services().bank
 
 
-def _attempt() -> Attempt:
+def _attempt_id() -> int:
     attempt_id, device = session.get("attempt_id"), session.get("device")
     if not attempt_id or not device:
         raise NotAuthenticated("Meld aan met de codes op uw ticket.")
-    return attempts.resume(db(), clock(), attempt_id=int(attempt_id), device_token=str(device))
+    return int(attempt_id)
 
 
-def _feed(attempt: Attempt, message: str, **params: Any) -> None:
-    """Put ``message`` (a Dutch msgid with ``%(name)s``) on the room feed, in the staff language."""
-    cand = db().get(Candidate, attempt.candidate_id)
-    if cand is not None:
-        publish(cand.exam_session_id,
-                staff_text(message, name=f"{cand.first_name} {cand.last_name}", **params),
-                candidate_id=cand.id)
+def _attempt() -> Attempt:
+    attempt_id = _attempt_id()
+    return attempts.resume(db(), clock(), attempt_id=attempt_id,
+                           device_token=str(session.get("device")))
 
 
-def _lock(attempt: Attempt) -> Any:
-    # Serialises one candidate's own requests (double clicks, two tabs) across workers; the
-    # unique constraints stay the real guard when the lock times out.
-    return services().state_store.lock(f"attempt:{attempt.id}", ttl_seconds=10)
+@contextlib.contextmanager
+def _locked_attempt() -> Iterator[Attempt]:
+    """The attempt of this browser, loaded AFTER its lock is taken (a write request).
+
+    The lock serialises one candidate's own requests (double clicks, two tabs) across workers;
+    the unique constraints stay the real guard when the lock times out. Due transitions (a
+    section whose time ran out) are carried out first, so the action sees the real state.
+    """
+    attempt_id = _attempt_id()
+    with services().state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10):
+        attempt = _attempt()
+        attempts.touch(db(), clock(), attempt)
+        attempts.advance(db(), clock(), _content(), attempt, _grace())
+        yield attempt
+        attempts.advance(db(), clock(), _content(), attempt, _grace())
+        # Commit while the lock is held: the next request of this candidate sees this one.
+        commit_now()
+
+
+def _grace() -> int:
+    return int(current_app.config["SUBMIT_GRACE_SECONDS"])
 
 
 @bp.get("/")
@@ -85,17 +100,12 @@ def do_login() -> Any:
             db(), clock(), session_code=request.form.get("session_code", ""),
             access_code=request.form.get("access_code", ""), device_token=session.get("device"))
     except DomainError as exc:
-        if isinstance(exc, LoginFailed):
-            db().commit()  # keep the failure count (delivery.throttle); nothing else changed
-        else:
-            db().rollback()
+        # The unit of work keeps a counted failure (LoginFailed keeps its changes) and rolls
+        # back anything else.
+        mark_failed(exc)
         return render_template("candidate/login.html", error=translate_error(exc),
                                session_code=request.form.get("session_code", "")), \
             exc.http_status
-    db().commit()
-    publish(cand.exam_session_id,
-            staff_text(context.FEED_LOGGED_IN, name=f"{cand.first_name} {cand.last_name}"),
-            candidate_id=cand.id)
     rotate_session()
     session["attempt_id"] = attempt.id
     session["device"] = device
@@ -105,16 +115,14 @@ def do_login() -> Any:
 
 @bp.get("/toets")
 def screen() -> Any:
+    """The current screen. Reads only: every unit shown was presented (and committed) by the
+    POST that led here, so a reload shows the same unit with the same time."""
     try:
         attempt = _attempt()
     except NotAuthenticated:
         session.pop("attempt_id", None)
         return redirect(url_for("candidate.login"))
-    with _lock(attempt):
-        scr = attempts.current_screen(db(), clock(), _content(), attempt,
-                                      current_app.config["SUBMIT_GRACE_SECONDS"])
-        # The presented unit is committed BEFORE the page is rendered and sent.
-        db().commit()
+    scr = attempts.current_screen(db(), clock(), _content(), attempt, _grace())
     image_url = None
     if scr.presentation is not None and (scr.view.get("stimulus") or {}).get("kind") == "image":
         image_url = url_for("candidate.media", token=media_token(attempt.id, scr.presentation.id,
@@ -123,32 +131,43 @@ def screen() -> Any:
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
 
-@bp.get("/toets/status.json")
-def status() -> Any:
-    attempt = _attempt()
-    scr = attempts.current_screen(db(), clock(), _content(), attempt,
-                                  current_app.config["SUBMIT_GRACE_SECONDS"])
-    db().commit()
+def _status(scr: attempts.Screen) -> Any:
     return jsonify({"kind": scr.kind, "remaining_seconds": scr.remaining_seconds,
                     "presentation_id": scr.presentation.id if scr.presentation else None})
 
 
+@bp.get("/toets/status.json")
+def status() -> Any:
+    """The state and time left, read only."""
+    attempt = _attempt()
+    return _status(attempts.current_screen(db(), clock(), _content(), attempt, _grace()))
+
+
+@bp.post("/toets/status.json")
+def heartbeat() -> Any:
+    """The page's heartbeat: notes the contact (room view) and carries out due transitions (a
+    section whose time ran out is closed), then answers like the GET."""
+    with _locked_attempt() as attempt:
+        pass
+    return _status(attempts.current_screen(db(), clock(), _content(), attempt, _grace()))
+
+
 @bp.post("/toets/verder")
 def proceed() -> Any:
-    attempt = _attempt()
     step = request.form.get("step", "")
-    if attempt.paused_at is not None:
-        return redirect(url_for("candidate.screen"))
-    if step == "practice":
-        attempts.start_practice(db(), clock(), attempt)
-    elif step == "section":
-        try:
-            index = int(request.form.get("section_index", ""))
-        except ValueError:
-            raise InvalidInput() from None
-        attempts.start_section(db(), clock(), attempt, index)
-    db().commit()
-    _feed(attempt, context.FEED_PRACTICE if step == "practice" else context.FEED_SECTION)
+    with _locked_attempt() as attempt:
+        if attempt.paused_at is not None:
+            return redirect(url_for("candidate.screen"))
+        if step == "practice":
+            attempts.start_practice(db(), clock(), attempt)
+        elif step == "continue":
+            pass  # the due transitions (the next unit) are carried out by the lock's advance
+        elif step == "section":
+            try:
+                index = int(request.form.get("section_index", ""))
+            except ValueError:
+                raise InvalidInput() from None
+            attempts.start_section(db(), clock(), attempt, index)
     return redirect(url_for("candidate.screen"))
 
 
@@ -181,29 +200,23 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
 
 @bp.post("/toets/antwoord")
 def answer() -> Any:
-    attempt = _attempt()
     try:
         presentation_id = int(request.form.get("presentation_id", ""))
     except ValueError:
         raise InvalidInput() from None
-    pres = db().get(Presentation, presentation_id)
-    if pres is None or pres.attempt_id != attempt.id:
-        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
-    view = _content().candidate_view(pres.unit_id, attempt.seed)
-    try:
-        with _lock(attempt):
-            stored = attempts.submit(db(), clock(), _content(), attempt,
-                                     presentation_id=presentation_id,
-                                     responses=parse_answers(view, request.form),
-                                     grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
-            db().commit()  # the answer is committed before the next unit is chosen
-    except (DeadlinePassed, AttemptPaused):
-        # Deadline: the screen closes the section (earlier answers are already committed).
-        # Pause: the unit stays open and is shown again after the pause.
-        db().rollback()
-    else:
-        if stored:
-            _feed(attempt, context.FEED_ANSWERED, number=pres.position + 1)
+    with _locked_attempt() as attempt:
+        pres = db().get(Presentation, presentation_id)
+        if pres is None or pres.attempt_id != attempt.id:
+            raise InvalidInput("Deze vraag hoort niet bij uw toets.")
+        view = _content().candidate_view(pres.unit_id, attempt.seed)
+        # The answer is stored, then (in the same transaction, committed before the redirect)
+        # the next unit is chosen and presented. Past the deadline the section closes (earlier
+        # answers are already committed); while paused the unit stays open and is shown again
+        # after the pause. In both cases submit wrote nothing.
+        with contextlib.suppress(DeadlinePassed, AttemptPaused):
+            attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
+                            responses=parse_answers(view, request.form),
+                            grace_seconds=_grace())
     return redirect(url_for("candidate.screen"))
 
 
@@ -216,9 +229,8 @@ def _signer() -> URLSafeTimedSerializer:
 
 @bp.post("/toets/audio/<int:presentation_id>")
 def play_audio(presentation_id: int) -> Any:
-    attempt = _attempt()
-    left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)
-    db().commit()
+    with _locked_attempt() as attempt:
+        left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)
     token = media_token(attempt.id, presentation_id, "audio")
     return jsonify({"url": url_for("candidate.media", token=token), "plays_left": left})
 

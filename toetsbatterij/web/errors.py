@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from toetsbatterij.errors import DomainError
 from toetsbatterij.i18n import N_
+from toetsbatterij.web.unit_of_work import mark_failed
 
 HTTP_MESSAGES = {
     400: (N_("Ongeldige aanvraag"), N_("De aanvraag kon niet verwerkt worden.")),
@@ -47,19 +48,23 @@ def error_response(status: int, message: str | None = None):  # type: ignore[no-
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
+        mark_failed(exc)
         return error_response(exc.http_status, translate_error(exc))
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
+        mark_failed()
         return error_response(400, gettext("Het formulier is verlopen of ongeldig. Laad de "
                                            "pagina opnieuw en probeer nog eens."))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        mark_failed()
         return error_response(exc.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        mark_failed()
         if app.testing:
             raise exc
         app.logger.exception("unhandled error", exc_info=exc)

@@ -29,23 +29,21 @@ from toetsbatterij.accounts.models import (
     ROLES,
 )
 from toetsbatterij.audit.service import entries as audit_entries
-from toetsbatterij.audit.service import record
-from toetsbatterij.delivery import attempts, definitions, proctoring, sessions, throttle
+from toetsbatterij.delivery import attempts, definitions, feed, proctoring, sessions, throttle
 from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
 from toetsbatterij.delivery.tickets import render_tickets
 from toetsbatterij.errors import InvalidInput
-from toetsbatterij.i18n import N_, translator
+from toetsbatterij.i18n import translator
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
-from toetsbatterij.web.context import clock, db, publish, services
+from toetsbatterij.web.context import clock, db, services
+from toetsbatterij.web.unit_of_work import mark_failed
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
 
 EXAM_ROLES = (ROLE_ADMIN, ROLE_PROCTOR)
-ACTION_WORDS = {"pauze": N_("gepauzeerd"), "hervatten": N_("hervat"), "extra-tijd": N_("extra tijd"),
-                "beeindigen": N_("beëindigd"), "vrijgeven": N_("toestel vrijgegeven")}
 
 
 def _tz() -> ZoneInfo:
@@ -91,16 +89,10 @@ def _local_datetime(date_field: str, time_field: str) -> dt.datetime:
 def login() -> Any:
     if request.method == "POST":
         cfg = current_app.config
-        try:
-            account = accounts.authenticate(
-                db(), clock(), request.form.get("email", ""), request.form.get("password", ""),
-                max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
-        except Exception:
-            db().commit()  # keep the failure count even though we answer with an error
-            raise
-        record(db(), clock(), organisation_id=account.organisation_id, actor_id=account.id,
-               action="staff.login", object_type="staff_account", object_id=account.id)
-        db().commit()
+        # A wrong password raises LoginFailed, which keeps the flushed failure count.
+        account = accounts.log_in(
+            db(), clock(), request.form.get("email", ""), request.form.get("password", ""),
+            max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
         login_staff(account)
         return redirect(url_for("staff.dashboard"))
     return render_template("staff/login.html")
@@ -109,9 +101,7 @@ def login() -> Any:
 @bp.post("/afmelden")
 @login_required
 def logout() -> Any:
-    record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(), action="staff.logout",
-           object_type="staff_account", object_id=actor_id())
-    db().commit()
+    accounts.log_out(db(), clock(), organisation_id=org_id(), account_id=actor_id())
     logout_user()
     from flask import session
 
@@ -143,15 +133,12 @@ def new_session() -> Any:
             location_id=_int("location_id"), test_definition_id=_int("test_definition_id"),
             starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"),
             bank_version=services().bank.bank_version)
-        db().commit()
         flash(gettext("Sessie %(code)s is gepland.", code=sess.code), "success")
         return redirect(url_for("staff.session_detail", session_id=sess.id))
     today = clock().now().astimezone(_tz()).date().isoformat()
     bank = services().bank
-    # The bank this server delivers defines what can be planned (idempotent sync).
-    definitions.sync_definitions(db(), clock(), definitions.manifests_of_bank(bank.bank),
-                                 bank.bank_version)
-    db().commit()
+    # The bank this server delivers defines what can be planned: its definitions are stored
+    # when the server starts (Platform.sync_definitions) and by `cli sync-definitions`.
     return render_template("staff/session_new.html",
                            locations=organisations.list_locations(db(), org_id()),
                            definitions=definitions.current_definitions(db(), bank.bank_version),
@@ -182,7 +169,6 @@ def register_candidate(session_id: int) -> Any:
             id_number=form.get("id_number", ""), id_country=form.get("id_country", ""),
             instruction_language=form.get("instruction_language", "nl"),
             extra_time_percent=form.get("extra_time_percent", "0") or 0))
-    db().commit()
     flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
           "success")
     return redirect(url_for("staff.session_detail", session_id=session_id))
@@ -202,10 +188,9 @@ def import_candidates(session_id: int) -> Any:
     report = sessions.import_candidates_csv(db(), clock(), organisation_id=org_id(),
                                             actor_id=actor_id(), session_id=session_id, text=text)
     if report.ok:
-        db().commit()
         flash(gettext("%(count)s kandidaten ingevoerd.", count=len(report.created)), "success")
         return redirect(url_for("staff.session_detail", session_id=session_id))
-    db().rollback()
+    mark_failed()  # nothing of a refused import is kept
     sess = sessions.get_session(db(), org_id(), session_id)
     return render_template(
         "staff/session.html", sess=sess,
@@ -215,10 +200,12 @@ def import_candidates(session_id: int) -> Any:
         languages=sessions.INSTRUCTION_LANGUAGES, import_errors=report.errors), 422
 
 
-@bp.get("/sessies/<int:session_id>/tickets.pdf")
+@bp.post("/sessies/<int:session_id>/tickets.pdf")
 @require_roles(*EXAM_ROLES)
 def tickets(session_id: int) -> Any:
-    sess = sessions.get_session(db(), org_id(), session_id)
+    # A POST: printing tickets (access codes) is audited, and a GET never writes.
+    sess = sessions.record_tickets_printed(db(), clock(), organisation_id=org_id(),
+                                           actor_id=actor_id(), session_id=session_id)
     pdf = render_tickets(
         organisation=db().get(Organisation, org_id()),
         location=organisations.get_location(db(), org_id(), sess.location_id), session=sess,
@@ -226,9 +213,6 @@ def tickets(session_id: int) -> Any:
         login_url=url_for("candidate.login", _external=True),
         local_time=f"{local(sess.starts_at)} - {local(sess.ends_at, '%H:%M')}",
         translator=translator)
-    record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(), action="tickets.print",
-           object_type="exam_session", object_id=sess.id)
-    db().commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="tickets-{sess.code}.pdf"'})
 
@@ -238,7 +222,6 @@ def tickets(session_id: int) -> Any:
 def open_session(session_id: int) -> Any:
     sessions_open = sessions.open_session(db(), clock(), organisation_id=org_id(),
                                           actor_id=actor_id(), session_id=session_id)
-    db().commit()
     flash(gettext("Sessie %(code)s is geopend: kandidaten kunnen aanmelden.",
                   code=sessions_open.code), "success")
     return redirect(url_for("staff.room", session_id=session_id))
@@ -265,11 +248,21 @@ def room_json(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
     after = request.args.get("na", default=0, type=int)
     try:
-        events = services().state_store.events_since(f"room:{session_id}", after)
+        feed_events = services().state_store.events_since(f"room:{session_id}", after)
     except Exception:  # noqa: BLE001 - the feed is a cache; the table above is the truth
-        events = []
-    data["events"] = [{"seq": seq, **event} for seq, event in events[-20:]]
+        feed_events = []
+    data["events"] = [_feed_event(seq, event) for seq, event in feed_events[-20:]]
     return jsonify(data)
+
+
+def _feed_event(seq: int, event: dict[str, Any]) -> dict[str, Any]:
+    """A feed event (``toetsbatterij.events``) as the room view shows it: the text in the staff
+    language and the server's time of the event in Brussels time."""
+    params = {key: gettext(value) if key in feed.TRANSLATED_PARAMS else value
+              for key, value in (event.get("params") or {}).items()}
+    at = dt.datetime.fromisoformat(event["at"]) if event.get("at") else None
+    return {"seq": seq, "text": gettext(event.get("message", ""), **params),
+            "time": local(at, "%H:%M:%S"), "candidate_id": event.get("candidate_id")}
 
 
 def _back(session_id: int) -> Any:
@@ -283,8 +276,6 @@ def _back(session_id: int) -> Any:
 def pause_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
                           actor_id=actor_id(), paused=True)
-    db().commit()
-    publish(session_id, gettext("Hele zaal gepauzeerd"))
     return _back(session_id)
 
 
@@ -293,8 +284,6 @@ def pause_room(session_id: int) -> Any:
 def resume_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
                           actor_id=actor_id(), paused=False)
-    db().commit()
-    publish(session_id, gettext("Hele zaal hervat"))
     return _back(session_id)
 
 
@@ -305,7 +294,6 @@ def clear_login_throttle(session_id: int) -> Any:
     throttle.clear(db(), clock(), organisation_id=org_id(), session_id=session_id,
                    candidate_id=int(raw_candidate) if raw_candidate.isdigit() else None,
                    actor_id=actor_id())
-    db().commit()
     flash(gettext("De blokkering is opgeheven: er kan opnieuw aangemeld worden."), "success")
     return _back(session_id)
 
@@ -319,7 +307,6 @@ def incident(session_id: int) -> Any:
         candidate_id=int(raw_candidate) if raw_candidate and raw_candidate.isdigit() else None,
         code=request.form.get("code", ""), note=request.form.get("note", ""),
         actor_id=actor_id())
-    db().commit()
     flash(gettext("Het incident is genoteerd."), "success")
     return _back(session_id)
 
@@ -346,11 +333,6 @@ def candidate_action(candidate_id: int, action: str) -> Any:
             from werkzeug.exceptions import NotFound as HTTPNotFound
 
             raise HTTPNotFound()
-    db().commit()
-    publish(cand.exam_session_id,
-            gettext("%(name)s: %(action)s door %(staff)s",
-                    name=f"{cand.first_name} {cand.last_name}", action=gettext(ACTION_WORDS[action]),
-                    staff=current_user.account.display_name), candidate_id=cand.id)
     return _back(cand.exam_session_id)
 
 
@@ -361,12 +343,10 @@ def candidate_action(candidate_id: int, action: str) -> Any:
 @require_roles(ROLE_ADMIN)
 def locations() -> Any:
     if request.method == "POST":
-        loc = organisations.add_location(db(), org_id(), name=request.form.get("name", ""),
-                                         address=request.form.get("address", ""),
-                                         capacity=_int("capacity"))
-        record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
-               action="location.create", object_type="location", object_id=loc.id)
-        db().commit()
+        organisations.create_location(db(), clock(), org_id(), actor_id=actor_id(),
+                                      name=request.form.get("name", ""),
+                                      address=request.form.get("address", ""),
+                                      capacity=_int("capacity"))
         flash(gettext("Het toetslokaal is toegevoegd."), "success")
         return redirect(url_for("staff.locations"))
     return render_template("staff/locations.html",
@@ -377,15 +357,12 @@ def locations() -> Any:
 @require_roles(ROLE_ADMIN)
 def staff_accounts() -> Any:
     if request.method == "POST":
-        acc = accounts.create_account(
-            db(), clock(), organisation_id=org_id(), email=request.form.get("email", ""),
+        acc = accounts.add_staff_account(
+            db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
+            email=request.form.get("email", ""),
             display_name=request.form.get("display_name", ""), role=request.form.get("role", ""),
             password=request.form.get("password", ""),
             min_length=current_app.config["PASSWORD_MIN_LENGTH"])
-        record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
-               action="staff.create", object_type="staff_account", object_id=acc.id,
-               role=acc.role)
-        db().commit()
         flash(gettext("Account voor %(name)s is aangemaakt.", name=acc.display_name), "success")
         return redirect(url_for("staff.staff_accounts"))
     return render_template("staff/accounts.html",

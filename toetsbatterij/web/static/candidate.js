@@ -27,8 +27,11 @@
 
   function fmt(s) { var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
 
+  // The status poll is the page's heartbeat: a POST (it notes the contact and lets the server
+  // close a section whose time ran out); a GET never writes.
   function status(url, cb) {
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+    fetch(url, { method: "POST", credentials: "same-origin",
+                 headers: { "Accept": "application/json", "X-CSRFToken": document.getElementById("i18n").dataset.csrf } })
       .then(function (r) { return r.ok ? r.json() : null; }).then(function (d) { if (d) cb(d); })
       .catch(function () { /* network loss: keep counting; the server decides at submit */ });
   }
@@ -82,6 +85,9 @@
       status(paused.dataset.statusUrl, function (d) { if (d.kind !== "paused") window.location.reload(); });
     }, 1000 * parseInt(paused.dataset.poll || "3", 10));
   }
+
+  var pending = document.getElementById("continue-form");
+  if (pending) pending.submit();
 
   if (form) {
     form.addEventListener("submit", function () {

@@ -1,0 +1,102 @@
+"""No GET route writes to the database: every GET rule of the URL map is requested (by every
+kind of user that can reach it, mid-exam, with a section whose time ran out) while the write
+statements on the engine are counted. A new GET route without a request here fails the test."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from delivery_support import candidate_login, form_for, login_staff
+from sqlalchemy import event, select
+
+from toetsbatterij.delivery.models import Presentation
+
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+class WriteCounter:
+    def __init__(self, engine) -> None:
+        self.engine, self.statements = engine, []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args) -> None:
+        if WRITES.match(statement):
+            self.statements.append(statement.split("\n")[0][:120])
+
+
+def test_no_get_route_writes(app, world, content, db_session):
+    world.open(world.a)
+    engine = app.extensions["toetsbatterij"].engine
+    sid = world.a["session"]
+    cand = app.test_client()
+    candidate_login(cand, world.a)
+    cand.post("/toets/verder", data={"step": "practice"})
+    practice = cand.get("/toets").get_data(as_text=True)
+    cand.post("/toets/antwoord", data=form_for(practice, content))
+    html = cand.get("/toets").get_data(as_text=True)
+    play = re.search(r'data-play-url="([^"]+)"', html)
+    media = cand.post(play.group(1)).json["url"] if play else None
+    staff = {role: app.test_client() for role in ("agency_admin", "proctor", "rater",
+                                                   "psychometrician")}
+    for role, client in staff.items():
+        login_staff(client, world.a, role)
+    requests = {
+        "static": [(cand, "/static/app.css")],
+        "staff.login": [(app.test_client(), "/beheer/aanmelden")],
+        "staff.dashboard": [(c, "/beheer/") for c in staff.values()],
+        "staff.new_session": [(staff["proctor"], "/beheer/sessies/nieuw")],
+        "staff.session_detail": [(staff["proctor"], f"/beheer/sessies/{sid}")],
+        "staff.room": [(staff["proctor"], f"/beheer/sessies/{sid}/zaal")],
+        "staff.room_json": [(staff["proctor"], f"/beheer/sessies/{sid}/zaal.json")],
+        "staff.locations": [(staff["agency_admin"], "/beheer/locaties")],
+        "staff.staff_accounts": [(staff["agency_admin"], "/beheer/personeel")],
+        "staff.audit": [(staff["agency_admin"], "/beheer/audit")],
+        "candidate.login": [(app.test_client(), "/"), (cand, "/")],
+        "candidate.screen": [(cand, "/toets")],
+        "candidate.status": [(cand, "/toets/status.json")],
+        "candidate.media": [(cand, media)] if media else [],
+        "health": [(cand, "/gezondheid")],
+    }
+    get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
+    assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"
+    assert all(requests[e] for e in get_rules - {"candidate.media"}) and media
+
+    def check_all(moment: str) -> None:
+        for endpoint, calls in requests.items():
+            for client, url in calls:
+                with WriteCounter(engine) as counter:
+                    resp = client.get(url)
+                    resp.close()
+                assert resp.status_code < 500, (endpoint, url, resp.status_code)
+                assert counter.statements == [], (moment, endpoint, url, counter.statements)
+
+    check_all("practice")
+    # In a section whose time has run out: the GETs show the next screen without closing it.
+    html = cand.get("/toets").get_data(as_text=True)
+    while "section_index" not in html:  # answer the rest of the practice block
+        cand.post("/toets/antwoord", data=form_for(html, content))
+        html = cand.get("/toets").get_data(as_text=True)
+    cand.post("/toets/verder", data={"step": "section", "section_index": "0"})
+    world.clock.advance(minutes=120)
+    check_all("section expired")
+    assert "section_index" in cand.get("/toets").get_data(as_text=True)  # next section's intro
+    open_pres = db_session.scalar(select(Presentation).where(Presentation.section_index == 0))
+    assert open_pres is not None and open_pres.answered_at is None  # nothing was closed by a GET
+
+
+def test_a_write_in_a_get_request_is_refused(app):
+    from toetsbatterij.organisations.models import Organisation
+    from toetsbatterij.web.unit_of_work import ReadOnlyRequestError, db
+
+    with app.test_request_context("/beheer/", method="GET"):
+        session = db()
+        session.add(Organisation(code="x", name="x"))
+        with pytest.raises(ReadOnlyRequestError):
+            session.flush()

@@ -1,0 +1,83 @@
+"""What services tell the world: audit records and live-feed events, through one sink.
+
+Services never build either by hand in a view. They call :func:`audit` (an append to the audit
+log, in the same transaction as the action it records) and :func:`feed` (an event for a room's
+live feed). Feed events are queued on the database session and published to the state store
+that the composition root (``toetsbatterij.platform``) attached to it, only AFTER the session
+commits; a rollback drops them. A session without a sink attached (a bare test session, a batch
+job) keeps the audit records and drops the feed: the feed is a rebuildable cache, the room table
+itself always comes from the database.
+
+A feed event is data, not text: ``{"message": <Dutch msgid>, "params": {...}, "at": <UTC ISO>}``
+plus optional ``candidate_id``; the room view translates it into the staff language when it
+serves it, and shows the server's event time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from toetsbatterij.clock import Clock
+
+log = logging.getLogger(__name__)
+
+_SINK = "toetsbatterij.events.state_store"
+_PENDING = "toetsbatterij.events.pending"
+
+
+def attach(db: Session, clock: Clock, state_store: Any) -> None:
+    """Wire a session to a state store: its feed events are published after each commit."""
+    db.info[_SINK] = state_store
+    db.info.setdefault(_PENDING, [])
+    if not event.contains(db, "after_commit", _publish_pending):
+        event.listen(db, "after_commit", _publish_pending)
+        event.listen(db, "after_soft_rollback", _drop_pending)
+
+
+def audit(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None, action: str,
+          object_type: str, object_id: int | None, **details: Any) -> Any:
+    """Append one entry to the audit log (flushed with the action it records)."""
+    from toetsbatterij.audit.service import record
+
+    return record(db, clock, organisation_id=organisation_id, actor_id=actor_id, action=action,
+                  object_type=object_type, object_id=object_id, **details)
+
+
+def feed(db: Session, clock: Clock, session_id: int, message: str, *,
+         candidate_id: int | None = None, **params: Any) -> None:
+    """Queue an event for the live feed of exam session ``session_id`` (published on commit)."""
+    data: dict[str, Any] = {"message": message, "params": params,
+                            "at": clock.now().isoformat()}
+    if candidate_id is not None:
+        data["candidate_id"] = candidate_id
+    if not db.in_transaction():
+        db.connection()  # begin, so that a rollback of this unit of work drops the event
+    db.info.setdefault(_PENDING, []).append((f"room:{session_id}", data))
+
+
+def pending(db: Session) -> list[tuple[str, dict[str, Any]]]:
+    """The feed events queued on ``db`` and not yet published (tests, diagnostics)."""
+    return list(db.info.get(_PENDING, []))
+
+
+def _publish_pending(db: Session) -> None:
+    queued, db.info[_PENDING] = db.info.get(_PENDING, []), []
+    store = db.info.get(_SINK)
+    if store is None:
+        return
+    for channel, data in queued:
+        try:
+            store.publish(channel, data)
+        except Exception:  # noqa: BLE001 - a feed outage must never fail an exam action
+            log.warning("live feed unavailable", exc_info=True)
+            return
+
+
+def _drop_pending(db: Session, previous_transaction: Any) -> None:
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return  # a savepoint rolled back; the outer transaction may still commit
+    db.info[_PENDING] = []

@@ -1,0 +1,124 @@
+"""The composition root: one ``Platform`` built from the one configuration.
+
+The web app (``toetsbatterij.web.create_app``), every CLI command (``toetsbatterij.cli``), the
+psychometrics platform export and the benchmarks build their parts here, so wherever the
+platform is started it opens the same database, item bank, clock and state store:
+
+    defaults -> instance file (``<instance>/config.json``) -> ``TOETSBATTERIJ_*`` environment
+    -> overrides (tests)
+
+The instance folder is ``$TOETSBATTERIJ_INSTANCE_PATH`` or ``./instance``; a
+``sqlite:///instance/<file>`` URL (the default) always names a file in that folder, whatever the
+working directory, for the app and the commands alike.
+
+Units of work: :meth:`Platform.unit_of_work` hands out one database session for one request or
+command. Services flush; the unit of work commits once at the end and rolls back on error.
+Live-feed events that services emit (``toetsbatterij.events``) are published only after that
+commit, so the room view never announces something that was rolled back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from toetsbatterij import events
+from toetsbatterij.clock import Clock, SystemClock
+from toetsbatterij.config import load_config
+from toetsbatterij.db import make_engine, make_session_factory
+from toetsbatterij.state_store import StateStore
+from toetsbatterij.state_store import from_url as state_store_from_url
+
+INSTANCE_ENV = "TOETSBATTERIJ_INSTANCE_PATH"
+SQLITE_INSTANCE_PREFIX = "sqlite:///instance/"
+
+
+def instance_path_from(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get(INSTANCE_ENV) or Path.cwd() / "instance").resolve()
+
+
+def resolve_database_url(url: str, instance_path: Path) -> str:
+    """A ``sqlite:///instance/<file>`` URL names a file in the instance folder."""
+    if url.startswith(SQLITE_INSTANCE_PREFIX):
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return "sqlite:///" + str(instance_path / url.removeprefix(SQLITE_INSTANCE_PREFIX))
+    return url
+
+
+class Platform:
+    """Database, item bank, clock, state store and event sink, built once per process."""
+
+    def __init__(self, config: dict[str, Any], *, instance_path: Path,
+                 clock: Clock | None = None, state_store: StateStore | None = None) -> None:
+        self.config = config
+        self.instance_path = instance_path
+        self.database_url = resolve_database_url(config["DATABASE_URL"], instance_path)
+        config["DATABASE_URL"] = self.database_url
+        self.engine = make_engine(self.database_url)
+        self.session_factory = make_session_factory(self.engine)
+        self.clock: Clock = clock or SystemClock()
+        self.state_store: StateStore = state_store or state_store_from_url(config["REDIS_URL"])
+        self.itembank_path = Path(config["ITEMBANK_PATH"])
+        self._bank: Any = None
+
+    @classmethod
+    def from_config(cls, overrides: Mapping[str, Any] | None = None, *,
+                    environ: Mapping[str, str] | None = None, instance_path: Path | None = None,
+                    clock: Clock | None = None, state_store: StateStore | None = None,
+                    require_secret: bool = True) -> Platform:
+        folder = instance_path or instance_path_from(environ)
+        config = load_config(folder / "config.json", environ=environ, overrides=overrides,
+                             require_secret=require_secret)
+        return cls(config, instance_path=folder, clock=clock, state_store=state_store)
+
+    # -- the item bank (loaded lazily, once per process) ------------------------------------------
+
+    @property
+    def bank(self) -> Any:
+        if self._bank is None:
+            from toetsbatterij.delivery.content import open_bank
+
+            self._bank = open_bank(self.itembank_path)
+        return self._bank
+
+    def set_bank(self, bank: Any) -> None:
+        self._bank = bank
+
+    def sync_definitions(self, db: Session) -> list[Any]:
+        """Store the test definitions of the bank this platform delivers (idempotent)."""
+        from toetsbatterij.delivery import definitions
+
+        content = self.bank
+        return definitions.sync_definitions(db, self.clock,
+                                            definitions.manifests_of_bank(content.bank),
+                                            content.bank_version)
+
+    # -- units of work ----------------------------------------------------------------------------
+
+    def new_session(self) -> Session:
+        """A database session wired to this platform's event sink (commit it yourself)."""
+        db = self.session_factory()
+        events.attach(db, self.clock, self.state_store)
+        return db
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: commit once at the end, roll back on any error."""
+        db = self.new_session()
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
