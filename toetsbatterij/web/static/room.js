@@ -26,7 +26,7 @@
         (data.events || []).forEach(function (e) {
           after = Math.max(after, e.seq);
           var li = document.createElement("li");
-          li.textContent = new Date().toLocaleTimeString("nl-BE") + " · " + e.text;
+          li.textContent = (e.time || new Date().toLocaleTimeString("nl-BE")) + " · " + e.text;  // server time (Brussels)
           feed.insertBefore(li, feed.firstChild);
           while (feed.children.length > 15) feed.removeChild(feed.lastChild);
         });
