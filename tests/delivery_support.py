@@ -10,7 +10,7 @@ from typing import Any
 from toetsbatterij.accounts import service as accounts
 from toetsbatterij.accounts.models import ROLES
 from toetsbatterij.clock import FrozenClock
-from toetsbatterij.delivery import definitions, sessions
+from toetsbatterij.delivery import attempts, definitions, proctoring, sessions
 from toetsbatterij.delivery.identity import make_national_number
 from toetsbatterij.organisations import service as organisations
 
@@ -47,18 +47,28 @@ class World:
                 "session_code": sess.code, "candidates": [c.id for c in cands],
                 "access_codes": [c.access_code for c in cands]}
 
-    def candidate(self, org_id: int, session_id: int, i: int, **extra: Any) -> Any:
+    def candidate(self, org_id: int, session_id: int, i: int, *, admit: bool = True,
+                  **extra: Any) -> Any:
         birth = dt.date(1980 + i, 1 + i % 12, 10 + i)
         data = sessions.CandidateInput(first_name=f"Kandidaat{i}", last_name=f"Achternaam{i}",
                                        birth_date=birth, id_kind="rrn",
                                        id_number=make_national_number(birth, 100 + 2 * i + org_id),
                                        **extra)
-        return sessions.register_candidate(self.db, self.clock, organisation_id=org_id,
+        cand = sessions.register_candidate(self.db, self.clock, organisation_id=org_id,
                                            actor_id=None, session_id=session_id, data=data)
+        if admit:  # the identity check at the door (admission is tested on its own)
+            attempts.admit(self.db, self.clock, cand, actor_id=None)
+        return cand
 
-    def open(self, tenant: dict[str, Any]) -> None:
+    def open(self, tenant: dict[str, Any], *, admit: bool = True) -> None:
+        """Open the session; with ``admit`` the proctor has checked every candidate's identity
+        already (the admission itself is tested in tests/delivery/test_admission.py)."""
         sessions.open_session(self.db, self.clock, organisation_id=tenant["org"], actor_id=None,
                               session_id=tenant["session"])
+        if admit:
+            proctoring.admit_candidates(self.db, self.clock, organisation_id=tenant["org"],
+                                        session_id=tenant["session"], candidate_ids=None,
+                                        actor_id=None)
         self.db.commit()
 
 

@@ -52,7 +52,7 @@ def seed_demo(platform: Platform, out_dir: Path) -> dict[str, Any]:
 def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     from toetsbatterij.accounts import service as accounts
     from toetsbatterij.accounts.models import StaffAccount
-    from toetsbatterij.delivery import sessions
+    from toetsbatterij.delivery import proctoring, sessions
     from toetsbatterij.delivery.identity import make_national_number
     from toetsbatterij.delivery.tickets import render_tickets
     from toetsbatterij.i18n import translator
@@ -104,6 +104,10 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
                                          instruction_language=lang, extra_time_percent=extra))
     sessions.open_session(db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id)
     candidates = sessions.list_candidates(db, org.id, sess.id)
+    # The first three passed the identity check at the door; the proctor admits the others in
+    # the room view (they wait on a calm screen until then).
+    proctoring.admit_candidates(db, clock, organisation_id=org.id, session_id=sess.id,
+                                candidate_ids=[c.id for c in candidates[:3]], actor_id=None)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(

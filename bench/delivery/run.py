@@ -69,7 +69,7 @@ def seed(env: dict[str, str], n: int) -> tuple[str, list[str]]:
 
 
 def _seed(platform: Any, db: Any, n: int) -> tuple[str, list[str]]:
-    from toetsbatterij.delivery import sessions
+    from toetsbatterij.delivery import proctoring, sessions
     from toetsbatterij.organisations import service as organisations
 
     clock = platform.clock
@@ -93,6 +93,8 @@ def _seed(platform: Any, db: Any, n: int) -> tuple[str, list[str]]:
         codes.append(cand.access_code)
     sessions.open_session(db, clock, organisation_id=orgs[0].id, actor_id=None,
                           session_id=sess.id)
+    proctoring.admit_candidates(db, clock, organisation_id=orgs[0].id, session_id=sess.id,
+                                candidate_ids=None, actor_id=None)
     return sess.code, codes
 
 

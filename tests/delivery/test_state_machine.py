@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import event
 
 from toetsbatterij.delivery import attempts
-from toetsbatterij.delivery.models import ENDED, FINISHED, INSTRUCTIONS, PRACTICE, SECTION
+from toetsbatterij.delivery.models import (
+    ADMISSION,
+    ENDED,
+    FINISHED,
+    INSTRUCTIONS,
+    PRACTICE,
+    SECTION,
+)
 from toetsbatterij.errors import Conflict
 
 
@@ -57,9 +64,9 @@ class ReadOnly:
 
 
 def test_table_names_every_transition():
-    assert set(attempts.TRANSITIONS) == {"start_practice", "practice_done", "start_section",
-                                         "close_section", "end"}
-    assert attempts.TRANSITIONS["end"].keys() == {INSTRUCTIONS, PRACTICE, SECTION}
+    assert set(attempts.TRANSITIONS) == {"admit", "start_practice", "practice_done",
+                                         "start_section", "close_section", "end"}
+    assert attempts.TRANSITIONS["end"].keys() == {ADMISSION, INSTRUCTIONS, PRACTICE, SECTION}
 
 
 def test_start_practice_instructions_to_practice(world, content):
@@ -176,3 +183,21 @@ def test_advance_is_idempotent(world, content):
     with ReadOnly(world.db):
         second = attempts.advance(world.db, world.clock, content, attempt)
     assert first.presentation.id == second.presentation.id
+
+
+def test_admit_admission_to_instructions(world, content):
+    world.open(world.a, admit=False)
+    sess = world.a
+    cand = world.candidate(sess["org"], sess["session"], 7, admit=False)
+    world.db.commit()
+    _, attempt, _ = attempts.candidate_login(world.db, world.clock,
+                                             session_code=sess["session_code"],
+                                             access_code=cand.access_code, device_token=None)
+    assert attempt.state == ADMISSION
+    with ReadOnly(world.db):
+        assert attempts.current_screen(world.db, world.clock, content, attempt).kind == "waiting"
+    attempts.start_practice(world.db, world.clock, attempt)  # no effect before admission
+    assert attempt.state == ADMISSION
+    assert attempts.admit(world.db, world.clock, cand, actor_id=None) is True
+    assert attempt.state == INSTRUCTIONS and cand.admitted_at == world.clock.now()
+    assert attempts.admit(world.db, world.clock, cand, actor_id=None) is False

@@ -27,6 +27,7 @@ from toetsbatterij.clock import Clock
 from toetsbatterij.delivery import feed, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
+    ADMISSION,
     ENDED,
     FINISHED,
     INSTRUCTIONS,
@@ -159,7 +160,9 @@ def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code
         assert definition is not None
         attempt = Attempt(organisation_id=cand.organisation_id, candidate_id=cand.id,
                           test_definition_id=definition.id, bank_version=definition.bank_version,
-                          seed=secrets.randbits(31), state=INSTRUCTIONS, started_at=now)
+                          seed=secrets.randbits(31),
+                          state=INSTRUCTIONS if cand.admitted_at is not None else ADMISSION,
+                          started_at=now)
         db.add(attempt)
     attempt.last_contact_at = now
     feed.candidate_event(db, clock, cand, feed.LOGGED_IN)
@@ -308,16 +311,18 @@ def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, po
 # (``Attempt.paused_at``) over any active state, "between sections" is SECTION with no run yet
 # for ``Attempt.section_index``, "in section k" is SECTION with an open run k.
 #
+#   admission --admit--> instructions                          (proctor, after the identity check)
 #   instructions --start_practice--> practice --practice_done--> section (k = 0, intro)
 #   section k (intro) --start_section--> section k (running)
 #   section k (running) --close_section--> section k+1 (intro) | finished
-#   instructions | practice | section --end--> ended          (proctor, with a reason)
+#   admission | instructions | practice | section --end--> ended   (proctor, with a reason)
 #   any active --pause--> paused --resume--> the same state
 #
 # Only POST requests move an attempt (``advance`` and the actions below); ``current_screen`` reads.
 
-ACTIVE_STATES = (INSTRUCTIONS, PRACTICE, SECTION)
+ACTIVE_STATES = (ADMISSION, INSTRUCTIONS, PRACTICE, SECTION)
 TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "admit": {ADMISSION: (INSTRUCTIONS,)},
     "start_practice": {INSTRUCTIONS: (PRACTICE,)},
     "practice_done": {PRACTICE: (SECTION,)},
     "start_section": {SECTION: (SECTION,)},
@@ -368,6 +373,8 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
         return Screen(kind="paused", section=run,
                       remaining_seconds=remaining_seconds(run, attempt, now) if run else None,
                       **base)
+    if attempt.state == ADMISSION:
+        return Screen(kind="waiting", **base)
     if attempt.state == INSTRUCTIONS:
         return Screen(kind="instructions", **base)
     practice_feedback = ""
@@ -642,6 +649,23 @@ def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
            action="attempt.end", object_type="attempt", object_id=attempt.id, reason=reason)
     feed.staff_action(db, clock, _candidate(db, attempt), "end", actor_id)
     db.flush()
+
+
+def admit(db: Session, clock: Clock, candidate: Candidate, *, actor_id: int | None) -> bool:
+    """The proctor checked the candidate's identity: they may begin (practice first). Works
+    before and after the candidate logged in; a second admission changes nothing."""
+    if candidate.admitted_at is not None:
+        return False
+    candidate.admitted_at = clock.now()
+    candidate.admitted_by_id = actor_id
+    attempt = db.scalar(select(Attempt).where(Attempt.candidate_id == candidate.id))
+    if attempt is not None and attempt.state == ADMISSION:
+        transition(attempt, "admit", INSTRUCTIONS)
+    record(db, clock, organisation_id=candidate.organisation_id, actor_id=actor_id,
+           action="candidate.admit", object_type="candidate", object_id=candidate.id)
+    feed.staff_action(db, clock, candidate, "admit", actor_id)
+    db.flush()
+    return True
 
 
 def release_device(db: Session, clock: Clock, candidate: Candidate, *,

@@ -20,7 +20,7 @@ ROOM_PAUSED = N_("Hele zaal gepauzeerd")
 ROOM_RESUMED = N_("Hele zaal hervat")
 #: Parameters whose values are msgids themselves (translated with the message).
 TRANSLATED_PARAMS = frozenset({"action"})
-ACTIONS = {"pause": N_("gepauzeerd"), "resume": N_("hervat"), "extra_time": N_("extra tijd"),
+ACTIONS = {"admit": N_("toegelaten"), "pause": N_("gepauzeerd"), "resume": N_("hervat"), "extra_time": N_("extra tijd"),
            "end": N_("beëindigd"), "release_device": N_("toestel vrijgegeven")}
 
 

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from toetsbatterij.db import Base
 from toetsbatterij.i18n import N_
 
-# Attempt states, in order. ``ended`` = stopped by a proctor (with a reason).
+# Attempt states, in order. ``admission`` = logged in, waiting for the proctor's identity check;
+# ``ended`` = stopped by a proctor (with a reason).
+ADMISSION = "admission"
 INSTRUCTIONS = "instructions"
 PRACTICE = "practice"
 SECTION = "section"
 FINISHED = "finished"
 ENDED = "ended"
-ATTEMPT_STATES = (INSTRUCTIONS, PRACTICE, SECTION, FINISHED, ENDED)
+ATTEMPT_STATES = (ADMISSION, INSTRUCTIONS, PRACTICE, SECTION, FINISHED, ENDED)
 
 ID_KINDS = ("rrn", "bis", "foreign")
 INCIDENT_CODES = {
@@ -85,6 +87,9 @@ class Candidate(Base):
     access_code: Mapped[str] = mapped_column(String(12))
     device_token: Mapped[str | None] = mapped_column(String(64))
     device_bound_at: Mapped[dt.datetime | None]
+    # Admitted by the proctor after the identity check; before that the candidate waits.
+    admitted_at: Mapped[dt.datetime | None]
+    admitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     created_at: Mapped[dt.datetime]
 
 

@@ -13,6 +13,7 @@ from toetsbatterij.clock import Clock
 from toetsbatterij.delivery import attempts, feed
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
+    ADMISSION,
     ENDED,
     FINISHED,
     INCIDENT_CODES,
@@ -32,6 +33,7 @@ from toetsbatterij.i18n import N_
 
 STATE_LABELS = {
     "waiting": N_("Wacht"),
+    ADMISSION: N_("Wacht op toelating"),
     INSTRUCTIONS: N_("Uitleg"),
     PRACTICE: N_("Oefent"),
     SECTION: N_("Bezig"),
@@ -69,6 +71,7 @@ def room_view(db: Session, clock: Clock, *, organisation_id: int,
             is not None, "state": "waiting", "state_label": STATE_LABELS["waiting"],
             "section": "", "items_answered": 0, "seconds_left": None,
             "last_contact_seconds": None, "paused": False,
+            "admitted": cand.admitted_at is not None,
         }
         if att is not None:
             state = "paused" if att.paused_at is not None else att.state
@@ -88,6 +91,16 @@ def room_view(db: Session, clock: Clock, *, organisation_id: int,
                         "starts_at": sess.starts_at.isoformat(),
                         "ends_at": sess.ends_at.isoformat()},
             "now": now.isoformat(), "candidates": rows}
+
+
+def admit_candidates(db: Session, clock: Clock, *, organisation_id: int, session_id: int,
+                     candidate_ids: list[int] | None, actor_id: int | None) -> int:
+    """Admit a selection of the session's candidates (all when ``candidate_ids`` is None)."""
+    sess = get_session(db, organisation_id, session_id)
+    stmt = select(Candidate).where(Candidate.exam_session_id == sess.id)
+    if candidate_ids is not None:
+        stmt = stmt.where(Candidate.id.in_(candidate_ids))
+    return sum(attempts.admit(db, clock, cand, actor_id=actor_id) for cand in db.scalars(stmt))
 
 
 def attempt_for_candidate(db: Session, organisation_id: int, candidate_id: int) -> Attempt:

@@ -287,6 +287,16 @@ def resume_room(session_id: int) -> Any:
     return _back(session_id)
 
 
+@bp.post("/sessies/<int:session_id>/zaal/toelaten")
+@require_roles(*EXAM_ROLES)
+def admit_room(session_id: int) -> Any:
+    """Admit the selected candidates (``candidate_id`` fields), or every candidate."""
+    selected = [int(v) for v in request.form.getlist("candidate_id") if v.isdigit()]
+    proctoring.admit_candidates(db(), clock(), organisation_id=org_id(), session_id=session_id,
+                                candidate_ids=selected or None, actor_id=actor_id())
+    return _back(session_id)
+
+
 @bp.post("/sessies/<int:session_id>/aanmeldblokkering/opheffen")
 @require_roles(*EXAM_ROLES)
 def clear_login_throttle(session_id: int) -> Any:
@@ -315,7 +325,9 @@ def incident(session_id: int) -> Any:
 @require_roles(*EXAM_ROLES)
 def candidate_action(candidate_id: int, action: str) -> Any:
     cand = sessions.get_candidate(db(), org_id(), candidate_id)
-    if action == "vrijgeven":
+    if action == "toelaten":
+        attempts.admit(db(), clock(), cand, actor_id=actor_id())
+    elif action == "vrijgeven":
         attempts.release_device(db(), clock(), cand, actor_id=actor_id())
     else:
         att = proctoring.attempt_for_candidate(db(), org_id(), candidate_id)

@@ -79,10 +79,11 @@
     }, 1000 * parseInt(watch.dataset.poll || "5", 10));
   }
 
-  var paused = document.getElementById("paused");
+  // The pause screen, and the waiting screen before admission: both reload when the state moves.
+  var paused = document.getElementById("paused") || document.getElementById("waiting");
   if (paused) {
     setInterval(function () {
-      status(paused.dataset.statusUrl, function (d) { if (d.kind !== "paused") window.location.reload(); });
+      status(paused.dataset.statusUrl, function (d) { if (d.kind !== paused.id) window.location.reload(); });  // the id is the screen kind
     }, 1000 * parseInt(paused.dataset.poll || "3", 10));
   }
 
