@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                             help="observed exposure per item of a test, from the presentations")
     report.add_argument("--test", required=True)
     report.add_argument("--top", type=int, default=10)
+    sub.add_parser("audit-verify", help="verify the hash chain of the audit log; names every "
+                   "changed, removed or inserted entry (exit status 1 when the chain is broken)")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         upgrade(args.database_url)
@@ -161,6 +163,29 @@ def main(argv: list[str] | None = None) -> int:
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)
     elif args.command == "exposure-report":
         return exposure_report(args.database_url, args.test, top=args.top)
+    elif args.command == "audit-verify":
+        return audit_verify(args.database_url)
+    return 0
+
+
+def audit_verify(url: str) -> int:
+    from toetsbatterij.audit import chain
+
+    engine = make_engine(url)
+    db = make_session_factory(engine)()
+    try:
+        result = chain.verify(db)
+    finally:
+        db.close()
+        engine.dispose()
+    for problem in result.problems:
+        print(f"FOUT {problem}")
+    if not result.ok:
+        print(f"Logboek: de keten is gebroken ({len(result.problems)} fout(en) in "
+              f"{result.entries} regels).")
+        return 1
+    print(f"Logboek: {result.entries} regels, keten in orde. Kop: seq {result.head_seq}, "
+          f"hash {result.head_hash}")
     return 0
 
 

@@ -28,8 +28,7 @@ from toetsbatterij.accounts.models import (
     ROLE_PROCTOR,
     ROLES,
 )
-from toetsbatterij.audit.service import entries as audit_entries
-from toetsbatterij.audit.service import record
+from toetsbatterij.audit.service import OBJECT_TYPE_LABELS, named_entries, record
 from toetsbatterij.delivery import attempts, definitions, proctoring, sessions, throttle
 from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
@@ -396,4 +395,5 @@ def staff_accounts() -> Any:
 @bp.get("/audit")
 @require_roles(ROLE_ADMIN)
 def audit() -> Any:
-    return render_template("staff/audit.html", entries=audit_entries(db(), org_id()))
+    return render_template("staff/audit.html", entries=named_entries(db(), org_id()),
+                           type_labels=OBJECT_TYPE_LABELS)
