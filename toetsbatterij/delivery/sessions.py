@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from toetsbatterij import csvfiles
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.identity import validate_national_number
@@ -238,22 +237,20 @@ def import_candidates_csv(db: Session, clock: Clock, *, organisation_id: int,
     now = clock.now()
     _check_not_started(sess, now)
     report = ImportReport()
-    text = text.lstrip("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    _dialect, rows = csvfiles.read_rows(text)
+    header = [h.strip().lower() for h in (rows[0].cells or [])] if rows else []
     missing = [c for c in CSV_COLUMNS[:5] if c not in header]
     if missing:
         report.errors.append((1, "kolommen", "Ontbrekende kolom(men): " + ", ".join(missing)))
         return report
-    reader.fieldnames = header
     cleaned: list[dict] = []
     seen: set[tuple[str, str]] = set()
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+    for parsed in rows[1:]:
+        line = parsed.line
+        if parsed.cells is None:
+            report.errors.append((line, "rij", parsed.error or ""))
+            continue
+        row = {k: (v or "").strip() for k, v in zip(header, parsed.cells, strict=False) if k}
         if not any(row.values()):
             continue
         kind = _KIND_WORDS.get(row.get("identiteit", "").lower())
