@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from toetsbatterij.accounts.models import ROLES, StaffAccount
 from toetsbatterij.clock import Clock
 from toetsbatterij.errors import InvalidInput, LoginFailed, LoginThrottled, NotFound
+from toetsbatterij.i18n import N_
+from toetsbatterij.textinput import clean_text, is_clean
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so that timing does not reveal which accounts exist.
@@ -37,11 +39,12 @@ def normalise_email(email: str) -> str:
 def create_account(db: Session, clock: Clock, *, organisation_id: int, email: str,
                    display_name: str, role: str, password: str,
                    min_length: int = 12) -> StaffAccount:
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    email = normalise_email(clean_text(email, field="email", label=N_("E-mailadres"),
+                                       max_length=254))
+    if "@" not in email or any(ch.isspace() for ch in email):
         raise InvalidInput("Geef een geldig e-mailadres.", field="email")
-    if len(display_name.strip()) > 200:
-        raise InvalidInput("De naam is te lang (hoogstens 200 tekens).", field="display_name")
+    display_name = clean_text(display_name, field="display_name", label=N_("Naam"),
+                              max_length=200)
     if role not in ROLES:
         raise InvalidInput("Onbekende rol.", field="role")
     if len(password) < min_length:
@@ -50,7 +53,7 @@ def create_account(db: Session, clock: Clock, *, organisation_id: int, email: st
     if db.scalar(select(StaffAccount.id).where(StaffAccount.email == email)) is not None:
         raise InvalidInput("Dit e-mailadres is al in gebruik.", field="email")
     account = StaffAccount(organisation_id=organisation_id, email=email,
-                           display_name=display_name.strip() or email, role=role,
+                           display_name=display_name or email, role=role,
                            password_hash=hash_password(password), created_at=clock.now())
     db.add(account)
     db.flush()
@@ -61,7 +64,9 @@ def authenticate(db: Session, clock: Clock, email: str, password: str, *,
                  max_failures: int = 5, lock_seconds: int = 900) -> StaffAccount:
     """Return the account or raise. After ``max_failures`` wrong passwords the ACCOUNT is locked
     for ``lock_seconds`` (never the IP: a whole exam room shares one address)."""
-    account = db.scalar(select(StaffAccount).where(StaffAccount.email == normalise_email(email)))
+    # Text that no stored address can be (a NUL, ...) is simply an unknown account.
+    account = (db.scalar(select(StaffAccount).where(StaffAccount.email == normalise_email(email)))
+               if is_clean(email, max_length=254) else None)
     now = clock.now()
     if account is None or not account.active:
         with contextlib.suppress(VerificationError):
