@@ -36,6 +36,7 @@ from toetsbatterij.web import context
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, publish, services, staff_text
 from toetsbatterij.web.errors import translate_error
+from toetsbatterij.web.ids import form_id, form_int
 
 bp = Blueprint("candidate", __name__)
 
@@ -142,11 +143,7 @@ def proceed() -> Any:
     if step == "practice":
         attempts.start_practice(db(), clock(), attempt)
     elif step == "section":
-        try:
-            index = int(request.form.get("section_index", ""))
-        except ValueError:
-            raise InvalidInput() from None
-        attempts.start_section(db(), clock(), attempt, index)
+        attempts.start_section(db(), clock(), attempt, form_int("section_index"))
     db().commit()
     _feed(attempt, context.FEED_PRACTICE if step == "practice" else context.FEED_SECTION)
     return redirect(url_for("candidate.screen"))
@@ -182,10 +179,7 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
 @bp.post("/toets/antwoord")
 def answer() -> Any:
     attempt = _attempt()
-    try:
-        presentation_id = int(request.form.get("presentation_id", ""))
-    except ValueError:
-        raise InvalidInput() from None
+    presentation_id = form_id("presentation_id")
     pres = db().get(Presentation, presentation_id)
     if pres is None or pres.attempt_id != attempt.id:
         raise InvalidInput("Deze vraag hoort niet bij uw toets.")
@@ -214,7 +208,7 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="media")
 
 
-@bp.post("/toets/audio/<int:presentation_id>")
+@bp.post("/toets/audio/<id:presentation_id>")
 def play_audio(presentation_id: int) -> Any:
     attempt = _attempt()
     left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)

@@ -39,6 +39,7 @@ from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
 from toetsbatterij.web.context import clock, db, publish, services
+from toetsbatterij.web.ids import form_id, form_int
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
 
@@ -66,11 +67,6 @@ def _nn(value: str) -> str:
         else value
 
 
-def _int(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
-        raise InvalidInput("Ongeldige waarde.", field=name) from None
 
 
 def _local_datetime(date_field: str, time_field: str) -> dt.datetime:
@@ -139,7 +135,7 @@ def new_session() -> Any:
     if request.method == "POST":
         sess = sessions.create_session(
             db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
-            location_id=_int("location_id"), test_definition_id=_int("test_definition_id"),
+            location_id=form_id("location_id"), test_definition_id=form_id("test_definition_id"),
             starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"),
             bank_version=services().bank.bank_version)
         db().commit()
@@ -157,7 +153,7 @@ def new_session() -> Any:
                            today=today)
 
 
-@bp.get("/sessies/<int:session_id>")
+@bp.get("/sessies/<id:session_id>")
 @require_roles(*EXAM_ROLES)
 def session_detail(session_id: int) -> Any:
     sess = sessions.get_session(db(), org_id(), session_id)
@@ -169,7 +165,7 @@ def session_detail(session_id: int) -> Any:
         languages=sessions.INSTRUCTION_LANGUAGES, import_errors=None)
 
 
-@bp.post("/sessies/<int:session_id>/kandidaten")
+@bp.post("/sessies/<id:session_id>/kandidaten")
 @require_roles(*EXAM_ROLES)
 def register_candidate(session_id: int) -> Any:
     form = request.form
@@ -187,7 +183,7 @@ def register_candidate(session_id: int) -> Any:
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
-@bp.post("/sessies/<int:session_id>/import")
+@bp.post("/sessies/<id:session_id>/import")
 @require_roles(*EXAM_ROLES)
 def import_candidates(session_id: int) -> Any:
     upload = request.files.get("file")
@@ -214,7 +210,7 @@ def import_candidates(session_id: int) -> Any:
         languages=sessions.INSTRUCTION_LANGUAGES, import_errors=report.errors), 422
 
 
-@bp.get("/sessies/<int:session_id>/tickets.pdf")
+@bp.get("/sessies/<id:session_id>/tickets.pdf")
 @require_roles(*EXAM_ROLES)
 def tickets(session_id: int) -> Any:
     sess = sessions.get_session(db(), org_id(), session_id)
@@ -232,7 +228,7 @@ def tickets(session_id: int) -> Any:
         "Content-Disposition": f'inline; filename="tickets-{sess.code}.pdf"'})
 
 
-@bp.post("/sessies/<int:session_id>/openen")
+@bp.post("/sessies/<id:session_id>/openen")
 @require_roles(*EXAM_ROLES)
 def open_session(session_id: int) -> Any:
     sessions_open = sessions.open_session(db(), clock(), organisation_id=org_id(),
@@ -246,7 +242,7 @@ def open_session(session_id: int) -> Any:
 # -- proctor console -----------------------------------------------------------------------------
 
 
-@bp.get("/sessies/<int:session_id>/zaal")
+@bp.get("/sessies/<id:session_id>/zaal")
 @require_roles(*EXAM_ROLES)
 def room(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
@@ -258,7 +254,7 @@ def room(session_id: int) -> Any:
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
 
-@bp.get("/sessies/<int:session_id>/zaal.json")
+@bp.get("/sessies/<id:session_id>/zaal.json")
 @require_roles(*EXAM_ROLES)
 def room_json(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
@@ -277,7 +273,7 @@ def _back(session_id: int) -> Any:
     return redirect(url_for("staff.room", session_id=session_id))
 
 
-@bp.post("/sessies/<int:session_id>/zaal/pauze")
+@bp.post("/sessies/<id:session_id>/zaal/pauze")
 @require_roles(*EXAM_ROLES)
 def pause_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
@@ -287,7 +283,7 @@ def pause_room(session_id: int) -> Any:
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/zaal/hervatten")
+@bp.post("/sessies/<id:session_id>/zaal/hervatten")
 @require_roles(*EXAM_ROLES)
 def resume_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
@@ -297,25 +293,23 @@ def resume_room(session_id: int) -> Any:
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/aanmeldblokkering/opheffen")
+@bp.post("/sessies/<id:session_id>/aanmeldblokkering/opheffen")
 @require_roles(*EXAM_ROLES)
 def clear_login_throttle(session_id: int) -> Any:
-    raw_candidate = request.form.get("candidate_id") or ""
     throttle.clear(db(), clock(), organisation_id=org_id(), session_id=session_id,
-                   candidate_id=int(raw_candidate) if raw_candidate.isdigit() else None,
+                   candidate_id=form_id("candidate_id", required=False),
                    actor_id=actor_id())
     db().commit()
     flash(gettext("De blokkering is opgeheven: er kan opnieuw aangemeld worden."), "success")
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/incident")
+@bp.post("/sessies/<id:session_id>/incident")
 @require_roles(*EXAM_ROLES)
 def incident(session_id: int) -> Any:
-    raw_candidate = request.form.get("candidate_id") or None
     proctoring.record_incident(
         db(), clock(), organisation_id=org_id(), session_id=session_id,
-        candidate_id=int(raw_candidate) if raw_candidate and raw_candidate.isdigit() else None,
+        candidate_id=form_id("candidate_id", required=False),
         code=request.form.get("code", ""), note=request.form.get("note", ""),
         actor_id=actor_id())
     db().commit()
@@ -323,7 +317,7 @@ def incident(session_id: int) -> Any:
     return _back(session_id)
 
 
-@bp.post("/kandidaten/<int:candidate_id>/<action>")
+@bp.post("/kandidaten/<id:candidate_id>/<action>")
 @require_roles(*EXAM_ROLES)
 def candidate_action(candidate_id: int, action: str) -> Any:
     cand = sessions.get_candidate(db(), org_id(), candidate_id)
@@ -336,7 +330,7 @@ def candidate_action(candidate_id: int, action: str) -> Any:
         elif action == "hervatten":
             attempts.resume_attempt(db(), clock(), att, actor_id=actor_id())
         elif action == "extra-tijd":
-            attempts.add_extra_time(db(), clock(), att, minutes=_int("minutes"),
+            attempts.add_extra_time(db(), clock(), att, minutes=form_int("minutes"),
                                     actor_id=actor_id())
         elif action == "beeindigen":
             attempts.end_attempt(db(), clock(), att, reason=request.form.get("reason", ""),
@@ -362,7 +356,7 @@ def locations() -> Any:
     if request.method == "POST":
         loc = organisations.add_location(db(), org_id(), name=request.form.get("name", ""),
                                          address=request.form.get("address", ""),
-                                         capacity=_int("capacity"))
+                                         capacity=form_int("capacity"))
         record(db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
                action="location.create", object_type="location", object_id=loc.id)
         db().commit()
