@@ -41,7 +41,7 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
     """Create (or refresh) the demo agency data; returns logins and the tickets path."""
     from toetsbatterij.accounts import service as accounts
     from toetsbatterij.accounts.models import StaffAccount
-    from toetsbatterij.delivery import sessions
+    from toetsbatterij.delivery import sessions, throttle
     from toetsbatterij.delivery.identity import make_national_number
     from toetsbatterij.delivery.tickets import render_tickets
     from toetsbatterij.i18n import translator
@@ -77,8 +77,7 @@ def seed_demo(url: str, bank_path: Path, out_dir: Path) -> dict[str, Any]:
                                     display_name=f"Demo {role}", role=role, password=password)
         else:
             account.password_hash = accounts.hash_password(password)
-            account.locked_until = None
-            account.failed_logins = 0
+            throttle.reset(db, throttle.STAFF, email)
         logins[role] = (email, password)
     now = clock.now()
     sess = sessions.create_session(db, clock, organisation_id=org.id, actor_id=None,

@@ -89,7 +89,8 @@ def login() -> Any:
         try:
             account = accounts.authenticate(
                 db(), clock(), request.form.get("email", ""), request.form.get("password", ""),
-                max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
+                max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"],
+                backoff_seconds=cfg["LOGIN_BACKOFF_SECONDS"])
         except Exception:
             db().commit()  # keep the failure count even though we answer with an error
             raise

@@ -1,5 +1,6 @@
 """audit hash chain: sequence number, previous and own hash per entry, the chain head; the
-existing entries are chained in id order.
+existing entries are chained in id order. Staff accounts lose their hard-lock columns (staff
+logins are throttled with back-off in login_throttle, per typed address).
 
 Revision ID: 0005
 Revises: 0004
@@ -59,9 +60,17 @@ def upgrade() -> None:
         batch.alter_column("entry_hash", existing_type=sa.String(length=64), nullable=False)
         batch.create_unique_constraint(op.f("uq_audit_entry_seq"), ["seq"])
         batch.create_unique_constraint(op.f("uq_audit_entry_prev_hash"), ["prev_hash"])
+    with op.batch_alter_table("staff_account") as batch:
+        batch.drop_column("locked_until")
+        batch.drop_column("failed_logins")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff_account") as batch:
+        batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False,
+                                   server_default="0"))
+        batch.add_column(sa.Column("locked_until", toetsbatterij.db.UTCDateTime(timezone=True),
+                                   nullable=True))
     op.drop_table("audit_chain_head")
     with op.batch_alter_table("audit_entry") as batch:
         batch.drop_constraint(op.f("uq_audit_entry_prev_hash"), type_="unique")
