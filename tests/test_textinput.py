@@ -66,3 +66,19 @@ def test_either_clean_or_a_clear_refusal(text):
     assert len(out) <= 30
     out.encode("utf-8")
     assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in out)
+
+
+def test_candidate_answers_are_cleaned_never_refused():
+    from toetsbatterij.textinput import clean_answer
+
+    assert clean_answer("Ik woon\r\nin Gent\x00.\u202e\ud800 ") == "Ik woon\nin Gent. "
+    assert clean_answer("Jose\u0301") == "José" and clean_answer(None) == ""
+
+
+@given(st.text())
+def test_clean_answer_always_gives_storable_text(text):
+    from toetsbatterij.textinput import clean_answer
+
+    out = clean_answer(text)
+    out.encode("utf-8")
+    assert "\x00" not in out and "\r" not in out

@@ -81,3 +81,15 @@ def is_clean(value: object, *, max_length: int) -> bool:
     except InvalidInput:
         return False
     return True
+
+
+def clean_answer(value: object) -> str:
+    """A candidate's typed answer, normalised like ``clean_text`` but never refused: invalid
+    characters are dropped instead (an exam answer must not be lost over an invisible
+    character, and a refusal page in the middle of a section would cost the candidate time).
+    Line breaks and tabs stay; surrounding white space stays too (it is the candidate's)."""
+    text = "" if value is None else str(value)
+    text = text.encode("utf-8", errors="ignore").decode("utf-8")  # lone surrogates out
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "".join(ch for ch in text if not _bad_character(ch, multiline=True))
+

@@ -109,3 +109,15 @@ def test_csv_rows_with_control_characters_are_reported(client, world, db_session
     assert "<td>2</td>" in html and "<td>3</td>" in html
     assert "Achternaam: de tekst" in html and "Voornaam: de tekst" in html
     assert _count(db_session, Candidate) == before
+
+
+def test_typed_answers_reach_the_service_cleaned():
+    from werkzeug.datastructures import MultiDict
+
+    from toetsbatterij.web.candidate import parse_answers
+
+    view = {"items": [
+        {"id": "W1", "type": "extended_text", "view": {}},
+        {"id": "T1", "type": "text_entry", "view": {"gaps": [{"id": "g1"}]}}]}
+    form = MultiDict({"r.W1": "Beste\r\nmevrouw\x00", "r.T1.g1": "hu\x07is"})
+    assert parse_answers(view, form) == {"W1": "Beste\nmevrouw", "T1": {"g1": "huis"}}

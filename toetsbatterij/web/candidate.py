@@ -32,6 +32,7 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.textinput import clean_answer
 from toetsbatterij.web import context
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, publish, services, staff_text
@@ -159,7 +160,8 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
         elif kind == "multiple_response":
             out[item["id"]] = [x for x in form.getlist(name) if x]
         elif kind == "text_entry":
-            out[item["id"]] = {g["id"]: form.get(f"{name}.{g['id']}", "") for g in v["gaps"]}
+            out[item["id"]] = {g["id"]: clean_answer(form.get(f"{name}.{g['id']}", ""))
+                               for g in v["gaps"]}
         elif kind == "ordering":
             chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
             # With one select list per place a candidate can pick an option twice or leave a
@@ -170,7 +172,7 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
             out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
                                for s in v["sources"] if form.get(f"{name}.{s['id']}")}
         elif kind == "extended_text":
-            out[item["id"]] = form.get(name) or None
+            out[item["id"]] = clean_answer(form.get(name)) or None
         else:
             out[item["id"]] = None
     return out
