@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from toetsbatterij import csvfiles
+
 from .models import DICHOTOMOUS, MODELS, param_names
 
 MAX_CATEGORIES = 20
@@ -257,7 +259,7 @@ def write_params(path: str | Path, params: Iterable[ItemParams], extra: Mapping[
         extra_cols += [k for k in row if k not in extra_cols]
     header = ["item", "model"] + names + [f"se_{n}" for n in names] + extra_cols
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvfiles.writer(fh)
         w.writerow(header)
         for p in params:
             vals = dict(p.values)
@@ -345,7 +347,7 @@ def read_item_models(path: str | Path) -> dict[str, str]:
 def write_rows(path: str | Path, header: list[str], rows: Iterable[Iterable]) -> None:
     """Write a plain CSV file."""
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvfiles.writer(fh)
         w.writerow(header)
         for r in rows:
             w.writerow([_fmt(v) if isinstance(v, float) else v for v in r])

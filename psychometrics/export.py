@@ -14,13 +14,14 @@ records so it can be tested without a database.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import hmac
 from base64 import b32encode
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from toetsbatterij import csvfiles
 
 RESPONSE_COLUMNS = ("person", "item", "score", "date", "organisation", "bank_version", "position", "kind")
 COVARIATE_COLUMNS = ("person", "gender", "age_band", "l1_group", "literacy_route")
@@ -112,7 +113,7 @@ def covariate_rows(persons: Iterable[Mapping], key: bytes) -> list[list]:
 
 def _write(path: str | Path, header, rows) -> int:
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvfiles.writer(fh)
         w.writerow(header)
         w.writerows(rows)
     return len(rows)

@@ -52,7 +52,7 @@ def seed_demo(platform: Platform, out_dir: Path) -> dict[str, Any]:
 def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     from toetsbatterij.accounts import service as accounts
     from toetsbatterij.accounts.models import StaffAccount
-    from toetsbatterij.delivery import proctoring, sessions
+    from toetsbatterij.delivery import proctoring, sessions, throttle
     from toetsbatterij.delivery.identity import make_national_number
     from toetsbatterij.delivery.tickets import render_tickets
     from toetsbatterij.i18n import translator
@@ -85,8 +85,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
                                     display_name=f"Demo {role}", role=role, password=password)
         else:
             account.password_hash = accounts.hash_password(password)
-            account.locked_until = None
-            account.failed_logins = 0
+            throttle.reset(db, throttle.STAFF, email)
         logins[role] = (email, password)
     now = clock.now()
     sess = sessions.create_session(db, clock, organisation_id=org.id, actor_id=None,
@@ -143,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--test", required=True)
     report.add_argument("--top", type=int, default=10)
     sub.add_parser("where", help="print the database and item bank this configuration opens")
+    sub.add_parser("audit-verify", help="verify the hash chain of the audit log; names every "
+                   "changed, removed or inserted entry (exit status 1 when the chain is broken)")
     args = parser.parse_args(argv)
     platform = platform_from_args(args.database_url, args.itembank)
     try:
@@ -180,6 +181,24 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)
     elif args.command == "exposure-report":
         return exposure_report(platform, args.test, top=args.top)
+    elif args.command == "audit-verify":
+        return audit_verify(platform)
+    return 0
+
+
+def audit_verify(platform: Platform) -> int:
+    from toetsbatterij.audit import chain
+
+    with platform.unit_of_work() as db:
+        result = chain.verify(db)
+    for problem in result.problems:
+        print(f"FOUT {problem}")
+    if not result.ok:
+        print(f"Logboek: de keten is gebroken ({len(result.problems)} fout(en) in "
+              f"{result.entries} regels).")
+        return 1
+    print(f"Logboek: {result.entries} regels, keten in orde. Kop: seq {result.head_seq}, "
+          f"hash {result.head_hash}")
     return 0
 
 

@@ -36,7 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     "WTF_CSRF_ENABLED": True,
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # Staff logins: after LOGIN_MAX_FAILURES wrong tries per typed address, each further one
+    # starts a delay of LOGIN_BACKOFF_SECONDS that doubles, up to LOGIN_LOCK_SECONDS.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_BACKOFF_SECONDS": 30,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "PASSWORD_MIN_LENGTH": 12,
     "SUBMIT_GRACE_SECONDS": 2,

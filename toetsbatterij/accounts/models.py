@@ -31,9 +31,8 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    # Throttling is per account, never per IP: a whole exam room shares one address.
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None]
+    # Failed logins are throttled per typed address in login_throttle (delivery.throttle),
+    # never per IP: a whole exam room shares one address.
     last_login_at: Mapped[dt.datetime | None]
     # Changing this invalidates every Flask-Login cookie issued before (logout everywhere).
     session_epoch: Mapped[int] = mapped_column(default=0)

@@ -1,8 +1,7 @@
-"""Staff accounts: argon2 password hashes, authentication with per-account throttling."""
+"""Staff accounts: argon2 password hashes, authentication with back-off per typed address."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 from argon2 import PasswordHasher
@@ -13,7 +12,10 @@ from sqlalchemy.orm import Session
 from toetsbatterij import events
 from toetsbatterij.accounts.models import ROLES, StaffAccount
 from toetsbatterij.clock import Clock
-from toetsbatterij.errors import InvalidInput, LoginFailed, LoginThrottled, NotFound
+from toetsbatterij.delivery import throttle
+from toetsbatterij.errors import InvalidInput, LoginFailed, NotFound
+from toetsbatterij.i18n import N_
+from toetsbatterij.textinput import clean_text, is_clean
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so that timing does not reveal which accounts exist.
@@ -38,11 +40,12 @@ def normalise_email(email: str) -> str:
 def create_account(db: Session, clock: Clock, *, organisation_id: int, email: str,
                    display_name: str, role: str, password: str,
                    min_length: int = 12) -> StaffAccount:
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    email = normalise_email(clean_text(email, field="email", label=N_("E-mailadres"),
+                                       max_length=254))
+    if "@" not in email or any(ch.isspace() for ch in email):
         raise InvalidInput("Geef een geldig e-mailadres.", field="email")
-    if len(display_name.strip()) > 200:
-        raise InvalidInput("De naam is te lang (hoogstens 200 tekens).", field="display_name")
+    display_name = clean_text(display_name, field="display_name", label=N_("Naam"),
+                              max_length=200)
     if role not in ROLES:
         raise InvalidInput("Onbekende rol.", field="role")
     if len(password) < min_length:
@@ -51,7 +54,7 @@ def create_account(db: Session, clock: Clock, *, organisation_id: int, email: st
     if db.scalar(select(StaffAccount.id).where(StaffAccount.email == email)) is not None:
         raise InvalidInput("Dit e-mailadres is al in gebruik.", field="email")
     account = StaffAccount(organisation_id=organisation_id, email=email,
-                           display_name=display_name.strip() or email, role=role,
+                           display_name=display_name or email, role=role,
                            password_hash=hash_password(password), created_at=clock.now())
     db.add(account)
     db.flush()
@@ -59,31 +62,40 @@ def create_account(db: Session, clock: Clock, *, organisation_id: int, email: st
 
 
 def authenticate(db: Session, clock: Clock, email: str, password: str, *,
-                 max_failures: int = 5, lock_seconds: int = 900) -> StaffAccount:
-    """Return the account or raise. After ``max_failures`` wrong passwords the ACCOUNT is locked
-    for ``lock_seconds`` (never the IP: a whole exam room shares one address)."""
-    account = db.scalar(select(StaffAccount).where(StaffAccount.email == normalise_email(email)))
-    now = clock.now()
-    if account is None or not account.active:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
-        raise LoginFailed(None, detail="unknown or inactive account")  # default text
-    if account.locked_until is not None and account.locked_until > now:
-        raise LoginThrottled(detail=f"account {account.id} locked")
+                 max_failures: int = 5, lock_seconds: int = 900,
+                 backoff_seconds: int = 30) -> StaffAccount:
+    """Return the account or raise LoginFailed.
+
+    Throttled per typed (normalised) e-mail address, known or not, never per IP (a whole exam
+    room shares one address): after ``max_failures`` wrong tries each further one starts a
+    delay of ``backoff_seconds`` that doubles, up to ``lock_seconds``; the right password works
+    again once the delay is over, and a success resets the count. An unknown, inactive or
+    delayed account and a wrong password get the same answer after the same work: one
+    password hash verified (a dummy hash when there is no account to verify against)."""
+    backoff = throttle.Backoff(max_failures, dt.timedelta(seconds=backoff_seconds),
+                               dt.timedelta(seconds=lock_seconds),
+                               dt.timedelta(seconds=max(lock_seconds, 900)))
+    key = normalise_email(email) if is_clean(email, max_length=254) else ""
+    # Text that no stored address can be (a NUL, ...) is simply an unknown account.
+    account = (db.scalar(select(StaffAccount).where(StaffAccount.email == key))
+               if key else None)
+    delayed = throttle.locked_until(db, clock, throttle.STAFF, key) is not None if key else False
+    usable = account is not None and account.active and not delayed
     try:
-        _hasher.verify(account.password_hash, password)
+        _hasher.verify(account.password_hash if usable else _DUMMY_HASH, password)
+        ok = usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        account.failed_logins += 1
-        if account.failed_logins >= max_failures:
-            account.locked_until = now + dt.timedelta(seconds=lock_seconds)
-            account.failed_logins = 0
-        db.flush()
-        raise LoginFailed(detail=f"wrong password for account {account.id}") from None
+        ok = False
+    if delayed:
+        raise LoginFailed(None, detail="identifier in back-off")  # default text, same answer
+    if not ok or account is None:
+        if key:
+            throttle.count_failure(db, clock, throttle.STAFF, key, backoff, backoff.window)
+        raise LoginFailed(None, detail="unknown, inactive or wrong password")  # default text
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
+    throttle.reset(db, throttle.STAFF, key)
+    account.last_login_at = clock.now()
     db.flush()
     return account
 
@@ -110,10 +122,10 @@ def get_scoped_account(db: Session, organisation_id: int, account_id: int) -> St
 
 
 def log_in(db: Session, clock: Clock, email: str, password: str, *, max_failures: int = 5,
-           lock_seconds: int = 900) -> StaffAccount:
+           lock_seconds: int = 900, backoff_seconds: int = 30) -> StaffAccount:
     """Authenticate and record the login in the audit log."""
     account = authenticate(db, clock, email, password, max_failures=max_failures,
-                           lock_seconds=lock_seconds)
+                           lock_seconds=lock_seconds, backoff_seconds=backoff_seconds)
     events.audit(db, clock, organisation_id=account.organisation_id, actor_id=account.id,
                  action="staff.login", object_type="staff_account", object_id=account.id)
     return account

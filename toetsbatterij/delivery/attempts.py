@@ -53,6 +53,7 @@ from toetsbatterij.errors import (
     SessionNotOpen,
 )
 from toetsbatterij.i18n import N_
+from toetsbatterij.textinput import REASON_LABEL, clean_text
 
 PRACTICE_SECTION = -1
 MIN_SECONDS_FOR_NEW_UNIT = 1
@@ -631,7 +632,8 @@ def add_extra_time(db: Session, clock: Clock, attempt: Attempt, *, minutes: int,
 
 def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
                 actor_id: int | None) -> None:
-    reason = reason.strip()
+    reason = clean_text(reason, field="reason", label=REASON_LABEL, max_length=1000,
+                        multiline=True)
     if not reason:
         raise InvalidInput("Geef een reden op.", field="reason")
     if attempt.state in (FINISHED, ENDED):
@@ -642,7 +644,7 @@ def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
         run.finished_at = now
         run.finish_reason = "ended"
     transition(attempt, "end", ENDED)
-    attempt.end_reason = reason[:1000]
+    attempt.end_reason = reason
     attempt.finished_at = now
     attempt.paused_at = None
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,

@@ -30,6 +30,7 @@ from toetsbatterij.delivery.models import (
 from toetsbatterij.delivery.sessions import get_candidate, get_session
 from toetsbatterij.errors import InvalidInput, NotFound
 from toetsbatterij.i18n import N_
+from toetsbatterij.textinput import clean_text
 
 STATE_LABELS = {
     "waiting": N_("Wacht"),
@@ -134,12 +135,13 @@ def record_incident(db: Session, clock: Clock, *, organisation_id: int, session_
     sess = get_session(db, organisation_id, session_id)
     if code not in INCIDENT_CODES:
         raise InvalidInput("Kies een soort incident.", field="code")
+    note = clean_text(note, field="note", label=N_("Notitie"), max_length=2000, multiline=True)
     if candidate_id is not None:
         cand = get_candidate(db, organisation_id, candidate_id)
         if cand.exam_session_id != sess.id:
             raise NotFound(None, detail="candidate of another session")  # default text
     inc = Incident(organisation_id=organisation_id, exam_session_id=sess.id,
-                   candidate_id=candidate_id, code=code, note=note.strip()[:2000],
+                   candidate_id=candidate_id, code=code, note=note,
                    created_by=actor_id, created_at=clock.now())
     db.add(inc)
     db.flush()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from toetsbatterij import csvfiles
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.identity import validate_national_number
@@ -21,8 +20,9 @@ from toetsbatterij.delivery.models import (
     TestDefinitionRecord,
 )
 from toetsbatterij.errors import Conflict, InvalidInput, NotFound
-from toetsbatterij.i18n import staff_language_names
+from toetsbatterij.i18n import N_, staff_language_names
 from toetsbatterij.organisations.service import get_location
+from toetsbatterij.textinput import clean_text
 
 # No 0/O, 1/I/L: codes are typed from paper by people unused to keyboards.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -129,25 +129,27 @@ def parse_date(raw: str | dt.date) -> dt.date:
 
 def clean_candidate(data: CandidateInput, today: dt.date) -> dict:
     """Validate one registration; raise InvalidInput (Dutch, with the field) on the first error."""
-    first, last = data.first_name.strip(), data.last_name.strip()
+    first = clean_text(data.first_name, field="first_name", label=N_("Voornaam"),
+                       max_length=100)
+    last = clean_text(data.last_name, field="last_name", label=N_("Achternaam"), max_length=100)
     if not first:
         raise InvalidInput("Geef de voornaam.", field="first_name")
     if not last:
         raise InvalidInput("Geef de achternaam.", field="last_name")
-    if len(first) > 100 or len(last) > 100:
-        raise InvalidInput("Een naam is te lang (hoogstens 100 tekens).", field="last_name")
+    id_number = clean_text(data.id_number, field="id_number", label=N_("Nummer"), max_length=40)
+    country = clean_text(data.id_country, field="id_country", label=N_("Land"),
+                         max_length=2).upper()
     birth = parse_date(data.birth_date)
     age_years = (today - birth).days / 365.25
     if not 14 <= age_years <= 110:
         raise InvalidInput("Deze geboortedatum is niet mogelijk voor een kandidaat.",
                            field="birth_date")
     kind = data.id_kind
-    country = data.id_country.strip().upper()
     if kind in ("rrn", "bis"):
-        number = validate_national_number(data.id_number, kind, birth)
+        number = validate_national_number(id_number, kind, birth)
         country = "BE"
     elif kind == "foreign":
-        number = data.id_number.strip()
+        number = id_number
         if not 4 <= len(number) <= 40:
             raise InvalidInput("Geef het nummer van het buitenlandse document.", field="id_number")
         if len(country) != 2 or not country.isalpha():
@@ -238,22 +240,20 @@ def import_candidates_csv(db: Session, clock: Clock, *, organisation_id: int,
     now = clock.now()
     _check_not_started(sess, now)
     report = ImportReport()
-    text = text.lstrip("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    _dialect, rows = csvfiles.read_rows(text)
+    header = [h.strip().lower() for h in (rows[0].cells or [])] if rows else []
     missing = [c for c in CSV_COLUMNS[:5] if c not in header]
     if missing:
         report.errors.append((1, "kolommen", "Ontbrekende kolom(men): " + ", ".join(missing)))
         return report
-    reader.fieldnames = header
     cleaned: list[dict] = []
     seen: set[tuple[str, str]] = set()
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+    for parsed in rows[1:]:
+        line = parsed.line
+        if parsed.cells is None:
+            report.errors.append((line, "rij", parsed.error or ""))
+            continue
+        row = {k: (v or "").strip() for k, v in zip(header, parsed.cells, strict=False) if k}
         if not any(row.values()):
             continue
         kind = _KIND_WORDS.get(row.get("identiteit", "").lower())

@@ -1,12 +1,14 @@
-"""Throttling of failed candidate logins, per session code and per access code.
+"""Throttling of failed logins with exponential back-off: candidates per access code, staff
+per typed e-mail address (known or not).
 
 Never per IP address: every PC of an exam room shares one, so an IP rule would lock the whole
-room. Per typed session code it stops guessing access codes inside a known session; per typed
-access code it stops trying one code against many sessions. Counts live in the database (the
-source of truth, shared by every worker), so the proctor can see and clear a lock.
-
-A success clears the access-code counter but not the session counter: otherwise one
-candidate's good login in between would reset a guesser's budget for the whole room.
+room. Never a hard lock either: after ``free`` failures a code is refused for a delay that
+doubles with every further failure (capped), and it accepts the right secret again as soon as
+the delay is over; a success resets its count. A session code is never refused as a whole:
+its failures are only counted, for the proctor's room view (a guesser of access codes inside a
+known session has 31^8 codes per candidate against them). Counts live in the database (the
+source of truth, shared by every worker), so the proctor can see and clear a lock. The table
+holds a SHA-256 of (scope, code), never the code or address itself.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from toetsbatterij.delivery.models import Candidate, ExamSession, LoginThrottle
 from toetsbatterij.errors import LoginThrottled, NotFound
 from toetsbatterij.i18n import N_
 
-SESSION, ACCESS = "session", "access"
+SESSION, ACCESS, STAFF = "session", "access", "staff"
 
 # No number in the text: one fixed sentence translates in every catalog.
 THROTTLED_MESSAGE = N_("Aanmelden met deze code is even geblokkeerd na te veel foute pogingen. "
@@ -34,16 +36,33 @@ THROTTLED_MESSAGE = N_("Aanmelden met deze code is even geblokkeerd na te veel f
 
 
 @dataclass(frozen=True)
+class Backoff:
+    """``free`` failures go unpunished; failure ``free + k`` (k = 0, 1, ...) starts a delay of
+    ``base * 2^k``, at most ``cap``. Failures ``window`` after the last one are forgotten."""
+
+    free: int
+    base: dt.timedelta
+    cap: dt.timedelta
+    window: dt.timedelta
+
+    def delay(self, failures: int) -> dt.timedelta | None:
+        if failures < self.free:
+            return None
+        return min(self.base * 2 ** min(failures - self.free, 30), self.cap)
+
+
+@dataclass(frozen=True)
 class ThrottlePolicy:
-    """Failures allowed within ``window`` before a lock of ``lock`` starts.
+    """Candidate logins: back-off per access code after ``max_per_access`` failures."""
 
-    The session limit is high: a room of 30 people who each mistype once must not be locked.
-    """
-
-    max_per_session: int = 40
     max_per_access: int = 6
     window: dt.timedelta = dt.timedelta(minutes=15)
-    lock: dt.timedelta = dt.timedelta(minutes=10)
+    lock: dt.timedelta = dt.timedelta(minutes=10)       # the longest delay
+    base_delay: dt.timedelta = dt.timedelta(seconds=30)
+
+    @property
+    def access(self) -> Backoff:
+        return Backoff(self.max_per_access, self.base_delay, self.lock, self.window)
 
 
 DEFAULT_POLICY = ThrottlePolicy()
@@ -58,55 +77,70 @@ def _row(db: Session, scope: str, code: str) -> LoginThrottle | None:
                                                  LoginThrottle.key_hash == key_hash(scope, code)))
 
 
-def check(db: Session, clock: Clock, *, session_code: str, access_code: str) -> None:
-    """Raise LoginThrottled (Dutch message) when either code is locked now."""
+def locked_until(db: Session, clock: Clock, scope: str, code: str) -> dt.datetime | None:
+    """The end of the current delay of ``code``, or None when it may be tried now."""
+    row = _row(db, scope, code)
+    if row is not None and row.locked_until is not None and row.locked_until > clock.now():
+        return row.locked_until
+    return None
+
+
+def count_failure(db: Session, clock: Clock, scope: str, code: str,
+                  backoff: Backoff | None, window: dt.timedelta) -> None:
+    """Count one failure of ``code`` and start its next delay when one is due (flushes)."""
     now = clock.now()
-    for scope, code in ((SESSION, session_code), (ACCESS, access_code)):
-        if not code:
-            continue
-        row = _row(db, scope, code)
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            raise LoginThrottled(THROTTLED_MESSAGE,
-                                 detail=f"{scope} throttled until {row.locked_until}")
+    row = _row(db, scope, code)
+    if row is None:
+        row = LoginThrottle(scope=scope, key_hash=key_hash(scope, code), failures=0,
+                            window_started_at=now, last_failure_at=now)
+        try:
+            with db.begin_nested():
+                db.add(row)
+                db.flush()
+        except IntegrityError:  # another worker counted the first failure of this code
+            row = _row(db, scope, code)
+            assert row is not None
+    if now - row.last_failure_at > window:
+        row.failures, row.window_started_at, row.locked_until = 0, now, None
+        db.flush()
+    # Incremented in SQL so that two workers counting at once never lose a failure.
+    db.execute(update(LoginThrottle).where(LoginThrottle.id == row.id)
+               .values(failures=LoginThrottle.failures + 1, last_failure_at=now))
+    db.refresh(row)
+    delay = backoff.delay(row.failures) if backoff is not None else None
+    if delay is not None:
+        row.locked_until = now + delay
+    db.flush()
+
+
+def reset(db: Session, scope: str, code: str) -> None:
+    row = _row(db, scope, code)
+    if row is not None:
+        db.delete(row)
+        db.flush()
+
+
+def check(db: Session, clock: Clock, *, session_code: str, access_code: str) -> None:
+    """Raise LoginThrottled (Dutch message) while the access code is in a delay. The session
+    code is never refused: a room must not be locked out by someone else's guesses."""
+    if access_code:
+        until = locked_until(db, clock, ACCESS, access_code)
+        if until is not None:
+            raise LoginThrottled(THROTTLED_MESSAGE, detail=f"access code throttled until {until}")
 
 
 def record_failure(db: Session, clock: Clock, *, session_code: str, access_code: str,
                    policy: ThrottlePolicy = DEFAULT_POLICY) -> None:
     """Count one failed login against both codes (flushes; the caller commits)."""
-    now = clock.now()
-    for scope, code, limit in ((SESSION, session_code, policy.max_per_session),
-                               (ACCESS, access_code, policy.max_per_access)):
-        if not code:
-            continue
-        row = _row(db, scope, code)
-        if row is None:
-            row = LoginThrottle(scope=scope, key_hash=key_hash(scope, code), failures=0,
-                                window_started_at=now, last_failure_at=now)
-            try:
-                with db.begin_nested():
-                    db.add(row)
-                    db.flush()
-            except IntegrityError:  # another worker counted the first failure of this code
-                row = _row(db, scope, code)
-                assert row is not None
-        if now - row.window_started_at > policy.window:
-            row.failures, row.window_started_at = 0, now
-            db.flush()
-        # Incremented in SQL so that two workers counting at once never lose a failure.
-        db.execute(update(LoginThrottle).where(LoginThrottle.id == row.id)
-                   .values(failures=LoginThrottle.failures + 1, last_failure_at=now))
-        db.refresh(row)
-        if row.failures >= limit:
-            row.locked_until = now + policy.lock
-            row.failures, row.window_started_at = 0, now
-        db.flush()
+    if session_code:
+        count_failure(db, clock, SESSION, session_code, None, policy.window)
+    if access_code:
+        count_failure(db, clock, ACCESS, access_code, policy.access, policy.window)
 
 
 def record_success(db: Session, *, access_code: str) -> None:
-    row = _row(db, ACCESS, access_code)
-    if row is not None and row.locked_until is None:
-        db.delete(row)
-        db.flush()
+    """A good login resets its access code (the session count stays: it is the proctor's)."""
+    reset(db, ACCESS, access_code)
 
 
 @dataclass(frozen=True)
@@ -139,7 +173,7 @@ def for_session(db: Session, clock: Clock, *, organisation_id: int,
         if row.scope != scope:
             continue
         locked = row.locked_until if row.locked_until and row.locked_until > now else None
-        recent = now - row.window_started_at <= DEFAULT_POLICY.window
+        recent = now - row.last_failure_at <= DEFAULT_POLICY.window
         if locked is None and not (recent and row.failures):
             continue
         out.append(ThrottleView(scope, cand_id, label, row.failures if recent else 0, locked))
@@ -164,6 +198,7 @@ def clear(db: Session, clock: Clock, *, organisation_id: int, session_id: int,
     if row is not None:
         db.delete(row)
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
-           action="login_throttle.clear", object_type="candidate" if candidate_id else "session",
+           action="login_throttle.clear",
+           object_type="candidate" if candidate_id else "exam_session",
            object_id=candidate_id or session_id, scope=scope)
     db.flush()

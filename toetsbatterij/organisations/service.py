@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 from toetsbatterij import events
 from toetsbatterij.clock import Clock
 from toetsbatterij.errors import InvalidInput, NotFound
+from toetsbatterij.i18n import N_
 from toetsbatterij.organisations.models import Location, Organisation
+from toetsbatterij.textinput import clean_text
 
 # The four agencies that attest Dutch levels (DOMAIN.md §1); seeded as data, not code paths.
 AGENCIES = (
@@ -55,14 +57,13 @@ def get_location(db: Session, organisation_id: int, location_id: int) -> Locatio
 
 def add_location(db: Session, organisation_id: int, *, name: str, address: str = "",
                  capacity: int = 20) -> Location:
-    name = name.strip()
+    name = clean_text(name, field="name", label=N_("Naam"), max_length=200)
     if not name:
         raise InvalidInput("Geef de naam van het toetslokaal.", field="name")
-    if len(name) > 200 or len(address.strip()) > 300:
-        raise InvalidInput("Naam (200) of adres (300 tekens) is te lang.", field="name")
+    address = clean_text(address, field="address", label=N_("Adres"), max_length=300)
     if not 1 <= capacity <= 500:
         raise InvalidInput("De capaciteit moet tussen 1 en 500 liggen.", field="capacity")
-    loc = Location(organisation_id=organisation_id, name=name, address=address.strip(),
+    loc = Location(organisation_id=organisation_id, name=name, address=address,
                    capacity=capacity)
     db.add(loc)
     db.flush()

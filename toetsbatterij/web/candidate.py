@@ -33,9 +33,11 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.textinput import clean_answer
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, services
 from toetsbatterij.web.errors import translate_error
+from toetsbatterij.web.ids import form_id, form_int
 from toetsbatterij.web.unit_of_work import commit_now, mark_failed
 
 bp = Blueprint("candidate", __name__)
@@ -163,11 +165,7 @@ def proceed() -> Any:
         elif step == "continue":
             pass  # the due transitions (the next unit) are carried out by the lock's advance
         elif step == "section":
-            try:
-                index = int(request.form.get("section_index", ""))
-            except ValueError:
-                raise InvalidInput() from None
-            attempts.start_section(db(), clock(), attempt, index)
+            attempts.start_section(db(), clock(), attempt, form_int("section_index"))
     return redirect(url_for("candidate.screen"))
 
 
@@ -181,7 +179,8 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
         elif kind == "multiple_response":
             out[item["id"]] = [x for x in form.getlist(name) if x]
         elif kind == "text_entry":
-            out[item["id"]] = {g["id"]: form.get(f"{name}.{g['id']}", "") for g in v["gaps"]}
+            out[item["id"]] = {g["id"]: clean_answer(form.get(f"{name}.{g['id']}", ""))
+                               for g in v["gaps"]}
         elif kind == "ordering":
             chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
             # With one select list per place a candidate can pick an option twice or leave a
@@ -192,7 +191,7 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
             out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
                                for s in v["sources"] if form.get(f"{name}.{s['id']}")}
         elif kind == "extended_text":
-            out[item["id"]] = form.get(name) or None
+            out[item["id"]] = clean_answer(form.get(name)) or None
         else:
             out[item["id"]] = None
     return out
@@ -200,10 +199,7 @@ def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
 
 @bp.post("/toets/antwoord")
 def answer() -> Any:
-    try:
-        presentation_id = int(request.form.get("presentation_id", ""))
-    except ValueError:
-        raise InvalidInput() from None
+    presentation_id = form_id("presentation_id")
     with _locked_attempt() as attempt:
         pres = db().get(Presentation, presentation_id)
         if pres is None or pres.attempt_id != attempt.id:
@@ -227,7 +223,7 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="media")
 
 
-@bp.post("/toets/audio/<int:presentation_id>")
+@bp.post("/toets/audio/<id:presentation_id>")
 def play_audio(presentation_id: int) -> Any:
     with _locked_attempt() as attempt:
         left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)

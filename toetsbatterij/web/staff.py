@@ -1,5 +1,6 @@
 """Staff screens: login, sessions, candidates, tickets, the proctor console, locations, accounts,
-audit log. Thin views: parse -> service -> commit -> render/redirect."""
+audit log. Thin views: parse -> service -> render/redirect; the request commits once
+(web/unit_of_work.py)."""
 
 from __future__ import annotations
 
@@ -28,17 +29,18 @@ from toetsbatterij.accounts.models import (
     ROLE_PROCTOR,
     ROLES,
 )
-from toetsbatterij.audit.service import entries as audit_entries
+from toetsbatterij.audit.service import OBJECT_TYPE_LABELS, named_entries
 from toetsbatterij.delivery import attempts, definitions, feed, proctoring, sessions, throttle
 from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
 from toetsbatterij.delivery.tickets import render_tickets
-from toetsbatterij.errors import InvalidInput
+from toetsbatterij.errors import InvalidInput, NotFound
 from toetsbatterij.i18n import translator
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
 from toetsbatterij.web.context import clock, db, services
+from toetsbatterij.web.ids import form_id, form_int, parse_id
 from toetsbatterij.web.unit_of_work import mark_failed
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
@@ -65,11 +67,6 @@ def _nn(value: str) -> str:
         else value
 
 
-def _int(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
-        raise InvalidInput("Ongeldige waarde.", field=name) from None
 
 
 def _local_datetime(date_field: str, time_field: str) -> dt.datetime:
@@ -92,7 +89,8 @@ def login() -> Any:
         # A wrong password raises LoginFailed, which keeps the flushed failure count.
         account = accounts.log_in(
             db(), clock(), request.form.get("email", ""), request.form.get("password", ""),
-            max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
+            max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"],
+            backoff_seconds=cfg["LOGIN_BACKOFF_SECONDS"])
         login_staff(account)
         return redirect(url_for("staff.dashboard"))
     return render_template("staff/login.html")
@@ -130,7 +128,7 @@ def new_session() -> Any:
     if request.method == "POST":
         sess = sessions.create_session(
             db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
-            location_id=_int("location_id"), test_definition_id=_int("test_definition_id"),
+            location_id=form_id("location_id"), test_definition_id=form_id("test_definition_id"),
             starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"),
             bank_version=services().bank.bank_version)
         flash(gettext("Sessie %(code)s is gepland.", code=sess.code), "success")
@@ -145,7 +143,7 @@ def new_session() -> Any:
                            today=today)
 
 
-@bp.get("/sessies/<int:session_id>")
+@bp.get("/sessies/<id:session_id>")
 @require_roles(*EXAM_ROLES)
 def session_detail(session_id: int) -> Any:
     sess = sessions.get_session(db(), org_id(), session_id)
@@ -157,7 +155,7 @@ def session_detail(session_id: int) -> Any:
         languages=sessions.INSTRUCTION_LANGUAGES, import_errors=None)
 
 
-@bp.post("/sessies/<int:session_id>/kandidaten")
+@bp.post("/sessies/<id:session_id>/kandidaten")
 @require_roles(*EXAM_ROLES)
 def register_candidate(session_id: int) -> Any:
     form = request.form
@@ -174,7 +172,7 @@ def register_candidate(session_id: int) -> Any:
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
-@bp.post("/sessies/<int:session_id>/import")
+@bp.post("/sessies/<id:session_id>/import")
 @require_roles(*EXAM_ROLES)
 def import_candidates(session_id: int) -> Any:
     upload = request.files.get("file")
@@ -200,7 +198,7 @@ def import_candidates(session_id: int) -> Any:
         languages=sessions.INSTRUCTION_LANGUAGES, import_errors=report.errors), 422
 
 
-@bp.post("/sessies/<int:session_id>/tickets.pdf")
+@bp.post("/sessies/<id:session_id>/tickets.pdf")
 @require_roles(*EXAM_ROLES)
 def tickets(session_id: int) -> Any:
     # A POST: printing tickets (access codes) is audited, and a GET never writes.
@@ -217,7 +215,7 @@ def tickets(session_id: int) -> Any:
         "Content-Disposition": f'inline; filename="tickets-{sess.code}.pdf"'})
 
 
-@bp.post("/sessies/<int:session_id>/openen")
+@bp.post("/sessies/<id:session_id>/openen")
 @require_roles(*EXAM_ROLES)
 def open_session(session_id: int) -> Any:
     sessions_open = sessions.open_session(db(), clock(), organisation_id=org_id(),
@@ -230,7 +228,7 @@ def open_session(session_id: int) -> Any:
 # -- proctor console -----------------------------------------------------------------------------
 
 
-@bp.get("/sessies/<int:session_id>/zaal")
+@bp.get("/sessies/<id:session_id>/zaal")
 @require_roles(*EXAM_ROLES)
 def room(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
@@ -242,7 +240,7 @@ def room(session_id: int) -> Any:
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
 
-@bp.get("/sessies/<int:session_id>/zaal.json")
+@bp.get("/sessies/<id:session_id>/zaal.json")
 @require_roles(*EXAM_ROLES)
 def room_json(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
@@ -271,7 +269,7 @@ def _back(session_id: int) -> Any:
     return redirect(url_for("staff.room", session_id=session_id))
 
 
-@bp.post("/sessies/<int:session_id>/zaal/pauze")
+@bp.post("/sessies/<id:session_id>/zaal/pauze")
 @require_roles(*EXAM_ROLES)
 def pause_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
@@ -279,7 +277,7 @@ def pause_room(session_id: int) -> Any:
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/zaal/hervatten")
+@bp.post("/sessies/<id:session_id>/zaal/hervatten")
 @require_roles(*EXAM_ROLES)
 def resume_room(session_id: int) -> Any:
     proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
@@ -287,41 +285,42 @@ def resume_room(session_id: int) -> Any:
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/zaal/toelaten")
+@bp.post("/sessies/<id:session_id>/zaal/toelaten")
 @require_roles(*EXAM_ROLES)
 def admit_room(session_id: int) -> Any:
     """Admit the selected candidates (``candidate_id`` fields), or every candidate."""
-    selected = [int(v) for v in request.form.getlist("candidate_id") if v.isdigit()]
+    raw = request.form.getlist("candidate_id")
+    selected = [i for i in map(parse_id, raw) if i is not None]
+    if len(selected) != len(raw):
+        raise NotFound(None, detail="admit: a candidate id that cannot exist")  # default text
     proctoring.admit_candidates(db(), clock(), organisation_id=org_id(), session_id=session_id,
                                 candidate_ids=selected or None, actor_id=actor_id())
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/aanmeldblokkering/opheffen")
+@bp.post("/sessies/<id:session_id>/aanmeldblokkering/opheffen")
 @require_roles(*EXAM_ROLES)
 def clear_login_throttle(session_id: int) -> Any:
-    raw_candidate = request.form.get("candidate_id") or ""
     throttle.clear(db(), clock(), organisation_id=org_id(), session_id=session_id,
-                   candidate_id=int(raw_candidate) if raw_candidate.isdigit() else None,
+                   candidate_id=form_id("candidate_id", required=False),
                    actor_id=actor_id())
     flash(gettext("De blokkering is opgeheven: er kan opnieuw aangemeld worden."), "success")
     return _back(session_id)
 
 
-@bp.post("/sessies/<int:session_id>/incident")
+@bp.post("/sessies/<id:session_id>/incident")
 @require_roles(*EXAM_ROLES)
 def incident(session_id: int) -> Any:
-    raw_candidate = request.form.get("candidate_id") or None
     proctoring.record_incident(
         db(), clock(), organisation_id=org_id(), session_id=session_id,
-        candidate_id=int(raw_candidate) if raw_candidate and raw_candidate.isdigit() else None,
+        candidate_id=form_id("candidate_id", required=False),
         code=request.form.get("code", ""), note=request.form.get("note", ""),
         actor_id=actor_id())
     flash(gettext("Het incident is genoteerd."), "success")
     return _back(session_id)
 
 
-@bp.post("/kandidaten/<int:candidate_id>/<action>")
+@bp.post("/kandidaten/<id:candidate_id>/<action>")
 @require_roles(*EXAM_ROLES)
 def candidate_action(candidate_id: int, action: str) -> Any:
     cand = sessions.get_candidate(db(), org_id(), candidate_id)
@@ -336,7 +335,7 @@ def candidate_action(candidate_id: int, action: str) -> Any:
         elif action == "hervatten":
             attempts.resume_attempt(db(), clock(), att, actor_id=actor_id())
         elif action == "extra-tijd":
-            attempts.add_extra_time(db(), clock(), att, minutes=_int("minutes"),
+            attempts.add_extra_time(db(), clock(), att, minutes=form_int("minutes"),
                                     actor_id=actor_id())
         elif action == "beeindigen":
             attempts.end_attempt(db(), clock(), att, reason=request.form.get("reason", ""),
@@ -358,7 +357,7 @@ def locations() -> Any:
         organisations.create_location(db(), clock(), org_id(), actor_id=actor_id(),
                                       name=request.form.get("name", ""),
                                       address=request.form.get("address", ""),
-                                      capacity=_int("capacity"))
+                                      capacity=form_int("capacity"))
         flash(gettext("Het toetslokaal is toegevoegd."), "success")
         return redirect(url_for("staff.locations"))
     return render_template("staff/locations.html",
@@ -385,4 +384,5 @@ def staff_accounts() -> Any:
 @bp.get("/audit")
 @require_roles(ROLE_ADMIN)
 def audit() -> Any:
-    return render_template("staff/audit.html", entries=audit_entries(db(), org_id()))
+    return render_template("staff/audit.html", entries=named_entries(db(), org_id()),
+                           type_labels=OBJECT_TYPE_LABELS)

@@ -1,0 +1,230 @@
+"""The access matrix, generated from the URL map: every route x method x principal (anonymous,
+a candidate, each staff role) x organisation (own and another agency's ids) x with and without
+a CSRF token. Zero unauthorised successes, and nothing changes in the database.
+
+Every route must be declared in ACCESS below: a new route without a rule fails
+``test_every_route_has_an_access_rule`` until its rule is written down here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from toetsbatterij.accounts.models import ROLE_ADMIN, ROLE_PROCTOR, ROLES, StaffAccount
+from toetsbatterij.audit.models import AuditEntry
+from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
+from toetsbatterij.organisations.models import Location
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: str                          # "public", "staff" or "candidate"
+    roles: frozenset[str] = frozenset()
+
+
+PUBLIC = Rule("public")
+ANY_STAFF = Rule("staff", frozenset(ROLES))
+EXAM = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PROCTOR}))
+ADMIN = Rule("staff", frozenset({ROLE_ADMIN}))
+CANDIDATE = Rule("candidate")
+
+ACCESS: dict[str, Rule] = {
+    "static": PUBLIC,
+    "health": PUBLIC,
+    "candidate.login": PUBLIC,
+    "candidate.do_login": PUBLIC,
+    "candidate.candidate_logout": PUBLIC,
+    "candidate.screen": CANDIDATE,
+    "candidate.status": CANDIDATE,
+    "candidate.heartbeat": CANDIDATE,
+    "candidate.proceed": CANDIDATE,
+    "candidate.answer": CANDIDATE,
+    "candidate.play_audio": CANDIDATE,
+    "candidate.media": CANDIDATE,
+    "staff.login": PUBLIC,
+    "staff.logout": ANY_STAFF,
+    "staff.dashboard": ANY_STAFF,
+    "staff.new_session": EXAM,
+    "staff.session_detail": EXAM,
+    "staff.register_candidate": EXAM,
+    "staff.import_candidates": EXAM,
+    "staff.tickets": EXAM,
+    "staff.open_session": EXAM,
+    "staff.room": EXAM,
+    "staff.room_json": EXAM,
+    "staff.pause_room": EXAM,
+    "staff.resume_room": EXAM,
+    "staff.admit_room": EXAM,
+    "staff.clear_login_throttle": EXAM,
+    "staff.incident": EXAM,
+    "staff.candidate_action": EXAM,
+    "staff.locations": ADMIN,
+    "staff.staff_accounts": ADMIN,
+    "staff.audit": ADMIN,
+}
+ACTIONS = ("toelaten", "pauze", "hervatten", "extra-tijd", "beeindigen", "vrijgeven")
+LOGIN_PAGES = ("/beheer/aanmelden", "/")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_every_route_has_an_access_rule(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    assert endpoints - set(ACCESS) == set(), "declare the access rule of the new route(s)"
+    assert set(ACCESS) - endpoints == set(), "a declared route no longer exists"
+
+
+@dataclass
+class Principal:
+    name: str
+    client: object
+    kind: str                         # "anonymous", "candidate", "staff"
+    role: str | None = None
+    token: str = ""
+
+
+def _client(app):
+    """A browser: the app's URL scheme is https, where Flask-WTF also checks the referrer."""
+    client = app.test_client()
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    return client
+
+
+def _token(client, url):
+    match = CSRF.search(client.get(url).get_data(as_text=True))
+    assert match, url
+    return match.group(1)
+
+
+def _start_practice(app, tenant):
+    client = _client(app)
+    token = _token(client, "/")
+    assert client.post("/aanmelden", data={"csrf_token": token,
+                                           "session_code": tenant["session_code"],
+                                           "access_code": tenant["access_codes"][0]}
+                       ).status_code == 302
+    token = _token(client, "/toets")
+    client.post("/toets/verder", data={"csrf_token": token, "step": "practice"})
+    client.get("/toets")  # presents the first practice unit
+    return client
+
+
+def _targets(app, world, db):
+    out = {}
+    for label, tenant in (("own", world.a), ("other", world.b)):
+        att = db.scalar(select(Attempt).where(Attempt.candidate_id == tenant["candidates"][0]))
+        pres = db.scalar(select(Presentation).where(Presentation.attempt_id == att.id))
+        with app.test_request_context():
+            from toetsbatterij.web.candidate import media_token
+
+            token = media_token(att.id, pres.id, "audio")
+        out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
+                      "presentation_id": pres.id, "token": token}
+    return out
+
+
+def _form(ids, token):
+    data = {"presentation_id": ids["presentation_id"], "candidate_id": ids["candidate_id"],
+            "step": "practice", "section_index": "0", "reason": "test", "minutes": "5",
+            "code": "technical", "note": "test", "name": "Zaal X", "address": "", "capacity": "9",
+            "email": "nieuw@x.test", "display_name": "Nieuw", "role": "agency_admin",
+            "password": "lang genoeg wachtwoord", "first_name": "A", "last_name": "B",
+            "birth_date": "1990-01-01", "id_kind": "foreign", "id_number": "P1234567",
+            "id_country": "MA", "session_code": "X", "access_code": "Y"}
+    if token:
+        data["csrf_token"] = token
+    return data
+
+
+def _urls(rule, ids):
+    path = rule.rule
+    if "<path:filename>" in path:
+        return [path.replace("<path:filename>", "css/app.css")]
+    for name in ("session_id", "candidate_id", "presentation_id", "token"):
+        path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
+    if "<action>" in path:
+        return [path.replace("<action>", action) for action in ACTIONS]
+    return [path]
+
+
+def _authorised(rule: Rule, who: Principal, org: str, has_ids: bool) -> bool:
+    if rule.who == "public":
+        return True
+    if has_ids and org != "own":
+        return False
+    if rule.who == "candidate":
+        return who.kind == "candidate"
+    return who.kind == "staff" and who.role in rule.roles
+
+
+def _refused(resp) -> bool:
+    if resp.status_code in (400, 401, 403, 404, 405):
+        return True
+    if resp.status_code in (301, 302, 303, 307, 308):
+        location = resp.headers.get("Location", "")
+        return re.sub(r"^https?://[^/]+", "", location).split("?")[0] in LOGIN_PAGES
+    return False
+
+
+def _snapshot(db):
+    db.expire_all()
+    return {model.__name__: db.scalar(select(func.count(model.id))) for model in
+            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation)} | {
+        "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
+        "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
+    }
+
+
+@pytest.fixture
+def csrf_app(make_app):
+    return make_app()  # CSRF on, as in production
+
+
+def test_access_matrix(csrf_app, world, db_session):
+    app = csrf_app
+    world.open(world.a)
+    world.open(world.b)
+    candidate = _start_practice(app, world.a)
+    _start_practice(app, world.b)
+    targets = _targets(app, world, db_session)
+    principals = [Principal("anonymous", _client(app), "anonymous"),
+                  Principal("candidate", candidate, "candidate")]
+    for role in ROLES:
+        client = _client(app)
+        token = _token(client, "/beheer/aanmelden")
+        assert client.post("/beheer/aanmelden", data={
+            "csrf_token": token, "email": f"{role}@{world.a['domain']}",
+            "password": "correct horse battery staple"}).status_code == 302
+        principals.append(Principal(role, client, "staff", role))
+    for p in principals:
+        p.token = _token(p.client, {"anonymous": "/beheer/aanmelden", "candidate": "/toets"}
+                         .get(p.kind, "/beheer/"))
+    before = _snapshot(db_session)
+    failures, sent = [], 0
+    for url_rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        rule = ACCESS[url_rule.endpoint]
+        has_ids = bool(set(url_rule.arguments) - {"filename", "action"})
+        for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
+            for p in principals:
+                for org in (("own", "other") if has_ids else ("own",)):
+                    for url in _urls(url_rule, targets[org]):
+                        for with_token in ((True, False) if method == "POST" else (True,)):
+                            allowed = _authorised(rule, p, org, has_ids)
+                            if allowed and with_token:
+                                continue  # what may succeed is tested elsewhere
+                            data = _form(targets[org], p.token if with_token else "")
+                            resp = p.client.open(url, method=method,
+                                                 data=data if method == "POST" else None)
+                            sent += 1
+                            expected_csrf = method == "POST" and not with_token
+                            if (expected_csrf and resp.status_code != 400) or not _refused(resp):
+                                failures.append((p.name, method, url, org,
+                                                 "token" if with_token else "no token",
+                                                 resp.status_code,
+                                                 resp.headers.get("Location", "")))
+    assert failures == []
+    assert _snapshot(db_session) == before, "an unauthorised request changed the database"
+    assert sent > 300
