@@ -31,10 +31,10 @@ from toetsbatterij.items import (
     score,
     view_model,
 )
+from toetsbatterij.items.designs import design_from_config
 from toetsbatterij.scoring import (
     AdministrationState,
     CutScores,
-    design_from_config,
     next_step,
 )
 from toetsbatterij.scoring import classify as classify_level
