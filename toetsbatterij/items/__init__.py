@@ -8,6 +8,8 @@ Public API::
         rubric_score, rubric_view,
         parse_item, REGISTRY, InvalidResponse, NotAutoScored, ItemValidationError, BankError,
         Problem, normalise, Normalisation,
+        TestForm, FormSection, Selection, Classification, build_form, build_forms,
+        FormDocumentError, UnknownContent, UnusableAnswer,
     )
 
 Items may import ``toetsbatterij.scoring``; never the services or the web layer.
@@ -24,7 +26,17 @@ from .api import (
     view_model_of_testlet,
 )
 from .bank import Bank, PracticeSet, bank_version, load_bank, load_bank_cached
-from .errors import BankError, InvalidResponse, ItemValidationError, NotAutoScored, Problem
+from .errors import (
+    BankError,
+    FormDocumentError,
+    InvalidResponse,
+    ItemValidationError,
+    NotAutoScored,
+    Problem,
+    UnknownContent,
+    UnusableAnswer,
+)
+from .form import Classification, FormSection, Selection, TestForm, build_form, build_forms
 from .manifest import Blueprint, Constraint, Manifest, Section
 from .model import Item, Parameters, Rubric, Stimulus, Testlet
 from .normalise import Normalisation, normalise
@@ -33,6 +45,8 @@ from .parse import parse_item
 from .types import REGISTRY
 
 __all__ = [
+    "Classification", "FormDocumentError", "FormSection", "Selection", "TestForm",
+    "UnknownContent", "UnusableAnswer", "build_form", "build_forms",
     "LEVEL_ANCHORS", "PROVISIONAL_RULE", "REGISTRY", "Bank", "BankError", "Blueprint",
     "Constraint", "InvalidResponse", "Item", "ItemValidationError", "Manifest", "Normalisation",
     "NotAutoScored", "Parameters", "PracticeSet", "Problem", "Rubric", "Section", "Stimulus",
