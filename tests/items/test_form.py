@@ -409,3 +409,16 @@ def test_pretest_units_are_drawn_with_the_attempts_numpy_generator(tmp_path):
     # a seen pretest unit is never drawn again; none left: the adaptive part goes on
     choice = form.select(0, [], units, 1, 1, True)
     assert choice.kind == "operational" and choice.unit_id not in units
+
+
+def test_the_bank_check_lists_every_form_and_refuses_k_values_that_do_not_fit(tmp_path):
+    from toetsbatterij.items.check import check_bank
+
+    root = _bank(tmp_path / "bank")
+    report = check_bank(root)
+    assert report.ok and report.forms == {t: f.version
+                                          for t, f in build_forms(load_bank(root)).items()}
+    _edit(root / "exposure" / f"{TEST}.yaml", lambda d: d["sections"]["reading"].update(r_max=0.3))
+    report = check_bank(root)
+    assert not report.ok and not report.forms
+    assert any("r_max" in p.message for p in report.problems)

@@ -5,7 +5,7 @@ Public API::
     from toetsbatterij.items import (
         load_bank, load_bank_cached, Bank, Item, Testlet, Rubric, Stimulus, Parameters,
         view_model, view_model_of_testlet, review_model, score, check_response, max_score,
-        rubric_score, rubric_view,
+        rubric_score, rubric_view, parse_posted_answers,
         parse_item, REGISTRY, InvalidResponse, NotAutoScored, ItemValidationError, BankError,
         Problem, normalise, Normalisation,
         TestForm, FormSection, Selection, Classification, build_form, build_forms,
@@ -18,6 +18,7 @@ Items may import ``toetsbatterij.scoring``; never the services or the web layer.
 from .api import (
     check_response,
     max_score,
+    parse_posted_answers,
     review_model,
     rubric_score,
     rubric_view,
@@ -51,6 +52,6 @@ __all__ = [
     "Constraint", "InvalidResponse", "Item", "ItemValidationError", "Manifest", "Normalisation",
     "NotAutoScored", "Parameters", "PracticeSet", "Problem", "Rubric", "Section", "Stimulus",
     "Testlet", "bank_version", "check_response", "load_bank", "load_bank_cached", "max_score",
-    "normalise", "parse_item", "provisional", "review_model", "rubric_score", "rubric_view", "score",
+    "normalise", "parse_item", "parse_posted_answers", "provisional", "review_model", "rubric_score", "rubric_view", "score",
     "view_model_of_testlet", "view_model",
 ]

@@ -32,6 +32,7 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.items import parse_posted_answers
 from toetsbatterij.web import context
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, publish, services, staff_text
@@ -152,33 +153,6 @@ def proceed() -> Any:
     return redirect(url_for("candidate.screen"))
 
 
-def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
-    """Turn the posted form into the raw responses of ``toetsbatterij.items`` (per type)."""
-    out: dict[str, Any] = {}
-    for item in view.get("items", []):
-        name, kind, v = f"r.{item['id']}", item["type"], item["view"]
-        if kind == "single_choice":
-            out[item["id"]] = form.get(name) or None
-        elif kind == "multiple_response":
-            out[item["id"]] = [x for x in form.getlist(name) if x]
-        elif kind == "text_entry":
-            out[item["id"]] = {g["id"]: form.get(f"{name}.{g['id']}", "") for g in v["gaps"]}
-        elif kind == "ordering":
-            chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
-            # With one select list per place a candidate can pick an option twice or leave a
-            # place empty: that order cannot be right, and must not become an error page.
-            complete = all(chosen) and len(set(chosen)) == len(chosen)
-            out[item["id"]] = chosen if complete else None
-        elif kind == "matching":
-            out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
-                               for s in v["sources"] if form.get(f"{name}.{s['id']}")}
-        elif kind == "extended_text":
-            out[item["id"]] = form.get(name) or None
-        else:
-            out[item["id"]] = None
-    return out
-
-
 @bp.post("/toets/antwoord")
 def answer() -> Any:
     attempt = _attempt()
@@ -194,7 +168,7 @@ def answer() -> Any:
         with _lock(attempt):
             stored = attempts.submit(db(), clock(), _content(), attempt,
                                      presentation_id=presentation_id,
-                                     responses=parse_answers(view, request.form),
+                                     responses=parse_posted_answers(view, request.form),
                                      grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
             db().commit()  # the answer is committed before the next unit is chosen
     except (DeadlinePassed, AttemptPaused):
