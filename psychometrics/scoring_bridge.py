@@ -81,7 +81,7 @@ def simple_design(*, max_items: int = 30, stop_se: float | None = None, min_item
                   cuts: Mapping[str, float] | None = None, estimator: str = "eap",
                   randomesque: int = 1, exposure: str = "none"):
     """A plain design (max information, optional SE stop) for ``simulate`` without a manifest."""
-    from toetsbatterij.scoring import design_from_config
+    from toetsbatterij.items.designs import design_from_config
 
     stopping = {"max_items": max_items, "min_items": min_items}
     if stop_se is not None:

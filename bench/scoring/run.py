@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from toetsbatterij.items.designs import design_from_config  # noqa: E402
 from toetsbatterij.scoring import (  # noqa: E402
     AdministrationState,
     Design,
     ItemPool,
     SelectionRule,
-    design_from_config,
     next_step,
     simulate,
 )

@@ -137,6 +137,12 @@ def test_cli_check_exit_codes(tmp_path):
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "bank check: OK" in out.stdout
+    from toetsbatterij.items import build_forms
+
+    forms = build_forms(load_bank(good))
+    assert forms  # the mini bank has a manifest
+    assert out.stdout.splitlines()[-len(forms):] == [
+        f"form {test_id} {forms[test_id].version}" for test_id in sorted(forms)]
     bad = write_bank(tmp_path / "bad", [{**SINGLE, "key": "Q"}])
     out = subprocess.run([sys.executable, "-m", "toetsbatterij.items", "check", str(bad)],
                          capture_output=True, text=True, env=env)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toetsbatterij.items.designs import design_from_config
 from toetsbatterij.scoring import (
     EAP,
     WLE,
@@ -15,7 +16,6 @@ from toetsbatterij.scoring import (
     CutScores,
     Design,
     ItemPool,
-    design_from_config,
     item_information,
     next_step,
     rng_for,
@@ -291,7 +291,7 @@ def test_stopping_reasons():
 @given(st.integers(0, 10_000))
 def test_shadow_pruning_keeps_the_optimum(seed):
     """The class-wise pruning of the shadow-test MIP gives the same optimum as the full MIP."""
-    import toetsbatterij.scoring.engine as engine
+    import toetsbatterij.scoring.selection as selection
 
     rng = np.random.default_rng(seed)
     recs = [
@@ -325,15 +325,15 @@ def test_shadow_pruning_keeps_the_optimum(seed):
     given_ = tuple(int(i) for i in rng.choice(150, int(rng.integers(0, 5)), replace=False))
     state = AdministrationState(given_, tuple(int(x) for x in rng.integers(0, 2, len(given_))))
     prep = d.prepare(pool)
-    units, counts = engine.eligible_units(d, pool, state)
+    units, counts = selection.eligible_units(d, pool, state)
     crit = item_information(pool, float(rng.normal()))
-    pruned = engine._shadow_candidates(d, pool, prep, state, units, counts, crit)
-    original = engine._prune_interchangeable
+    pruned = selection._shadow_candidates(d, pool, prep, state, units, counts, crit)
+    original = selection._prune_interchangeable
     try:
-        engine._prune_interchangeable = lambda prep, free, need, counts, crit: free
-        full = engine._shadow_candidates(d, pool, prep, state, units, counts, crit)
+        selection._prune_interchangeable = lambda prep, free, need, counts, crit: free
+        full = selection._shadow_candidates(d, pool, prep, state, units, counts, crit)
     finally:
-        engine._prune_interchangeable = original
+        selection._prune_interchangeable = original
     assert (pruned is None) == (full is None)
     if full is not None:
         assert pruned.sum() == full.sum() == 15 - len(given_)
@@ -342,7 +342,7 @@ def test_shadow_pruning_keeps_the_optimum(seed):
 
 def test_kl_index_approaches_fisher_information_on_a_narrow_interval():
     """KL(θ̂‖θ) ≈ ½ I(θ̂)(θ − θ̂)², so the KL index over θ̂ ± δ tends to I(θ̂)·δ³/3."""
-    from toetsbatterij.scoring.engine import _kl_index
+    from toetsbatterij.scoring.selection import _kl_index
 
     pool = make_mixed_pool_for_engine()
     delta = 1e-2
@@ -420,7 +420,7 @@ def test_mixed_models_testlets_and_kl_first_run_end_to_end():
 
 
 def test_designs_from_a_whole_manifest():
-    from toetsbatterij.scoring import designs_from_manifest
+    from toetsbatterij.items.designs import designs_from_manifest
 
     manifest = {
         "id": "attest-4",
@@ -446,7 +446,7 @@ def test_the_bank_manifests_build_designs(name):
 
     import yaml
 
-    from toetsbatterij.scoring import designs_from_manifest
+    from toetsbatterij.items.designs import designs_from_manifest
 
     path = Path(__file__).resolve().parents[2] / "itembank" / "tests" / name
     if not path.exists():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from toetsbatterij.items.designs import design_from_config
 from toetsbatterij.scoring import (
     Design,
     SelectionRule,
-    design_from_config,
     simulate,
     tune_sympson_hetter,
 )

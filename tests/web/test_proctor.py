@@ -54,10 +54,10 @@ def test_ordering_with_an_option_twice_is_wrong_not_an_error(app, world, content
     client.post("/toets/verder", data={"step": "practice"})
     from werkzeug.datastructures import MultiDict
 
-    from toetsbatterij.web.candidate import parse_answers
+    from toetsbatterij.items import parse_posted_answers
 
     view = content.candidate_view("R-A2-0103", 1)
-    raw = parse_answers(view, MultiDict({"r.R-A2-0103.0": "A", "r.R-A2-0103.1": "A",
+    raw = parse_posted_answers(view, MultiDict({"r.R-A2-0103.0": "A", "r.R-A2-0103.1": "A",
                                          "r.R-A2-0103.2": "C"}))
     assert raw == {"R-A2-0103": None}
     assert content.score("R-A2-0103", raw["R-A2-0103"]) == 0

@@ -53,21 +53,11 @@ from toetsbatterij.errors import (
     SessionNotOpen,
 )
 from toetsbatterij.i18n import N_
+from toetsbatterij.items import Selection  # re-exported: the form decides the next unit
 from toetsbatterij.textinput import REASON_LABEL, clean_text
 
 PRACTICE_SECTION = -1
 MIN_SECONDS_FOR_NEW_UNIT = 1
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What the content adapter decides for the next position of a section."""
-
-    unit_id: str | None          # None: the section stops
-    kind: str = "operational"    # operational | pretest
-    theta: float | None = None
-    se: float | None = None
-    stop_reason: str = ""
 
 
 class Content(Protocol):

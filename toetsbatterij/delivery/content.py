@@ -1,4 +1,5 @@
-"""The seam between delivery and the item bank + scoring core.
+"""The seam between delivery and the item bank + scoring core (being replaced by
+``toetsbatterij.items.form.TestForm``, which does the same per pinned form, typed).
 
 ``BankContent`` implements ``attempts.Content`` on top of ``toetsbatterij.items`` (bank, views,
 scoring) and ``toetsbatterij.scoring`` (design, next_step, classify). Everything here is
@@ -13,13 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from toetsbatterij.delivery.attempts import Selection
-from toetsbatterij.delivery.exposure import (
-    POOL_STATUSES,
-    check_against_manifests,
-    k_array,
-    load_k_values,
-)
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.items import (
     Bank,
@@ -31,10 +25,18 @@ from toetsbatterij.items import (
     score,
     view_model,
 )
+from toetsbatterij.items.designs import design_from_config
+from toetsbatterij.items.exposure import (
+    POOL_STATUSES,
+    check_against_manifests,
+    k_array,
+    load_k_values,
+)
+from toetsbatterij.items.form import Selection
+from toetsbatterij.items.form import enemy_map as _enemy_map
 from toetsbatterij.scoring import (
     AdministrationState,
     CutScores,
-    design_from_config,
     next_step,
 )
 from toetsbatterij.scoring import classify as classify_level
@@ -257,28 +259,3 @@ class BankContent:
         if cuts:
             level = classify_level(estimate, CutScores.from_mapping(cuts)).level
         return float(estimate.theta), float(estimate.se), level
-
-
-def _enemy_map(bank: Bank) -> dict[str, frozenset[str]]:
-    """Item id -> the item ids it may never appear with, over the whole bank (all skills).
-
-    Symmetric (an enemy listed on one side binds both), and a testlet stands for all its
-    members, whether it is named as an enemy or lists enemies itself.
-    """
-    members: dict[str, list[str]] = {t.id: [i.id for i in t.items] for t in bank.testlets.values()}
-    out: dict[str, set[str]] = {}
-
-    def bind(a: str, b: str) -> None:
-        for x in members.get(a, [a]):
-            for y in members.get(b, [b]):
-                if x != y:
-                    out.setdefault(x, set()).add(y)
-                    out.setdefault(y, set()).add(x)
-
-    for item in bank.items.values():
-        for enemy in item.enemies:
-            bind(item.id, enemy)
-    for testlet in bank.testlets.values():
-        for enemy in testlet.enemies:
-            bind(testlet.id, enemy)
-    return {k: frozenset(v) for k, v in out.items()}

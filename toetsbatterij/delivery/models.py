@@ -50,6 +50,19 @@ class TestDefinitionRecord(Base):
     created_at: Mapped[dt.datetime]
 
 
+class FormSnapshot(Base):
+    """A test form as it was delivered, content-addressed by its version (``TestForm.version``):
+    everything needed to rebuild it without the bank on disk (``TestForm.to_document``), so an
+    attempt continues, and a result is recomputed, on exactly the form it ran on. Immutable."""
+
+    __tablename__ = "form_snapshot"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    test_code: Mapped[str] = mapped_column(String(60), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+
+
 class ExamSession(Base):
     """An afnamesessie: one room, one time window, one test definition."""
 
@@ -103,6 +116,9 @@ class Attempt(Base):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)
     test_definition_id: Mapped[int] = mapped_column(ForeignKey("test_definition.id"))
     bank_version: Mapped[str] = mapped_column(String(64))
+    # The test form the attempt runs on, to the end (a content hash, ``items.TestForm.version``;
+    # its snapshot is in ``form_snapshot``). Empty only for attempts from before forms existed.
+    form_version: Mapped[str] = mapped_column(String(64), default="")
     seed: Mapped[int]
     state: Mapped[str] = mapped_column(String(20), default=INSTRUCTIONS)
     section_index: Mapped[int] = mapped_column(default=-1)
@@ -124,6 +140,7 @@ class SectionRun(Base):
     section_index: Mapped[int]
     skill: Mapped[str] = mapped_column(String(20))
     design_name: Mapped[str] = mapped_column(String(120), default="")
+    design_version: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[dt.datetime]
     deadline_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime | None]

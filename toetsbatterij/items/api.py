@@ -8,6 +8,7 @@ from typing import Any
 
 from .errors import InvalidResponse
 from .model import Item, Rubric, Testlet
+from .types import REGISTRY
 
 
 def _rng(seed: int | str | None, item_id: str) -> random.Random | None:
@@ -79,6 +80,23 @@ def check_response(item: Item, raw_response: Any) -> None:
         item.itype.check_response(item.definition, raw_response)
     except InvalidResponse as exc:
         raise InvalidResponse(f"{item.id}: {exc}") from None
+
+
+def parse_posted_answers(unit_view: Mapping[str, Any], form: Any) -> dict[str, Any]:
+    """The raw responses of every item of a unit from a posted HTML form.
+
+    ``unit_view``: the unit's candidate view (``TestForm.candidate_view``: ``items`` with ``id``,
+    ``type``, ``view``); ``form``: any mapping with ``get(key, default=None)`` and
+    ``getlist(key)`` (a werkzeug MultiDict). Each item type reads its own fields (``r.<item
+    id>...``, see ``ItemType.parse_posted``); an unknown type answers None.
+    """
+    out: dict[str, Any] = {}
+    for item in unit_view.get("items", []):
+        itype = REGISTRY.get(item["type"])
+        name = f"r.{item['id']}"
+        out[item["id"]] = (None if itype is None
+                           else itype.parse_posted(item["view"], name, form.get, form.getlist))
+    return out
 
 
 def max_score(item: Item) -> int:

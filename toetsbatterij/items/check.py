@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .api import score
@@ -27,6 +27,7 @@ class CheckReport:
     problems: tuple[Problem, ...]
     seconds: float
     audio_seconds: float
+    forms: dict[str, str] = field(default_factory=dict)   # test id -> form version (clean bank)
 
     @property
     def ok(self) -> bool:
@@ -189,8 +190,18 @@ def check_bank(path: str | Path) -> CheckReport:
         problems += check_keys(ps.items.values())
     for manifest in bank.tests.values():
         problems += blueprint_problems(bank, manifest)
+    forms: dict[str, str] = {}
+    if not problems:
+        # The forms of a clean bank: the K files must fit their manifests to build them.
+        from .exposure import ExposureFileError
+        from .form import build_forms
+
+        try:
+            forms = {test_id: f.version for test_id, f in build_forms(bank).items()}
+        except (ExposureFileError, OSError) as exc:
+            problems.append(Problem("exposure/", "", str(exc)))
     return CheckReport(bank=bank, problems=tuple(problems), seconds=time.perf_counter() - start,
-                       audio_seconds=audio_seconds)
+                       audio_seconds=audio_seconds, forms=forms)
 
 
 def stats_table(bank: Bank, audio_seconds: float | None = None) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toetsbatterij.errors import Conflict, InvalidInput
+from toetsbatterij.i18n import N_
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -41,3 +44,17 @@ class InvalidResponse(ValueError):
 
 class NotAutoScored(TypeError):
     """The item is scored by raters on a rubric, not by the machine."""
+
+
+class UnknownContent(InvalidInput):
+    """A unit, item or section that is not on the test form (a bad request, never a 500)."""
+
+
+class UnusableAnswer(InvalidInput):
+    """A posted answer that cannot be stored for its item (wrong shape, unknown ids, too long)."""
+
+    default_message = N_("Dit antwoord kan niet verwerkt worden.")
+
+
+class FormDocumentError(Conflict):
+    """A test form document (or its stimulus files) that does not match its version."""

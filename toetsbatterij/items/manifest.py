@@ -7,13 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from toetsbatterij.scoring.engine import (
-    CONTENT_METHODS,
-    EXPOSURE_METHODS,
-    SELECTION_METHODS,
-    design_from_config,
-)
+from toetsbatterij.scoring.design import CONTENT_METHODS, EXPOSURE_METHODS, SELECTION_METHODS
 
+from .designs import design_from_config
 from .model import Item
 from .validation import MISSING, Checker, join
 from .vocabulary import Vocabulary
@@ -79,7 +75,7 @@ class Manifest:
 
 def _design(raw: Any, c: Checker, path: str) -> dict | None:
     """Structural check of a design block; ``parse_manifest`` then builds it with
-    ``toetsbatterij.scoring.design_from_config`` so that the manifest and the engine agree."""
+    ``toetsbatterij.items.designs.design_from_config`` so that the manifest and the engine agree."""
     m = c.mapping(raw, path)
     if m is None:
         return None
@@ -157,7 +153,7 @@ def _blueprint(raw: Any, c: Checker, path: str, vocab: Vocabulary, skill: str | 
         lo_share = c.number(rc, "min_share", p, required=False, minimum=0.0, maximum=1.0)
         hi_share = c.number(rc, "max_share", p, required=False, minimum=0.0, maximum=1.0)
         if length is not None:
-            # Same rounding as toetsbatterij.scoring.engine: share -> [floor, ceil],
+            # Same rounding as toetsbatterij.items.designs: share -> [floor, ceil],
             # min_share -> ceil, max_share -> floor.
             if share is not None:
                 lo = math.floor(share * length) if lo is None else lo

@@ -30,10 +30,17 @@ CEFR (:mod:`.cefr`)
 Stopping (:mod:`.stopping`)
     ``MaxItems``, ``MinItems``, ``SEBelow``, ``ClassificationCI``, ``SPRT``, ``AnyOf``,
     ``AllOf``: ``should_stop(pool, state, estimate) -> reason | None``.
-Engine (:mod:`.engine`)
+Design (:mod:`.design`)
     ``Design`` (named, versioned, frozen), ``Blueprint``, ``Constraint``, ``SelectionRule``,
-    ``design_from_config(section, cut_scores=None)``, ``designs_from_manifest(manifest) ->
-    {skill: Design}``, ``eligible_units``,
+    ``standard_stopping``. Reading a design from a test manifest is the item bank's job:
+    ``toetsbatterij.items.designs.design_from_config`` / ``designs_from_manifest``.
+Selection (:mod:`.selection`)
+    ``eligible_units`` (the filter), ``unit_criterion`` (Fisher information / KL index),
+    content balancing ``CONTENT_BALANCERS`` (``NoBalancing``, ``HeuristicBalancing``,
+    ``ShadowTest``).
+Exposure (:mod:`.exposure`)
+    ``choose``: randomesque top-k and the Sympson-Hetter lottery.
+Engine (:mod:`.engine`)
     ``next_step(design, pool, state, rng=None) -> NextStep(estimate, items, stop_reason,
     considered, notes)``.
 Simulation (:mod:`.simulation`)
@@ -42,20 +49,8 @@ Simulation (:mod:`.simulation`)
 """
 
 from .cefr import BELOW_A1, CutScores, LevelDecision, ReportingScale, classify
-from .engine import (
-    CONTENT_BALANCERS,
-    Blueprint,
-    Constraint,
-    ContentBalancer,
-    Design,
-    NextStep,
-    SelectionRule,
-    design_from_config,
-    designs_from_manifest,
-    eligible_units,
-    next_step,
-    standard_stopping,
-)
+from .design import Blueprint, Constraint, Design, SelectionRule, standard_stopping
+from .engine import NextStep, next_step
 from .estimation import (
     EAP,
     MAP,
@@ -80,6 +75,7 @@ from .models import (
     response_log_likelihood,
     test_information,
 )
+from .selection import CONTENT_BALANCERS, ContentBalancer, eligible_units
 from .simulation import ConditionalRow, SimulationReport, simulate, tune_sympson_hetter
 from .state import AdministrationState, rng_for
 from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, SEBelow
@@ -117,8 +113,6 @@ __all__ = [
     "category_log_probabilities",
     "category_probabilities",
     "classify",
-    "design_from_config",
-    "designs_from_manifest",
     "eap",
     "eap_from_log_likelihood",
     "eap_matrix",

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Design, next_step
+from .design import Design
+from .engine import next_step
 from .models import ItemPool, category_probabilities
 from .state import AdministrationState, rng_for
 

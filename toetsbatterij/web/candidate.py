@@ -33,6 +33,7 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.items import parse_posted_answers
 from toetsbatterij.textinput import clean_answer
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, services
@@ -169,32 +170,25 @@ def proceed() -> Any:
     return redirect(url_for("candidate.screen"))
 
 
+class _CleanedForm:
+    """The posted form with every typed value cleaned (``textinput.clean_answer``): invalid
+    characters are dropped, never refused, so an answer is not lost mid-exam."""
+
+    def __init__(self, form: Any) -> None:
+        self._form = form
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._form.get(name, default)
+        return clean_answer(value) if isinstance(value, str) else value
+
+    def getlist(self, name: str) -> list[str]:
+        return [clean_answer(v) for v in self._form.getlist(name)]
+
+
 def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
-    """Turn the posted form into the raw responses of ``toetsbatterij.items`` (per type)."""
-    out: dict[str, Any] = {}
-    for item in view.get("items", []):
-        name, kind, v = f"r.{item['id']}", item["type"], item["view"]
-        if kind == "single_choice":
-            out[item["id"]] = form.get(name) or None
-        elif kind == "multiple_response":
-            out[item["id"]] = [x for x in form.getlist(name) if x]
-        elif kind == "text_entry":
-            out[item["id"]] = {g["id"]: clean_answer(form.get(f"{name}.{g['id']}", ""))
-                               for g in v["gaps"]}
-        elif kind == "ordering":
-            chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
-            # With one select list per place a candidate can pick an option twice or leave a
-            # place empty: that order cannot be right, and must not become an error page.
-            complete = all(chosen) and len(set(chosen)) == len(chosen)
-            out[item["id"]] = chosen if complete else None
-        elif kind == "matching":
-            out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
-                               for s in v["sources"] if form.get(f"{name}.{s['id']}")}
-        elif kind == "extended_text":
-            out[item["id"]] = clean_answer(form.get(name)) or None
-        else:
-            out[item["id"]] = None
-    return out
+    """The posted form as the raw responses of ``toetsbatterij.items`` (the item types parse
+    their own fields: ``items.parse_posted_answers``)."""
+    return parse_posted_answers(view, _CleanedForm(form))
 
 
 @bp.post("/toets/antwoord")

@@ -8,7 +8,7 @@ one reason the view model cannot leak them.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ..errors import InvalidResponse, NotAutoScored
@@ -54,6 +54,13 @@ class ItemType:
     def check_response(self, d: dict, raw: Any) -> None:
         """Raise :class:`InvalidResponse` when ``raw`` is malformed."""
         self.score(d, raw)
+
+    def parse_posted(self, view: dict, name: str, get: Callable[..., Any],
+                     getlist: Callable[[str], list]) -> Any:
+        """The raw response from a posted HTML form: ``view`` is the item's candidate view,
+        ``name`` the field name of the item (``r.<item id>``), ``get(key, default=None)`` and
+        ``getlist(key)`` read the posted fields. Types without a form control answer None."""
+        return None
 
     # shared helpers ---------------------------------------------------------------------
 

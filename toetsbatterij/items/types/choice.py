@@ -41,6 +41,9 @@ class SingleChoice(ItemType):
     def score(self, d: dict, raw: Any) -> int:
         return int(self._answer(d, raw) == d["key"])
 
+    def parse_posted(self, view, name, get, getlist):
+        return get(name) or None
+
     def max_score(self, d: dict, rubric_max: int | None = None) -> int:
         return 1
 
@@ -108,6 +111,9 @@ class MultipleResponse(ItemType):
         if len(set(chosen)) != len(chosen):
             raise InvalidResponse("choices: an option is chosen twice")
         return set(chosen)
+
+    def parse_posted(self, view, name, get, getlist):
+        return [x for x in getlist(name) if x]
 
     def score(self, d: dict, raw: Any) -> int:
         chosen = self._answer(d, raw)

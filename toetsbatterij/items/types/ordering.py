@@ -70,6 +70,13 @@ class Ordering(ItemType):
             raise InvalidResponse("order: an option appears twice")
         return order
 
+    def parse_posted(self, view, name, get, getlist):
+        chosen = [get(f"{name}.{i}", "") for i in range(len(view["options"]))]
+        # With one select list per place a candidate can pick an option twice or leave a place
+        # empty: that order cannot be right, and must not become an error page.
+        complete = all(chosen) and len(set(chosen)) == len(chosen)
+        return chosen if complete else None
+
     def score(self, d: dict, raw: Any) -> int:
         order = self._answer(d, raw)
         if order is None:
@@ -154,6 +161,10 @@ class Matching(ItemType):
                 continue
             out[s] = expect_id(t, tids, "pair target")
         return out
+
+    def parse_posted(self, view, name, get, getlist):
+        return {s["id"]: get(f"{name}.{s['id']}") for s in view["sources"]
+                if get(f"{name}.{s['id']}")}
 
     def score(self, d: dict, raw: Any) -> int:
         pairs = self._answer(d, raw)

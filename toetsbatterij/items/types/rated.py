@@ -35,6 +35,9 @@ class ExtendedText(RatedType):
     def view(self, d: dict, rng: random.Random | None) -> dict:
         return {"prompt": d["prompt"], "min_words": d["min_words"], "max_words": d["max_words"]}
 
+    def parse_posted(self, view, name, get, getlist):
+        return get(name) or None
+
     def check_response(self, d: dict, raw: Any) -> None:
         if raw is None:
             return

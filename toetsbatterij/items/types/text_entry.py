@@ -149,6 +149,9 @@ class TextEntry(ItemType):
             out[g["id"]] = int(bool(given) and given in {normalise(a, rules) for a in g["accepted"]})
         return out
 
+    def parse_posted(self, view, name, get, getlist):
+        return {g["id"]: get(f"{name}.{g['id']}", "") for g in view["gaps"]}
+
     def score(self, d: dict, raw: Any) -> int:
         per_gap = self.gap_scores(d, raw)
         if d["scoring"] == "all_or_nothing":
