@@ -59,13 +59,14 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
                         state_store or state_store_from_url(config["REDIS_URL"]))
     app.extensions["toetsbatterij"] = services
 
-    from toetsbatterij.web import candidate, errors, extensions, security, staff
+    from toetsbatterij.web import candidate, errors, extensions, productions, security, staff
 
     extensions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(staff.bp)
     app.register_blueprint(candidate.bp)
+    productions.init_app(app)
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:

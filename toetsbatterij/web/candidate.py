@@ -32,6 +32,7 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.productions.service import complete_answers
 from toetsbatterij.web import context
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, publish, services, staff_text
@@ -115,6 +116,11 @@ def screen() -> Any:
                                       current_app.config["SUBMIT_GRACE_SECONDS"])
         # The presented unit is committed BEFORE the page is rendered and sent.
         db().commit()
+    from toetsbatterij.web.productions import microphone_screen
+
+    mic = microphone_screen(attempt, scr)
+    if mic is not None:
+        return mic
     image_url = None
     if scr.presentation is not None and (scr.view.get("stimulus") or {}).get("kind") == "image":
         image_url = url_for("candidate.media", token=media_token(attempt.id, scr.presentation.id,
@@ -194,7 +200,9 @@ def answer() -> Any:
         with _lock(attempt):
             stored = attempts.submit(db(), clock(), _content(), attempt,
                                      presentation_id=presentation_id,
-                                     responses=parse_answers(view, request.form),
+                                     responses=complete_answers(
+                                         db(), _content(), attempt, pres,
+                                         parse_answers(view, request.form)),
                                      grace_seconds=current_app.config["SUBMIT_GRACE_SECONDS"])
             db().commit()  # the answer is committed before the next unit is chosen
     except (DeadlinePassed, AttemptPaused):

@@ -40,6 +40,7 @@ from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
 from toetsbatterij.web.context import clock, db, publish, services
+from toetsbatterij.web.productions import microphone_column
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
 
@@ -251,6 +252,7 @@ def open_session(session_id: int) -> Any:
 @require_roles(*EXAM_ROLES)
 def room(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    microphone_column(db(), data["candidates"])
     return render_template("staff/room.html", data=data, session_id=session_id,
                            incident_codes=INCIDENT_CODES,
                            throttles=throttle.for_session(db(), clock(), organisation_id=org_id(),
@@ -263,6 +265,7 @@ def room(session_id: int) -> Any:
 @require_roles(*EXAM_ROLES)
 def room_json(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    microphone_column(db(), data["candidates"])
     after = request.args.get("na", default=0, type=int)
     try:
         events = services().state_store.events_since(f"room:{session_id}", after)
