@@ -129,6 +129,14 @@ def next_screen(page):
         page.keyboard.press("Enter")
 
 
+def enter_on_autofocus(page):
+    """Enter on the screen's autofocused button (Chromium sets autofocus after the load)."""
+    page.wait_for_function("() => document.activeElement && "
+                           "document.activeElement.matches('button[autofocus]')", timeout=5_000)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def write_practice(page):
     for _ in range(2):
         page.wait_for_selector(".writing textarea")
@@ -139,7 +147,8 @@ def write_practice(page):
 
 def microphone_check(page, name):
     page.wait_for_selector("#mic-check")
-    assert page.evaluate("document.activeElement.classList.contains('mic-record')")
+    page.wait_for_function("() => document.activeElement.classList.contains('mic-record')",
+                           timeout=5_000)
     shot(page, f"50-microphone-{name}")
     page.keyboard.press("Enter")  # Opnemen: 4 seconds of the fake microphone
     page.wait_for_selector(".mic-ok:not([disabled])", timeout=15_000)
@@ -163,8 +172,7 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     nl_ctx = media_browser.new_context(viewport={"width": 1280, "height": 720})
     page = nl_ctx.new_page()
     login(page, base, exam, "nl")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")  # Begin met oefenen
+    enter_on_autofocus(page)  # Begin met oefenen
     page.wait_for_selector(".writing textarea")
     tab_to(page, ".writing textarea")
     page.keyboard.type("Voornaam: Lies. Gemeente: Brugge. Sport: zwemmen.")
@@ -194,8 +202,7 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     assert page.evaluate("document.documentElement.dir") == "rtl"
     login(page, base, exam, "ar")
     assert page.evaluate("document.documentElement.lang") == "ar"
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    enter_on_autofocus(page)
     write_practice(page)
     microphone_check(page, "ar")
     page.wait_for_selector(".speaking .rec-now")
@@ -207,8 +214,7 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     next_screen(page)
 
     # writing section: a confirmed save, then more typing, then the browser is gone
-    with page.expect_navigation():
-        page.keyboard.press("Enter")  # Start (section 1)
+    enter_on_autofocus(page)  # Start (section 1)
     page.wait_for_selector(".writing textarea")
     tab_to(page, ".writing textarea")
     first = "Beste juf, mijn zoon Adam is vandaag ziek."
@@ -239,8 +245,7 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     assert answer.startswith(first) and answer.endswith("Met vriendelijke groet, Amal.")
 
     # speaking section: preparation, then recording; the browser is gone after 2 chunks
-    with page.expect_navigation():
-        page.keyboard.press("Enter")  # Start (section 2): the microphone check was done
+    enter_on_autofocus(page)  # Start (section 2): the microphone check was done
     page.wait_for_selector(".speaking")
     spid = int(page.get_attribute(".speaking", "data-presentation"))
     shot(page, "57-speaking-prepare-ar")

@@ -29,7 +29,7 @@ from toetsbatterij.delivery.models import (
     Response,
     SectionRun,
 )
-from toetsbatterij.errors import AttemptPaused, Conflict, DeadlinePassed, InvalidInput
+from toetsbatterij.errors import AttemptPaused, Conflict, DeadlinePassed, InvalidInput, NotFound
 from toetsbatterij.i18n import N_
 from toetsbatterij.productions import media
 from toetsbatterij.productions.models import (
@@ -129,7 +129,7 @@ def shown_item(db: Session, clock: Clock, content: Any, attempt: Attempt, *, pre
     """The presentation and the item view an upload is for, or a clear refusal."""
     pres = db.get(Presentation, presentation_id)
     if pres is None or pres.attempt_id != attempt.id or item_id not in pres.item_ids:
-        raise InvalidInput("Deze opdracht hoort niet bij uw toets.")
+        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
     if attempt.state in (FINISHED, ENDED):
         raise Conflict("De toets is al afgelopen.")
     if pres.answered_at is not None:
@@ -155,7 +155,7 @@ def shown_item(db: Session, clock: Clock, content: Any, attempt: Attempt, *, pre
     view = content.candidate_view(pres.unit_id, attempt.seed)
     item = next((i for i in view["items"] if i["id"] == item_id), None)
     if item is None or item["type"] != item_type:
-        raise InvalidInput("Deze opdracht hoort niet bij uw toets.")
+        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
     return pres, item["view"]
 
 
@@ -274,9 +274,9 @@ def start_recording(db: Session, clock: Clock, content: Any, attempt: Attempt, *
                 db.add(take)
                 db.flush()
         except IntegrityError:
-            raise Conflict("Deze opname is al begonnen.") from None
+            raise Conflict("Deze opname is niet meer open.") from None
     elif take.stopped_at is not None:
-        raise Conflict("Deze opname is al afgesloten.")
+        raise Conflict("Deze opname is niet meer open.")
     parts = _parts(db, take)
     if parts and parts[-1].chunk_count == 0:
         part = parts[-1]  # nothing arrived for it: reuse the number, the new recorder's type
@@ -305,7 +305,7 @@ def add_chunk(db: Session, clock: Clock, content: Any, storage: RecordingStorage
     if len(data) > limits.chunk_max_bytes:
         raise ChunkTooLarge()
     if not data:
-        raise UnsupportedRecording("Dit stuk van de opname is leeg.")
+        raise UnsupportedRecording(N_("Dit is geen geldige opname."))
     _, view = shown_item(db, clock, content, attempt, presentation_id=presentation_id,
                          item_id=item_id, item_type=SPEAKING, grace_seconds=grace_seconds)
     mime = _mime(content_type)
@@ -324,7 +324,7 @@ def add_chunk(db: Session, clock: Clock, content: Any, storage: RecordingStorage
     if seq != current.chunk_count:
         raise ChunkOutOfOrder(current.chunk_count)
     if seq == 0 and not media.starts_container(mime, data):
-        raise UnsupportedRecording("Dit is geen geldige opname.")
+        raise UnsupportedRecording(N_("Dit is geen geldige opname."))
     if sum(p.chunk_count for p in parts) + 1 > _max_chunks(view, limits, len(parts)):
         raise RecordingTooLong()
     stamp = media.media_ms(mime, data)
@@ -382,10 +382,10 @@ def take_audio(db: Session, storage: RecordingStorage, take_uid: str) -> TakeAud
     """The stored sound of a take (for raters): one playable WebM/Ogg file per part."""
     take = db.scalar(select(RecordingTake).where(RecordingTake.uid == take_uid))
     if take is None:
-        raise InvalidInput("Deze opname bestaat niet.")
+        raise NotFound(None, detail=f"no take {take_uid}")
     parts = [p for p in _parts(db, take) if p.chunk_count]
     if not parts:
-        raise InvalidInput("Deze opname bevat geen geluid.")
+        raise NotFound(None, detail=f"take {take_uid} holds no sound")
     return TakeAudio(uid=take.uid, mime_type=parts[0].mime_type,
                      parts=[storage.read_part(take.uid, p.number, p.chunk_count) for p in parts])
 
