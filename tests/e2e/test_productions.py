@@ -11,24 +11,20 @@ independent of the server's parsing."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import time
 
 import pytest
 from sqlalchemy import select
 
-from toetsbatterij.delivery import attempts, sessions
+from toetsbatterij.delivery import attempts
 from toetsbatterij.delivery.models import Candidate, Presentation, Response
 from toetsbatterij.productions import service
 from toetsbatterij.productions.models import RecordingPart, RecordingTake, WritingDraft
 from toetsbatterij.productions.storage import FilesystemStorage
 
-from .conftest import ARGS, ARTIFACTS, CHROMIUM
-from .support import bank_with_real_practice, open_content, shot
+from .support import bank_with_real_practice, open_content, shot, writing_speaking_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 DECODE = """async (b64) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
@@ -49,33 +45,8 @@ def content(bank_dir):
 
 
 @pytest.fixture
-def media_browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                               args=ARGS + MEDIA_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
 def exam(world, clock):
-    sess = sessions.create_session(
-        world.db, clock, organisation_id=world.a["org"], actor_id=None,
-        location_id=world.a["location"],
-        test_definition_id=world.definitions["schrijven-spreken"].id,
-        starts_at=clock.now() - dt.timedelta(minutes=30),
-        ends_at=clock.now() + dt.timedelta(hours=8))
-    ar = world.candidate(world.a["org"], sess.id, 20, instruction_language="ar")
-    nl = world.candidate(world.a["org"], sess.id, 21)
-    world.db.commit()
-    world.open({"org": world.a["org"], "session": sess.id})
-    return {"code": sess.code, "ar": ar.id, "nl": nl.id, "access": {
-        "ar": ar.access_code, "nl": nl.access_code}}
+    return writing_speaking_session(world, clock)
 
 
 def wait_until(check, timeout=30.0, what="condition"):

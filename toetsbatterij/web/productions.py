@@ -86,7 +86,13 @@ def production_state(presentation: Presentation, item: dict[str, Any]) -> dict[s
                 "autosave_seconds": current_app.config["AUTOSAVE_SECONDS"]}
     if item["type"] == service.SPEAKING:
         state = service.recording_state(db(), presentation.id, item["id"], limits())
-        shown = (clock().now() - presentation.presented_at).total_seconds()
+        # The preparation time runs from when the task was on screen: not during the
+        # microphone check that may have been shown in its place first.
+        since = presentation.presented_at
+        check = service.microphone_check(db(), presentation.attempt_id)
+        if check is not None and check.checked_at > since:
+            since = check.checked_at
+        shown = (clock().now() - since).total_seconds()
         prep = int(item["view"]["preparation_seconds"])
         return {**state, "preparation_left": max(0, int(prep - shown)) if not state["takes"]
                 else 0, "chunk_ms": int(float(current_app.config["RECORDING_CHUNK_SECONDS"])
