@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from toetsbatterij.delivery import attempts
 from toetsbatterij.delivery.models import Candidate, Presentation, Response
-from toetsbatterij.productions import service
+from toetsbatterij.productions import media, service
 from toetsbatterij.productions.models import RecordingPart, RecordingTake, WritingDraft
 from toetsbatterij.productions.storage import FilesystemStorage
 
@@ -32,6 +32,12 @@ DECODE = """async (b64) => {
   try { const buf = await ctx.decodeAudioData(bytes.buffer);
         return {ok: true, seconds: buf.duration, rate: buf.sampleRate}; }
   catch (e) { return {ok: false, error: String(e)}; } }"""
+
+
+# A paste of ``text`` into the writing box; True when the page refused it.
+PASTE = """(text) => { const dt = new DataTransfer(); dt.setData('text/plain', text);
+  const e = new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true});
+  document.querySelector('.writing textarea').dispatchEvent(e); return e.defaultPrevented; }"""
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +154,14 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     tab_to(page, ".writing textarea")
     page.keyboard.type("Voornaam: Lies. Gemeente: Brugge. Sport: zwemmen.")
     page.wait_for_selector(".save-state.saved", timeout=20_000)
+    # paste policy "blocked" (the default): text from elsewhere is refused with a banner; the
+    # candidate's own text, copied on the page, may be pasted back
+    assert page.evaluate(PASTE, "een tekst van een website") is True
+    assert page.is_visible(".banner.paste")
+    page.keyboard.press("Shift+Home")
+    page.keyboard.press("Control+c")
+    assert page.evaluate(PASTE, "Voornaam: Lies. Gemeente: Brugge. Sport: zwemmen.") is False
+    page.keyboard.press("End")
     shot(page, "52-writing-nl")
     next_screen(page)
     tab_to(page, ".writing textarea")
@@ -241,6 +255,8 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     assert decoded["ok"], decoded
     assert decoded["seconds"] >= 2.0
     decode_page.close()
+    # the server reads the container's time stamps of Chromium's recording (the duration check)
+    assert media.media_ms(audio.mime_type, audio.data) >= 1000
 
     # a new computer: the take was interrupted; the candidate re-records once and finishes
     release(world, exam["ar"])

@@ -371,7 +371,7 @@ def recording_state(db: Session, presentation_id: int, item_id: str,
     """For the speaking screen: how many takes were made and how much the last one holds."""
     takes = _takes(db, presentation_id, item_id)
     if not takes:
-        return {"takes": 0, "recorded_seconds": 0.0, "stopped": False}
+        return {"takes": 0, "recorded_seconds": 0.0, "stopped": False, "has_sound": False}
     parts = _parts(db, takes[-1])
     return {"takes": takes[-1].number, "recorded_seconds": _recorded_ms(parts, limits) / 1000,
             "stopped": takes[-1].stopped_at is not None,

@@ -104,16 +104,21 @@
     area.addEventListener("blur", save);
     timer = setInterval(function () { if (area.value !== confirmed) save(); }, 1000 * (parseInt(d.autosave, 10) || 5));
 
-    // Paste policy: text copied inside this page may be pasted back; text from elsewhere only
-    // when the task allows it.
+    // Paste policy: text copied inside this page (the candidate's own text, the task) may be
+    // pasted; text from elsewhere only when the task allows it.
     var copied = null;
-    function remember() { copied = area.value.substring(area.selectionStart, area.selectionEnd); }
-    area.addEventListener("copy", remember);
-    area.addEventListener("cut", remember);
+    function plain(t) { return String(t || "").replace(/\r\n?/g, "\n").trim(); }
+    function remember() {
+      var el = document.activeElement;
+      copied = plain(el && el.tagName === "TEXTAREA" ? el.value.substring(el.selectionStart, el.selectionEnd)
+                                                    : String(window.getSelection()));
+    }
+    document.addEventListener("copy", remember);
+    document.addEventListener("cut", remember);
     if (d.paste !== "allowed") {
       area.addEventListener("paste", function (e) {
         var text = e.clipboardData ? e.clipboardData.getData("text/plain") : "";
-        if (copied !== null && text === copied) return;
+        if (copied && plain(text) === copied) return;
         e.preventDefault();
         pasteNote.hidden = false;
         setTimeout(function () { pasteNote.hidden = true; }, 6000);
