@@ -348,3 +348,24 @@ def test_microphone_check_before_speaking_and_the_proctor_sees_a_failure(app, ex
     other = app.test_client()
     login_staff(other, world.b, "proctor")
     assert other.get(f"/beheer/sessies/{exam['session']}/zaal.json").status_code == 404
+
+
+def webm_cluster(ms: int) -> bytes:
+    """A WebM Cluster of unknown size (as MediaRecorder writes it) with its Timecode."""
+    return (b"\x1f\x43\xb6\x75" + b"\x01\xff\xff\xff\xff\xff\xff\xff"
+            + b"\xe7\x83" + ms.to_bytes(3, "big") + b"\xa3\x84\x81\x00\x00\x80")
+
+
+def test_webm_parts_are_measured_by_their_cluster_time_stamps(app, exam):
+    client = login(app, exam)
+    pid = at_speaking(client)
+    webm = "audio/webm;codecs=opus"
+    assert start(client, pid, mime=webm).status_code == 200
+    header = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01" + b"\0" * 30  # EBML magic, then a header
+    assert chunk(client, pid, 1, 0, 0, header + webm_cluster(0), mime=webm).status_code == 200
+    assert chunk(client, pid, 1, 0, 1, webm_cluster(18_000), mime=webm).status_code == 200
+    # 24 s into a 20 s task (+ 3 s margin): refused although only three chunks came
+    late = chunk(client, pid, 1, 0, 2, b"\0\0" + webm_cluster(24_000), mime=webm)
+    assert late.status_code == 409 and "langer dan de tijd" in late.get_json()["error"]
+    assert chunk(client, pid, 1, 0, 2, webm_cluster(22_000), mime=webm).status_code == 200
+    assert chunk(client, pid, 1, 0, 3, b"OggS" + b"\0" * 40).status_code == 415  # not this part's type
