@@ -151,6 +151,14 @@ def write_bank(dest: Path) -> Path:
         "task_type": "message", "status": "operational", "author": "test",
         "type": "extended_text", "prompt": "Schrijf een bericht aan de juf.",
         "min_words": 20, "max_words": 60, "rubric": "writing-a2"})
+    shutil.copy(ROOT / "itembank" / "rubrics" / "speaking-a2.yaml",
+                dest / "rubrics" / "speaking-a2.yaml")
+    _dump(dest / "items" / "speaking" / "a2" / "S-A2-0001.yaml", {
+        "id": "S-A2-0001", "skill": "speaking", "level": "A2", "topic": "health",
+        "task_type": "describe", "status": "operational", "author": "test",
+        "type": "spoken_response", "prompt": "Vertel over uw laatste bezoek aan de dokter.",
+        "preparation_seconds": 5, "response_seconds": 20, "retakes": 1,
+        "rubric": "speaking-a2"})
     practice = dest / "practice"
     practice.mkdir(parents=True, exist_ok=True)
     _dump(practice / "reading.yaml", {
@@ -191,6 +199,15 @@ def write_bank(dest: Path) -> Path:
              "blueprint": {"length": 6}},
             {"skill": "writing", "mode": "fixed", "time_limit_minutes": 30,
              "items": ["W-A2-0001"]},
+        ]})
+    _dump(dest / "tests" / "schrijven-spreken.yaml", {
+        "id": "schrijven-spreken", "name": "Schrijven en spreken (test)", "purpose": "attest",
+        "target_level": "A2", "cut_scores": {"writing": cuts, "speaking": cuts},
+        "sections": [
+            {"skill": "writing", "mode": "fixed", "time_limit_minutes": 30,
+             "items": ["W-A2-0001"]},
+            {"skill": "speaking", "mode": "fixed", "time_limit_minutes": 10,
+             "items": ["S-A2-0001"]},
         ]})
     return dest
 

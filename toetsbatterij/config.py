@@ -45,6 +45,16 @@ DEFAULTS: dict[str, Any] = {
     "SUBMIT_GRACE_SECONDS": 2,
     "MEDIA_URL_TTL_SECONDS": 15 * 60,
     "LIVE_POLL_SECONDS": 3,
+    # Speaking recordings: where the chunks are stored (None: "recordings" in the instance
+    # folder), the largest chunk accepted, the browser's MediaRecorder timeslice, the margin
+    # over a task's response_seconds, and how often one take may be resumed after a crash.
+    "RECORDINGS_PATH": None,
+    "RECORDING_CHUNK_MAX_BYTES": 256 * 1024,
+    "RECORDING_CHUNK_SECONDS": 2,
+    "RECORDING_MARGIN_SECONDS": 3,
+    "RECORDING_MAX_PARTS": 8,
+    # Writing: the browser saves a changed text after this many seconds (and on leaving the box).
+    "AUTOSAVE_SECONDS": 5,
     "PREFERRED_URL_SCHEME": "https",
     "BABEL_DEFAULT_LOCALE": "nl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",

@@ -58,6 +58,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.audit import models as _audit  # noqa: F401
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
+    from toetsbatterij.productions import models as _productions  # noqa: F401
 
     return Base.metadata
 

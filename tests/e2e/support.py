@@ -3,6 +3,7 @@ the ticket login."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -35,3 +36,22 @@ def login(page, base: str, world, i: int = 0) -> None:
     page.fill("#access_code", world.a["access_codes"][i])
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Zo werkt de toets")
+
+
+def writing_speaking_session(world, clock) -> dict:
+    """An opened session of the test bank's writing + speaking test with one candidate whose
+    instruction language is Arabic and one Dutch; returns the codes and candidate ids."""
+    from toetsbatterij.delivery import sessions
+
+    sess = sessions.create_session(
+        world.db, clock, organisation_id=world.a["org"], actor_id=None,
+        location_id=world.a["location"],
+        test_definition_id=world.definitions["schrijven-spreken"].id,
+        starts_at=clock.now() - dt.timedelta(minutes=30),
+        ends_at=clock.now() + dt.timedelta(hours=8))
+    ar = world.candidate(world.a["org"], sess.id, 20, instruction_language="ar")
+    nl = world.candidate(world.a["org"], sess.id, 21)
+    world.db.commit()
+    world.open({"org": world.a["org"], "session": sess.id})
+    return {"code": sess.code, "session": sess.id, "ar": ar.id, "nl": nl.id,
+            "access": {"ar": ar.access_code, "nl": nl.access_code}}

@@ -255,3 +255,53 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
     proc_ctx.close()
     print("\n".join(audit.problems))
     audit.check()
+
+
+def test_wcag_audit_of_the_writing_speaking_and_microphone_screens(media_browser, live_server,
+                                                                   world, clock):
+    """The same audit on the productions screens, in Dutch and in Arabic (right to left): a
+    writing task with its word count and save state, the microphone check (before, after a
+    recording, after "it does not work"), a speaking task preparing and recording."""
+    from .support import writing_speaking_session
+
+    exam = writing_speaking_session(world, clock)
+    audit = Audit()
+    for lang in ("nl", "ar"):
+        ctx = media_browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.goto(f"{live_server}/?taal={lang}")
+        page.fill("#session_code", exam["code"])
+        page.fill("#access_code", exam["access"][lang])
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.locator("form button.primary").click()  # begin with the practice
+        page.wait_for_selector(".writing textarea")
+        page.fill(".writing textarea", "Voornaam: Lies. Gemeente: Brugge. Sport: zwemmen.")
+        page.locator(".writing textarea").blur()
+        page.wait_for_selector(".save-state.saved", timeout=20_000)
+        audit(page, f"writing-{lang}", shot=True)
+        for _ in range(2):
+            with page.expect_navigation():
+                page.locator("button.next").click()
+            if page.locator("#mic-check").count():
+                break
+            page.fill(".writing textarea", "Ik heet Lies.")
+        page.wait_for_selector("#mic-check")
+        audit(page, f"microphone-{lang}", shot=True)
+        page.locator(".mic-record").click()
+        page.wait_for_selector(".mic-ok:not([disabled])", timeout=15_000)
+        audit(page, f"microphone-heard-{lang}")
+        with page.expect_navigation():
+            page.locator(".mic-failed").click()
+        audit(page, f"microphone-failed-{lang}", shot=True)
+        with page.expect_navigation():
+            page.locator(".mic-proceed").click()
+        page.wait_for_selector(".speaking .rec-now:not([hidden])")
+        audit(page, f"speaking-prepare-{lang}", shot=True)
+        page.locator(".speaking .rec-now").click()
+        page.wait_for_selector(".speaking .rec-stop:not([hidden])")
+        audit(page, f"speaking-recording-{lang}", shot=True)
+        ctx.close()
+    print("\n".join(audit.problems))
+    audit.check()

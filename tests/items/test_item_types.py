@@ -272,3 +272,21 @@ def test_review_model_has_everything_and_is_json_safe():
     json.dumps(review)
     assert review["definition"]["gaps"][0]["accepted"] == ["maandag", "ma"]
     assert review["parameters"]["provenance"]["source"] == "provisional"
+
+
+def test_paste_and_retake_policies_of_rated_tasks():
+    writing = one(WRITING)[0]
+    assert writing.definition["paste"] == "blocked"  # the default: no paste from outside
+    assert view_model(writing, 1)["paste"] == "blocked"
+    assert one({**WRITING, "paste": "allowed"})[0].definition["paste"] == "allowed"
+    assert any(f == "paste" and "must be one of" in m
+               for f, m in problems_of({**WRITING, "paste": "sometimes"}))
+    speaking = {"id": "S-A2-0001", "skill": "speaking", "level": "A2", "topic": "health",
+                "task_type": "describe", "status": "operational", "author": "test",
+                "type": "spoken_response", "prompt": "Vertel over de dokter.",
+                "preparation_seconds": 10, "response_seconds": 30, "rubric": "speaking-a2"}
+    assert one(speaking)[0].definition["retakes"] == 1  # the default: one re-recording
+    assert view_model(one({**speaking, "retakes": 0})[0], 1)["retakes"] == 0
+    for bad, fragment in ((4, "at most 3"), (-1, "at least 0"), ("1", "whole number")):
+        assert any(f == "retakes" and fragment in m
+                   for f, m in problems_of({**speaking, "retakes": bad}))

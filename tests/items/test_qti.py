@@ -393,3 +393,23 @@ def test_cli_export_and_import(mini_bank_path, tmp_path, capsys):
     (tmp_path / "bad.zip").write_bytes(b"PK not really")
     assert main(["import-qti", str(tmp_path / "bad.zip"), str(tmp_path / "out2")]) == 1
     assert "bad.zip: -: not a zip file" in capsys.readouterr().out
+
+
+def test_paste_and_retake_policies_survive_the_exchange(tmp_path):
+    import yaml
+    from bankfixture import write_bank
+
+    root = write_bank(tmp_path / "itembank")
+    for path, field, value in ((root / "items/writing/a2/W-A2-0001.yaml", "paste", "allowed"),
+                               (root / "items/speaking/a2/S-A2-0001.yaml", "retakes", 3)):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc[field] = value
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    bank = load_bank(root)
+    assert bank.items["W-A2-0001"].definition["paste"] == "allowed"
+    assert bank.items["S-A2-0001"].definition["retakes"] == 3
+    buf = io.BytesIO()
+    export_package(bank, buf, ids=["W-A2-0001", "S-A2-0001"])
+    result = import_package(buf.getvalue())
+    assert not result.problems
+    assert roundtrip_equal(bank, result) == {"W-A2-0001", "S-A2-0001"}

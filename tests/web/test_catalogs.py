@@ -42,6 +42,8 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/delivery/throttle.py",
     "toetsbatterij/delivery/tickets.py",
     "toetsbatterij/delivery/definitions.py",  # the section names (Lezen, Luisteren, ...)
+    "toetsbatterij/productions/",  # refusals of a save or a recording upload
+    "toetsbatterij/web/productions.py",
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -42,6 +42,8 @@ def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, d
     client.post("/aanmelden", data={"session_code": world.a["session_code"],
                                     "access_code": world.a["access_codes"][0]})
     client.post("/toets/verder", data={"step": "practice"})
+    # the microphone check is done: the speaking task itself is shown (and searched) too
+    client.post("/toets/microfoon", data={"result": "ok"})
     attempt = db_session.scalar(select(Attempt))
     # The POST presented the first practice unit (unanswered); take it back, then present every
     # unit of the bank in turn.
@@ -78,4 +80,4 @@ def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, d
         pres.answered_at = world.clock.now()
         db_session.commit()
     assert types_seen >= {"single_choice", "multiple_response", "text_entry", "ordering",
-                          "matching", "extended_text"}
+                          "matching", "extended_text", "spoken_response"}

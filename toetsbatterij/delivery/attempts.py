@@ -246,6 +246,11 @@ def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attemp
                     run: SectionRun, reason: str) -> None:
     if run.finished_at is not None:
         return
+    if reason == "time":
+        # The last confirmed text or recording of an open writing/speaking task is the answer.
+        from toetsbatterij.productions.service import answer_from_productions
+
+        answer_from_productions(db, clock, content, attempt, run.section_index)
     now = clock.now()
     run.finished_at = min(now, run.deadline_at)
     run.finish_reason = reason[:200]

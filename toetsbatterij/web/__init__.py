@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     if config["SYNC_DEFINITIONS_ON_START"]:
         _sync_definitions(app, platform)
 
-    from toetsbatterij.web import candidate, errors, extensions, ids, security, staff
+    from toetsbatterij.web import candidate, errors, extensions, ids, productions, security, staff
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
     extensions.init_app(app)
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     errors.init_app(app)
     app.register_blueprint(staff.bp)
     app.register_blueprint(candidate.bp)
+    productions.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 

@@ -34,6 +34,7 @@ from toetsbatterij.errors import (
 )
 from toetsbatterij.i18n import LANGUAGES
 from toetsbatterij.items import parse_posted_answers
+from toetsbatterij.productions.service import complete_answers
 from toetsbatterij.textinput import clean_answer
 from toetsbatterij.web.auth import rotate_session
 from toetsbatterij.web.context import clock, db, services
@@ -126,6 +127,11 @@ def screen() -> Any:
         session.pop("attempt_id", None)
         return redirect(url_for("candidate.login"))
     scr = attempts.current_screen(db(), clock(), _content(), attempt, _grace())
+    from toetsbatterij.web.productions import microphone_screen
+
+    mic = microphone_screen(attempt, scr)
+    if mic is not None:
+        return mic
     image_url = None
     if scr.presentation is not None and (scr.view.get("stimulus") or {}).get("kind") == "image":
         image_url = url_for("candidate.media", token=media_token(attempt.id, scr.presentation.id,
@@ -202,10 +208,12 @@ def answer() -> Any:
         # The answer is stored, then (in the same transaction, committed before the redirect)
         # the next unit is chosen and presented. Past the deadline the section closes (earlier
         # answers are already committed); while paused the unit stays open and is shown again
-        # after the pause. In both cases submit wrote nothing.
+        # after the pause. In both cases submit wrote nothing. A writing task's answer is the
+        # last confirmed draft, a speaking task's the final take (productions).
         with contextlib.suppress(DeadlinePassed, AttemptPaused):
             attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
-                            responses=parse_answers(view, request.form),
+                            responses=complete_answers(db(), _content(), attempt, pres,
+                                                       parse_answers(view, request.form)),
                             grace_seconds=_grace())
     return redirect(url_for("candidate.screen"))
 

@@ -41,6 +41,7 @@ from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
 from toetsbatterij.web.context import clock, db, services
 from toetsbatterij.web.ids import form_id, form_int, parse_id
+from toetsbatterij.web.productions import microphone_column
 from toetsbatterij.web.unit_of_work import mark_failed
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
@@ -232,6 +233,7 @@ def open_session(session_id: int) -> Any:
 @require_roles(*EXAM_ROLES)
 def room(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    microphone_column(db(), data["candidates"])
     return render_template("staff/room.html", data=data, session_id=session_id,
                            incident_codes=INCIDENT_CODES,
                            throttles=throttle.for_session(db(), clock(), organisation_id=org_id(),
@@ -244,6 +246,7 @@ def room(session_id: int) -> Any:
 @require_roles(*EXAM_ROLES)
 def room_json(session_id: int) -> Any:
     data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    microphone_column(db(), data["candidates"])
     after = request.args.get("na", default=0, type=int)
     try:
         feed_events = services().state_store.events_since(f"room:{session_id}", after)

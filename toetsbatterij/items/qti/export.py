@@ -328,7 +328,8 @@ def item_metadata(item: Item, testlet: Testlet | None, rubric: dict | None) -> E
         attrs.update(testlet=item.testlet_id, position=str(item.position))
     if "scoring" in d:
         attrs["scoring"] = d["scoring"]
-    for name in ("min_words", "max_words", "preparation_seconds", "response_seconds", "rubric"):
+    for name in ("min_words", "max_words", "preparation_seconds", "response_seconds", "rubric",
+                 "paste", "retakes"):
         if name in d:
             attrs[name.replace("_", "-")] = str(d[name])
     el = ET.Element(tb("item"), attrs)

@@ -423,13 +423,14 @@ def item_document(root: Element, file: str, meta: Element | None) -> dict:
         doc.update(type="extended_text", prompt=_prompt(first),
                    min_words=int(m.get("min-words", 0)),
                    max_words=int(m.get("max-words", max(1, int(first.get("expected-length", "700")) // 7))),
-                   rubric=m.get("rubric"))
+                   rubric=m.get("rubric"), paste=m.get("paste"))
     elif kind == "qti-upload-interaction":
         if not (first.get("type", "").startswith("audio/") or first.get("class") == "tb-spoken-response"):
             raise _refuse(file, kind, "only audio uploads (spoken responses) are supported")
         doc.update(type="spoken_response", prompt=_prompt(first),
                    preparation_seconds=int(m.get("preparation-seconds", 30)),
-                   response_seconds=int(m.get("response-seconds", 60)), rubric=m.get("rubric"))
+                   response_seconds=int(m.get("response-seconds", 60)), rubric=m.get("rubric"),
+                   retakes=int(m["retakes"]) if (m.get("retakes") or "").isdigit() else None)
     return {k: v for k, v in doc.items() if v is not None}
 
 

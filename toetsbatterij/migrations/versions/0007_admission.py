@@ -1,7 +1,7 @@
 """admission: the proctor admits each candidate after the identity check.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import toetsbatterij.db
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

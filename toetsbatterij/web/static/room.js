@@ -19,6 +19,10 @@
           cells[2].textContent = c.section; cells[3].textContent = c.items_answered;
           cells[4].textContent = fmt(c.seconds_left);
           cells[5].textContent = c.last_contact_seconds === null ? "" : c.last_contact_seconds + " s";
+          // Microphone check: who failed it needs the proctor before the speaking section.
+          cells[6].className = "mic mic-" + (c.microphone || "none");
+          cells[6].textContent = c.microphone === "failed" ? "\u2717 " + room.dataset.micFailed
+            : c.microphone === "ok" ? "\u2713 " + room.dataset.micOk : "";
           // No contact for a minute while working: the proctor should look at this screen.
           var working = c.state === "practice" || c.state === "section" || c.state === "instructions";
           row.classList.toggle("stale", working && c.last_contact_seconds !== null && c.last_contact_seconds > 60);
