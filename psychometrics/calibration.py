@@ -40,7 +40,9 @@ from scipy import optimize, sparse
 from scipy.linalg import blas
 from scipy.special import expit, log_expit, logit
 
-from .data import InputError, ItemParams, ResponseData
+from toetsbatterij.scoring import ItemParameters
+
+from .data import InputError, ResponseData
 from .models import DICHOTOMOUS, MODELS, log_probs, param_names, poly_batch
 
 ProgressFn = Callable[[int, int, float, float], None]
@@ -86,7 +88,7 @@ class MMLCalibrator:
 
     Fitted attributes
     -----------------
-    items_ : dict item → :class:`ItemParams` (with ``se``)
+    items_ : dict item → :class:`ItemParameters` (with ``se``)
     loglik_, aic_, bic_, n_params_, n_persons_, n_obs_per_item_
     latent_mean_, latent_sd_, convergence_ (:class:`ConvergenceReport`)
     """
@@ -112,7 +114,7 @@ class MMLCalibrator:
         self.sparse_below = 0.5
 
     # ------------------------------------------------------------------ setup
-    def _setup(self, data: ResponseData, fixed: Mapping[str, ItemParams]):
+    def _setup(self, data: ResponseData, fixed: Mapping[str, ItemParameters]):
         scores = data.scores
         n, j = scores.shape
         maxs = data.max_scores()
@@ -185,7 +187,7 @@ class MMLCalibrator:
         self._col_item = np.repeat(np.arange(j), self._ncat - 1)
         self.n_obs_per_item_ = obs.sum(axis=0)
 
-    def _initial(self, data: ResponseData, fixed: Mapping[str, ItemParams]) -> list[np.ndarray]:
+    def _initial(self, data: ResponseData, fixed: Mapping[str, ItemParameters]) -> list[np.ndarray]:
         params = []
         for idx, item in enumerate(data.items):
             if item in fixed:
@@ -429,7 +431,7 @@ class MMLCalibrator:
             params[i] = cur[k].copy()
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: ResponseData, fixed: Mapping[str, ItemParams] | None = None) -> MMLCalibrator:
+    def fit(self, data: ResponseData, fixed: Mapping[str, ItemParameters] | None = None) -> MMLCalibrator:
         start = time.perf_counter()
         fixed = {k: v for k, v in (fixed or {}).items() if k in data.items}
         self._setup(data, fixed)
@@ -549,7 +551,7 @@ class MMLCalibrator:
             values = dict(zip(names, map(float, params[idx]), strict=True))
             ses = {n: (float(se[idx][k]) if se is not None and se[idx] is not None else float("nan"))
                    for k, n in enumerate(names)}
-            self.items_[item] = ItemParams(item, self._models[idx], values, ses)
+            self.items_[item] = ItemParameters.from_values(item, self._models[idx], values, ses)
         self.fixed_items_ = sorted(fixed)
         self.convergence_ = ConvergenceReport(converged, it, change, self.tol,
                                               time.perf_counter() - start, trace)
@@ -667,13 +669,13 @@ class MMLCalibrator:
         return [None if ix is None else sd[ix] for ix in index]
 
 
-def calibrate(data: ResponseData, model: str = "2pl", *, fixed: Mapping[str, ItemParams] | None = None,
+def calibrate(data: ResponseData, model: str = "2pl", *, fixed: Mapping[str, ItemParameters] | None = None,
               **kwargs) -> MMLCalibrator:
     """Convenience wrapper: ``MMLCalibrator(model, **kwargs).fit(data, fixed)``."""
     return MMLCalibrator(model, **kwargs).fit(data, fixed)
 
 
-def posterior(data: ResponseData, params: Mapping[str, ItemParams], *, n_quad: int = 61,
+def posterior(data: ResponseData, params: Mapping[str, ItemParameters], *, n_quad: int = 61,
               theta_bound: float = 6.0, mean: float = 0.0, sd: float = 1.0):
     """Posterior over quadrature nodes per person with all item parameters known.
 

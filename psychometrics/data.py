@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from toetsbatterij import csvfiles
+from toetsbatterij.scoring import ItemParameters
 
-from .models import DICHOTOMOUS, MODELS, param_names
+from .models import DICHOTOMOUS, MODELS
 
 MAX_CATEGORIES = 20
 
@@ -222,34 +223,11 @@ def check_variance(data: ResponseData, items: Iterable[str] | None = None) -> No
                              f"(alle {col.size} scores zijn {col[0]})")
 
 
-@dataclass(frozen=True)
-class ItemParams:
-    """Parameters of one item in the natural metric (θ logistic, D = 1).
-
-    ``values`` follow :func:`psychometrics.models.param_names`; ``se`` has the same
-    names (NaN when not estimated, e.g. a fixed item).
-    """
-
-    item: str
-    model: str
-    values: Mapping[str, float]
-    se: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def n_categories(self) -> int:
-        if self.model in DICHOTOMOUS:
-            return 2
-        return 1 + sum(1 for k in self.values if k.startswith("b") and k[1:].isdigit())
-
-    def vector(self) -> np.ndarray:
-        return np.array([self.values[n] for n in param_names(self.model, self.n_categories)])
-
-
 def _fmt(x: float) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.6f}"
 
 
-def write_params(path: str | Path, params: Iterable[ItemParams], extra: Mapping[str, Mapping] | None = None) -> None:
+def write_params(path: str | Path, params: Iterable[ItemParameters], extra: Mapping[str, Mapping] | None = None) -> None:
     """Write PARAMS.csv: ``item,model,a,b,c,b1..bk`` and ``se_*`` columns (blank = not applicable)."""
     params = list(params)
     max_m = max((p.n_categories - 1 for p in params if p.model not in DICHOTOMOUS), default=0)
@@ -273,11 +251,11 @@ def write_params(path: str | Path, params: Iterable[ItemParams], extra: Mapping[
             w.writerow(row)
 
 
-def read_params(path: str | Path) -> dict[str, ItemParams]:
+def read_params(path: str | Path) -> dict[str, ItemParameters]:
     """Read PARAMS.csv written by :func:`write_params` (or by hand, same columns)."""
     path = Path(path)
     handle, reader, header = _open_csv(path, ("item", "model", "a"))
-    out: dict[str, ItemParams] = {}
+    out: dict[str, ItemParameters] = {}
     rows: dict[str, int] = {}
     with handle:
         for row_no, rec in _rows(path, reader, header):
@@ -321,7 +299,7 @@ def read_params(path: str | Path) -> dict[str, ItemParams]:
                 if any(x >= y for x, y in zip(bs, bs[1:], strict=False)):
                     raise InputError(path, row_no, "GRM-drempels moeten strikt stijgen")
             se = {n: num(f"se_{n}", required=False) for n in names if f"se_{n}" in header}
-            out[item] = ItemParams(item, model, values, se)
+            out[item] = ItemParameters.from_values(item, model, values, se)
             rows[item] = row_no
     if not out:
         raise InputError(path, None, "geen items in het parameterbestand")

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from .data import InputError, ItemParams
+from toetsbatterij.scoring import ItemParameters
+
+from .data import InputError
 from .models import expected_score
 
 METHODS = ("mean-sigma", "mean-mean", "stocking-lord")
@@ -31,7 +33,7 @@ class LinkResult:
     common: tuple[str, ...]
 
 
-def transform(p: ItemParams, A: float, B: float) -> ItemParams:
+def transform(p: ItemParameters, A: float, B: float) -> ItemParameters:
     """Parameters of ``p`` on the reference scale (θ_ref = A·θ + B), SEs scaled alike."""
     values, se = {}, {}
     for name, v in p.values.items():
@@ -43,14 +45,14 @@ def transform(p: ItemParams, A: float, B: float) -> ItemParams:
             values[name] = A * v + B
     for name, s in p.se.items():
         se[name] = s / A if name == "a" else (s if name == "c" else s * A)
-    return ItemParams(p.item, p.model, values, se)
+    return ItemParameters.from_values(p.item, p.model, values, se)
 
 
-def _b_values(p: ItemParams) -> list[float]:
+def _b_values(p: ItemParameters) -> list[float]:
     return [v for k, v in p.values.items() if k == "b" or (k.startswith("b") and k[1:].isdigit())]
 
 
-def common_items(ref: Mapping[str, ItemParams], new: Mapping[str, ItemParams]) -> tuple[str, ...]:
+def common_items(ref: Mapping[str, ItemParameters], new: Mapping[str, ItemParameters]) -> tuple[str, ...]:
     common = tuple(sorted(set(ref) & set(new)))
     for item in common:
         if ref[item].model != new[item].model or ref[item].n_categories != new[item].n_categories:
@@ -61,7 +63,7 @@ def common_items(ref: Mapping[str, ItemParams], new: Mapping[str, ItemParams]) -
     return common
 
 
-def link(ref: Mapping[str, ItemParams], new: Mapping[str, ItemParams], method: str = "stocking-lord",
+def link(ref: Mapping[str, ItemParameters], new: Mapping[str, ItemParameters], method: str = "stocking-lord",
          *, grid: np.ndarray | None = None) -> LinkResult:
     """Linking constants (A, B) that put ``new`` on the scale of ``ref``."""
     if method not in METHODS:
@@ -102,12 +104,12 @@ def _stocking_lord(ref, new, common, A0, B0, grid):
     return float(res.x[0]), float(res.x[1])
 
 
-def apply_link(new: Mapping[str, ItemParams], result: LinkResult) -> dict[str, ItemParams]:
+def apply_link(new: Mapping[str, ItemParameters], result: LinkResult) -> dict[str, ItemParameters]:
     """Every item of ``new`` transformed onto the reference scale."""
     return {k: transform(p, result.A, result.B) for k, p in new.items()}
 
 
-def anchor_differences(ref: Mapping[str, ItemParams], linked: Mapping[str, ItemParams],
+def anchor_differences(ref: Mapping[str, ItemParameters], linked: Mapping[str, ItemParameters],
                        common: tuple[str, ...]) -> list[tuple[str, float]]:
     """Per anchor: largest |difference| of b/thresholds after linking (drift screening)."""
     out = []

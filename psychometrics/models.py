@@ -17,9 +17,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, log_expit
 
-DICHOTOMOUS = ("1pl", "2pl", "3pl")
-POLYTOMOUS = ("gpcm", "grm")
-MODELS = DICHOTOMOUS + POLYTOMOUS
+from toetsbatterij.scoring.parameters import DICHOTOMOUS_MODELS as DICHOTOMOUS
+from toetsbatterij.scoring.parameters import MODELS, param_names
+from toetsbatterij.scoring.parameters import POLYTOMOUS_MODELS as POLYTOMOUS
+
+__all__ = ["DICHOTOMOUS", "MODELS", "POLYTOMOUS", "expected_score", "grad_loglik",
+           "information", "log_probs", "n_params", "param_names", "poly_batch", "probs"]
 
 _FLOOR = 1e-300
 
@@ -31,15 +34,6 @@ def n_params(model: str, n_categories: int) -> int:
     if model == "3pl":
         return 3
     return 1 + (n_categories - 1)
-
-
-def param_names(model: str, n_categories: int) -> list[str]:
-    """Names of the natural parameters, in the order used by :func:`log_probs`."""
-    if model in ("1pl", "2pl"):
-        return ["a", "b"]
-    if model == "3pl":
-        return ["a", "b", "c"]
-    return ["a"] + [f"b{k}" for k in range(1, n_categories)]
 
 
 def log_probs(model: str, params: np.ndarray, theta: np.ndarray) -> np.ndarray:

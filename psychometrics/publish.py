@@ -33,7 +33,9 @@ from pathlib import Path
 
 import yaml
 
-from .data import InputError, ItemParams
+from toetsbatterij.scoring import ItemParameters
+
+from .data import InputError
 from .models import DICHOTOMOUS
 
 ID_RE = re.compile(r"^(?P<base>[A-Z]{1,2}-[A-Z]\d-(?:T\d{3}|\d{4}))(?:-(?P<member>\d+))?$")
@@ -79,7 +81,7 @@ def _r(x: float) -> float:
     return float(round(x, 4))
 
 
-def parameters_block(p: ItemParams, calibration_id: str, n: int, date: str, note: str) -> dict:
+def parameters_block(p: ItemParameters, calibration_id: str, n: int, date: str, note: str) -> dict:
     """The ``parameters`` mapping of FORMAT.md for one calibrated item."""
     block: dict = {"model": p.model, "a": _r(p.values["a"])}
     se: dict = {}
@@ -176,7 +178,7 @@ def find_item_files(bank: Path) -> dict[str, Path]:
     return {p.stem: p for p in (bank / "items").rglob("*.yaml")}
 
 
-def publish(params: Mapping[str, ItemParams], n_per_item: Mapping[str, int], bank: str | Path, *,
+def publish(params: Mapping[str, ItemParameters], n_per_item: Mapping[str, int], bank: str | Path, *,
             calibration_id: str, data_from: str, data_to: str, params_path: str | Path,
             responses_path: str | Path | None = None, promote: bool = False, min_n: int = 200,
             statuses: Mapping[str, str] | None = None, today: dt.date | None = None,

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from toetsbatterij.scoring import ItemParameters
+
 from .calibration import posterior
-from .data import ItemParams, ResponseData
+from .data import ResponseData
 from .models import probs
 
 TESTLET_ID = re.compile(r"^(?P<testlet>[A-Z]{1,2}-[A-Z]\d-T\d{3})-\d+$")
@@ -140,7 +142,7 @@ class FitRow:
     sx2_p: float
 
 
-def _expected_moments(p: ItemParams, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _expected_moments(p: ItemParameters, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pr = probs(p.model, p.vector(), theta)  # (K, N)
     k = np.arange(pr.shape[0])[:, None]
     e = (k * pr).sum(axis=0)
@@ -148,7 +150,7 @@ def _expected_moments(p: ItemParams, theta: np.ndarray) -> tuple[np.ndarray, np.
     return e, v
 
 
-def item_fit(data: ResponseData, params: Mapping[str, ItemParams], nodes, post) -> list[FitRow]:
+def item_fit(data: ResponseData, params: Mapping[str, ItemParameters], nodes, post) -> list[FitRow]:
     """Infit/outfit mean squares at the EAP θ̂, and S-X² for complete data."""
     theta, _ = eap_scores(nodes, post)
     sx2 = summed_score_fit(data, params, nodes) if (data.scores >= 0).all() else {}
@@ -178,7 +180,7 @@ def _lord_wingersky(cat_probs: list[np.ndarray]) -> np.ndarray:
     return dist
 
 
-def summed_score_fit(data: ResponseData, params: Mapping[str, ItemParams], nodes: np.ndarray,
+def summed_score_fit(data: ResponseData, params: Mapping[str, ItemParameters], nodes: np.ndarray,
                      min_expected: float = 1.0) -> dict[str, tuple[float, int, float]]:
     """S-X² (Orlando & Thissen, 2000) per item for complete data.
 
@@ -246,7 +248,7 @@ class Q3Pair:
     same_testlet: bool
 
 
-def q3(data: ResponseData, params: Mapping[str, ItemParams], nodes, post, min_pairs: int = 30) -> tuple[list[Q3Pair], float]:
+def q3(data: ResponseData, params: Mapping[str, ItemParameters], nodes, post, min_pairs: int = 30) -> tuple[list[Q3Pair], float]:
     """Yen's Q3 for every pair seen together by at least ``min_pairs`` persons; returns (pairs, mean Q3)."""
     theta, _ = eap_scores(nodes, post)
     obs = data.scores >= 0
@@ -280,7 +282,7 @@ def marginal_reliability(nodes, post, latent_var: float = 1.0) -> float:
     return float(1 - np.mean(sd**2) / latent_var)
 
 
-def conditional_se(params: Mapping[str, ItemParams], theta: np.ndarray) -> np.ndarray:
+def conditional_se(params: Mapping[str, ItemParameters], theta: np.ndarray) -> np.ndarray:
     """SE(θ) = 1/√I(θ) of the whole set of items (a fixed form of all of them)."""
     from .models import information
 
@@ -333,7 +335,7 @@ def flags(classical_rows, fit_rows, q3_pairs, q3_mean, distractor_rows=()) -> li
     return out
 
 
-def quality_report(data: ResponseData, params: Mapping[str, ItemParams], options=None) -> dict:
+def quality_report(data: ResponseData, params: Mapping[str, ItemParameters], options=None) -> dict:
     """Run every check; a dict of row lists plus reliability and the flag list."""
     nodes, post, _ = posterior(data, params)
     crow, alpha = classical(data)

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ItemParams, ResponseData
+from toetsbatterij.scoring import ItemParameters
+
+from .data import ResponseData
 from .models import DICHOTOMOUS, information, probs
 
 THETA = np.linspace(-4, 4, 161)
@@ -31,13 +33,13 @@ def _plt():
     return plt
 
 
-def _b_of(p: ItemParams) -> float:
+def _b_of(p: ItemParameters) -> float:
     if p.model in DICHOTOMOUS:
         return p.values["b"]
     return float(np.mean([v for k, v in p.values.items() if k.startswith("b")]))
 
 
-def figure_icc(params: Mapping[str, ItemParams], path: Path, per_page: int = 24) -> list[Path]:
+def figure_icc(params: Mapping[str, ItemParameters], path: Path, per_page: int = 24) -> list[Path]:
     """Item characteristic curves (expected score / max for polytomous items), small multiples."""
     plt = _plt()
     items = list(params.values())
@@ -69,7 +71,7 @@ def figure_icc(params: Mapping[str, ItemParams], path: Path, per_page: int = 24)
     return files
 
 
-def figure_information(params: Mapping[str, ItemParams], path: Path, cuts=None) -> Path:
+def figure_information(params: Mapping[str, ItemParameters], path: Path, cuts=None) -> Path:
     plt = _plt()
     info = sum(information(p.model, p.vector(), THETA) for p in params.values())
     se = 1 / np.sqrt(np.maximum(info, 1e-12))
@@ -92,7 +94,7 @@ def figure_information(params: Mapping[str, ItemParams], path: Path, cuts=None) 
     return path
 
 
-def figure_wright(params: Mapping[str, ItemParams], theta_hat: np.ndarray | None, path: Path) -> Path:
+def figure_wright(params: Mapping[str, ItemParameters], theta_hat: np.ndarray | None, path: Path) -> Path:
     """Persons (histogram of θ̂) and items (difficulties) on one θ scale."""
     plt = _plt()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 5), sharey=True, gridspec_kw={"width_ratios": [1, 1]})
@@ -137,7 +139,7 @@ th{background:#eef3f8}td:first-child,th:first-child{text-align:left}img{max-widt
 .flag{color:#a00}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}"""
 
 
-def build_report(out_dir: str | Path, params: Mapping[str, ItemParams], *, data: ResponseData | None = None,
+def build_report(out_dir: str | Path, params: Mapping[str, ItemParameters], *, data: ResponseData | None = None,
                  dif_csv: str | Path | None = None, cuts=None, title: str = "Kalibratierapport",
                  calibration_summary: Mapping | None = None) -> Path:
     """Write ``index.html`` and its PNG figures into ``out_dir``; returns the HTML path."""

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import ItemParams, ResponseData
-from .models import DICHOTOMOUS
+from toetsbatterij.scoring import ItemParameters
+
+from .data import ResponseData
 
 LEVEL_NAMES = ("A1", "A2", "B1", "B2", "C1")
 METHODS = ("eap", "map", "mle", "wle")
 
 
-def pool_from_params(params: Mapping[str, ItemParams] | Sequence[ItemParams], *,
+def pool_from_params(params: Mapping[str, ItemParameters] | Sequence[ItemParameters], *,
                      attributes: Mapping[str, Mapping[str, str]] | None = None,
                      testlets: Mapping[str, str] | None = None):
     """An ``ItemPool`` of the scoring core from calibrated parameters."""
@@ -27,17 +28,12 @@ def pool_from_params(params: Mapping[str, ItemParams] | Sequence[ItemParams], *,
     items = list(params.values()) if isinstance(params, Mapping) else list(params)
     records = []
     for p in items:
-        rec = {"id": p.item, "model": p.model, "a": p.values["a"]}
-        if p.model in DICHOTOMOUS:
-            rec["b"] = p.values["b"]
-            rec["c"] = p.values.get("c", 0.0) if p.model == "3pl" else 0.0
-        else:
-            rec["b"] = [p.values[f"b{k}"] for k in range(1, p.n_categories)]
+        extra: dict = {}
         if attributes and p.item in attributes:
-            rec["attributes"] = dict(attributes[p.item])
+            extra["attributes"] = dict(attributes[p.item])
         if testlets and p.item in testlets:
-            rec["testlet"] = testlets[p.item]
-        records.append(rec)
+            extra["testlet"] = testlets[p.item]
+        records.append(p.record(**extra))
     return ItemPool.from_records(records)
 
 
@@ -50,7 +46,7 @@ class PersonScore:
     note: str | None
 
 
-def score_persons(data: ResponseData, params: Mapping[str, ItemParams], method: str = "eap",
+def score_persons(data: ResponseData, params: Mapping[str, ItemParameters], method: str = "eap",
                   progress=None) -> list[PersonScore]:
     """θ̂ and SE per person with the scoring core's EAP / MAP / MLE / WLE (fallbacks included)."""
     from toetsbatterij.scoring import EAP, MAP, MLE, WLE

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .data import ItemParams, ResponseData, from_matrix
+from toetsbatterij.scoring import ItemParameters
+
+from .data import ResponseData, from_matrix
 from .models import param_names, probs
 
 
 def random_items(rng: np.random.Generator, n_items: int, model: str = "2pl", *,
-                 n_categories: int = 3, prefix: str = "i") -> list[ItemParams]:
+                 n_categories: int = 3, prefix: str = "i") -> list[ItemParameters]:
     """Draw plausible true parameters: a ~ logN(0, 0.25), b ~ N(0, 1), c ~ Beta(5, 17)."""
     out = []
     for k in range(n_items):
@@ -29,11 +31,11 @@ def random_items(rng: np.random.Generator, n_items: int, model: str = "2pl", *,
             vals = [a] + steps.tolist()
             cats = n_categories
         names = param_names(model, cats)
-        out.append(ItemParams(f"{prefix}{k + 1:03d}", model, dict(zip(names, vals, strict=True))))
+        out.append(ItemParameters.from_values(f"{prefix}{k + 1:03d}", model, dict(zip(names, vals, strict=True))))
     return out
 
 
-def simulate_responses(items: Sequence[ItemParams], theta: np.ndarray, rng: np.random.Generator,
+def simulate_responses(items: Sequence[ItemParameters], theta: np.ndarray, rng: np.random.Generator,
                        *, missing: float = 0.0) -> ResponseData:
     """Draw scores for persons at ``theta`` on ``items``; a share ``missing`` of cells left empty.
 

@@ -174,3 +174,16 @@ print(','.join(bad))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", out.stdout
+
+
+def test_items_and_scoring_never_import_sqlalchemy():
+    """The item bank and its test forms are plain values: the database store of pinned forms
+    lives in the services, around ``TestForm.to_document`` / ``from_document``."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for sub in ("items", "scoring")
+        for path in python_files(PACKAGE / sub)
+        for name in imported_modules(path)
+        if top(name) in {"sqlalchemy", "alembic"}
+    ]
+    assert not offenders, "\n".join(offenders)

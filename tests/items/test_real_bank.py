@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import time
 
 from toetsbatterij.items import REGISTRY, score, view_model, view_model_of_testlet
 from toetsbatterij.items.check import check_bank
@@ -39,13 +38,12 @@ def strings_in(value):
         yield value
 
 
-def test_real_bank_check_is_clean_and_quick():
-    start = time.perf_counter()
+def test_real_bank_check_is_clean():
+    # Its duration is printed by `python -m toetsbatterij.items check` (no timed unit test: on
+    # a loaded machine a wall-clock bar only measures the neighbours).
     report = check_bank(REAL_BANK)
-    elapsed = time.perf_counter() - start
     assert not report.problems, "\n".join(map(str, report.problems))
     assert len(report.bank.items) > 0
-    assert elapsed < 5.0, f"bank check took {elapsed:.2f} s"
 
 
 def test_every_key_scores_full_and_every_distractor_zero(real_bank):

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from psychometrics.calibration import MMLCalibrator
-from psychometrics.data import ItemParams, from_matrix
+from psychometrics.data import from_matrix
 from psychometrics.synthetic import random_items, simulate_responses
+from toetsbatterij.scoring import ItemParameters
 
 # LSAT section 7 (Bock & Lieberman, 1970): five items, 1,000 examinees, as 32 response
 # patterns (items 1..5) with their frequencies. Source: the `bock.table` data of the R
@@ -198,5 +199,5 @@ def test_input_errors_from_the_calibrator():
     with pytest.raises(InputError, match="dichotoom"):
         MMLCalibrator("2pl").fit(from_matrix(x))
     with pytest.raises(InputError, match="vaste model"):
-        fixed = {"i003": ItemParams("i003", "2pl", {"a": 1.0, "b": 0.0})}
+        fixed = {"i003": ItemParameters.from_values("i003", "2pl", {"a": 1.0, "b": 0.0})}
         MMLCalibrator("gpcm").fit(from_matrix(x), fixed=fixed)

@@ -162,14 +162,15 @@ def test_module_entry_point_error_has_no_traceback(tmp_path):
 
 
 def test_fixed_anchor_without_variance_is_accepted_but_a_free_one_is_not(tmp_path, rng, capsys):
-    from psychometrics.data import ItemParams, from_matrix, write_params
+    from psychometrics.data import from_matrix, write_params
+    from toetsbatterij.scoring import ItemParameters
 
     items = random_items(rng, 6, "2pl")
     data = simulate_responses(items, rng.normal(0, 1, 400), rng)
     scores = data.scores.copy()
     scores[:, 0] = 1  # everyone right on i001
     resp = write_long(tmp_path / "r.csv", from_matrix(scores, items=data.items))
-    write_params(tmp_path / "fixed.csv", [ItemParams("i001", "2pl", {"a": 1.0, "b": -4.0})])
+    write_params(tmp_path / "fixed.csv", [ItemParameters.from_values("i001", "2pl", {"a": 1.0, "b": -4.0})])
     code, _, err = run(["calibrate", resp, "--out", tmp_path / "p.csv", "--fixed", tmp_path / "fixed.csv",
                         "--quiet"], capsys)
     assert code == 0, err

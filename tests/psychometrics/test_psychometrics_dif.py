@@ -10,9 +10,10 @@ import pytest
 from psy_helpers import write_long
 
 from psychometrics.cli import main
-from psychometrics.data import ItemParams, ResponseData, write_params
+from psychometrics.data import ResponseData, write_params
 from psychometrics.dif import ets_class, logistic_dif, mantel_haenszel
 from psychometrics.synthetic import random_items, simulate_responses
+from toetsbatterij.scoring import ItemParameters
 
 PLANTED = "i005"
 
@@ -22,8 +23,8 @@ def two_groups(seed: int, shift: float = 0.8, n: int = 1500, missing: float = 0.
     items = random_items(rng, 20, "2pl")
     for k, it in enumerate(items):  # keep the planted item of middling difficulty and slope
         if it.item == PLANTED:
-            items[k] = ItemParams(it.item, "2pl", {"a": 1.1, "b": 0.0})
-    focal_items = [ItemParams(it.item, "2pl", {"a": it.values["a"], "b": it.values["b"] + shift})
+            items[k] = ItemParameters.from_values(it.item, "2pl", {"a": 1.1, "b": 0.0})
+    focal_items = [ItemParameters.from_values(it.item, "2pl", {"a": it.values["a"], "b": it.values["b"] + shift})
                    if it.item == PLANTED else it for it in items]
     # the focal group is also a little less able: impact must not be mistaken for DIF
     ref = simulate_responses(items, rng.normal(0, 1, n), rng, missing=missing)
@@ -115,7 +116,7 @@ def test_polytomous_dif_smd_and_classes():
     rng = np.random.default_rng(21)
     items = random_items(rng, 12, "2pl") + random_items(rng, 3, "gpcm", n_categories=4, prefix="g")
     planted = items[-1]
-    shifted = ItemParams(planted.item, "gpcm", {"a": planted.values["a"],
+    shifted = ItemParameters.from_values(planted.item, "gpcm", {"a": planted.values["a"],
                                                 **{k: v + 1.0 for k, v in planted.values.items() if k != "a"}})
     n = 2000
     ref = simulate_responses(items, rng.normal(0, 1, n), rng)

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from psychometrics.cli import main
-from psychometrics.data import ItemParams, write_params
+from psychometrics.data import write_params
+from toetsbatterij.scoring import ItemParameters
 
 REAL = Path(__file__).resolve().parents[2] / "itembank"
 FIXTURE_FILES = ["items/reading/a1/R-A1-0021.yaml", "items/reading/a1/R-A1-0027.yaml",
@@ -34,9 +35,9 @@ def members(bank):
 
 def params_file(tmp_path, bank, n=500):
     _, ids = members(bank)
-    items = [ItemParams("R-A1-0021", "2pl", {"a": 1.234567, "b": -1.5}, {"a": 0.1, "b": 0.08}),
-             ItemParams("R-A1-0027", "3pl", {"a": 0.9, "b": -0.2, "c": 0.18}, {"a": 0.1, "b": 0.1, "c": 0.03})]
-    items += [ItemParams(i, "2pl", {"a": 1.0 + k / 10, "b": -1.0 + k / 10}, {"a": 0.1, "b": 0.1})
+    items = [ItemParameters.from_values("R-A1-0021", "2pl", {"a": 1.234567, "b": -1.5}, {"a": 0.1, "b": 0.08}),
+             ItemParameters.from_values("R-A1-0027", "3pl", {"a": 0.9, "b": -0.2, "c": 0.18}, {"a": 0.1, "b": 0.1, "c": 0.03})]
+    items += [ItemParameters.from_values(i, "2pl", {"a": 1.0 + k / 10, "b": -1.0 + k / 10}, {"a": 0.1, "b": 0.1})
               for k, i in enumerate(ids)]
     path = tmp_path / "params.csv"
     write_params(path, items, {it.item: {"n": n, "status": "estimated"} for it in items})
@@ -105,7 +106,7 @@ def test_release_ids_are_never_reused_and_small_n_is_refused(tmp_path, bank, cap
 
 def test_unknown_item_and_bad_dates(tmp_path, bank, capsys):
     path = tmp_path / "p.csv"
-    write_params(path, [ItemParams("R-B2-9999", "2pl", {"a": 1.0, "b": 0.0})], {"R-B2-9999": {"n": 900}})
+    write_params(path, [ItemParameters.from_values("R-B2-9999", "2pl", {"a": 1.0, "b": 0.0})], {"R-B2-9999": {"n": 900}})
     code = main(["publish", str(path), "--bank", str(bank), "--calibration-id", "cal-y",
                  "--data-from", "2026-01-01", "--data-to", "2026-03-31"])
     assert code == 2 and "bestaat niet" in capsys.readouterr().err
@@ -121,7 +122,7 @@ def test_partial_testlet_is_not_promoted(tmp_path, bank):
         (bank / "items/reading/a1/R-A1-T001.yaml").read_text(encoding="utf-8").replace(
             "status: operational", "status: pretest", 1), encoding="utf-8")
     _, ids = members(bank)
-    p = {ids[0]: ItemParams(ids[0], "2pl", {"a": 1.0, "b": 0.0})}
+    p = {ids[0]: ItemParameters.from_values(ids[0], "2pl", {"a": 1.0, "b": 0.0})}
     path = tmp_path / "p.csv"
     write_params(path, p.values())
     res = publish(p, {ids[0]: 400}, bank, calibration_id="cal-z", data_from="2026-01-01",
@@ -135,7 +136,7 @@ def test_a_release_that_would_break_the_bank_is_refused_and_rolled_back(tmp_path
     item_file = bank / "items/reading/a1/R-A1-0021.yaml"
     before = item_file.read_text(encoding="utf-8")
     # a polytomous model on a 0/1 item: the item code rejects the thresholds
-    wrong = ItemParams("R-A1-0021", "gpcm", {"a": 1.0, "b1": -1.0, "b2": 0.5})
+    wrong = ItemParameters.from_values("R-A1-0021", "gpcm", {"a": 1.0, "b1": -1.0, "b2": 0.5})
     path = tmp_path / "p.csv"
     write_params(path, [wrong], {"R-A1-0021": {"n": 900}})
     code = main(["publish", str(path), "--bank", str(bank), "--calibration-id", "cal-bad",

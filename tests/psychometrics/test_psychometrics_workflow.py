@@ -12,9 +12,10 @@ import numpy as np
 import yaml
 
 from psychometrics.cli import main
-from psychometrics.data import ItemParams, read_params, write_params
+from psychometrics.data import read_params, write_params
 from psychometrics.export import write_covariates, write_responses
 from psychometrics.synthetic import random_items, simulate_responses
+from toetsbatterij.scoring import ItemParameters
 
 REAL = Path(__file__).resolve().parents[2] / "itembank"
 PRETEST = ["R-A1-0021", "R-A1-0027"]  # pretest items in the real bank (copied, never modified)
@@ -24,9 +25,9 @@ KEY = b"sleutel-voor-dit-onderzoek-2026"
 def test_workflow(tmp_path, capsys):
     rng = np.random.default_rng(77)
     anchors = random_items(rng, 20, "2pl", prefix="R-A2-0")  # ids R-A2-0001 ... operational
-    anchors = [ItemParams(f"R-A2-{k + 1:04d}", "2pl", dict(it.values)) for k, it in enumerate(anchors)]
-    truth_new = [ItemParams(PRETEST[0], "2pl", {"a": 1.2, "b": -0.8}),
-                 ItemParams(PRETEST[1], "2pl", {"a": 0.9, "b": 0.4})]
+    anchors = [ItemParameters.from_values(f"R-A2-{k + 1:04d}", "2pl", dict(it.values)) for k, it in enumerate(anchors)]
+    truth_new = [ItemParameters.from_values(PRETEST[0], "2pl", {"a": 1.2, "b": -0.8}),
+                 ItemParameters.from_values(PRETEST[1], "2pl", {"a": 0.9, "b": 0.4})]
     n = 3000
     theta = rng.normal(0.3, 1.1, n)
     data = simulate_responses(anchors + truth_new, theta, rng, missing=0.5)

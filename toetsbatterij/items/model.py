@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from toetsbatterij.scoring.parameters import (
+    DICHOTOMOUS_MODELS,
+    MODELS,
+    POLYTOMOUS_MODELS,
+    ItemParameters,
+)
 
 from .types import REGISTRY, ItemType
 
-POLYTOMOUS_MODELS = ("gpcm", "grm")
-DICHOTOMOUS_MODELS = ("1pl", "2pl", "3pl")
-MODELS = DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS
+#: The item bank's name for the one parameters type (``toetsbatterij.scoring.ItemParameters``,
+#: shared with the delivery and the psychometrics).
+Parameters = ItemParameters
+
+__all__ = ["DICHOTOMOUS_MODELS", "MODELS", "POLYTOMOUS_MODELS", "Criterion", "Item",
+           "Parameters", "Rubric", "Stimulus", "Testlet", "canonical_json", "sha256_of"]
 
 
 def canonical_json(value: Any) -> str:
@@ -54,34 +64,6 @@ class Stimulus:
             out.update(src=self.src, alt=self.alt)
         elif self.kind == "audio":
             out.update(src=self.src, max_plays=self.max_plays)
-        return out
-
-
-@dataclass(frozen=True)
-class Parameters:
-    """IRT parameters on the θ logit scale (D = 1). ``provenance['source']`` is
-    ``calibration``, ``expert`` or ``provisional``."""
-
-    model: str
-    a: float = 1.0
-    b: float | None = None
-    c: float = 0.0
-    thresholds: tuple[float, ...] = ()
-    provenance: dict = field(default_factory=dict)
-
-    @property
-    def provisional(self) -> bool:
-        return self.provenance.get("source") == "provisional"
-
-    def as_dict(self) -> dict:
-        out: dict[str, Any] = {"model": self.model, "a": self.a}
-        if self.model in DICHOTOMOUS_MODELS:
-            out["b"] = self.b
-            if self.model == "3pl":
-                out["c"] = self.c
-        else:
-            out["thresholds"] = list(self.thresholds)
-        out["provenance"] = dict(self.provenance)
         return out
 
 

@@ -21,15 +21,8 @@ def item_record(item: Item, *, selectable: bool = True, sh_k: float = 1.0) -> di
     p = item.parameters
     if p is None:
         raise ValueError(f"{item.id}: no parameters (rated item without its rubric)")
-    rec: dict = {"id": item.id, "model": p.model, "a": p.a,
-                 "attributes": {k: getattr(item, k) for k in POOL_ATTRIBUTES},
-                 "testlet": item.testlet_id, "selectable": selectable, "sh_k": sh_k}
-    if p.model in ("gpcm", "grm"):
-        rec["b"] = list(p.thresholds)
-    else:
-        rec["b"] = p.b
-        rec["c"] = p.c
-    return rec
+    return p.record(item.id, attributes={k: getattr(item, k) for k in POOL_ATTRIBUTES},
+                    testlet=item.testlet_id, selectable=selectable, sh_k=sh_k)
 
 
 def enemy_pairs(items: Iterable[Item], testlet_members: Mapping[str, list[str]]) -> list[tuple[str, str]]:

@@ -43,6 +43,10 @@ Exposure (:mod:`.exposure`)
 Engine (:mod:`.engine`)
     ``next_step(design, pool, state, rng=None) -> NextStep(estimate, items, stop_reason,
     considered, notes)``.
+Parameters (:mod:`.parameters`)
+    ``ItemParameters(model, a, b, c, thresholds, provenance, item, se)``: the one parameters
+    type of the house (items, delivery, psychometrics); ``values``/``vector()``/
+    ``from_values`` in natural names (``param_names``), ``record()`` for ``ItemPool``.
 Simulation (:mod:`.simulation`)
     ``simulate(design, pool, true_thetas, seed, oracle=False) -> SimulationReport``,
     ``tune_sympson_hetter(design, pool, r_max, ...) -> (tuned pool, history)``.
@@ -75,6 +79,7 @@ from .models import (
     response_log_likelihood,
     test_information,
 )
+from .parameters import ItemParameters, param_names
 from .selection import CONTENT_BALANCERS, ContentBalancer, eligible_units
 from .simulation import ConditionalRow, SimulationReport, simulate, tune_sympson_hetter
 from .state import AdministrationState, rng_for
@@ -100,6 +105,7 @@ __all__ = [
     "CutScores",
     "Design",
     "Estimate",
+    "ItemParameters",
     "ItemPool",
     "LevelDecision",
     "MaxItems",
@@ -121,6 +127,7 @@ __all__ = [
     "map_estimate",
     "mle",
     "next_step",
+    "param_names",
     "quadrature_grid",
     "response_log_likelihood",
     "rng_for",
