@@ -47,7 +47,7 @@ def bank_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def content(bank_dir: Path) -> Any:
-    from toetsbatterij.delivery.content import open_bank
+    from toetsbatterij.delivery.forms import open_forms as open_bank
 
     return open_bank(bank_dir)
 

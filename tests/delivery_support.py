@@ -24,8 +24,7 @@ class World:
 
     def __init__(self, db: Any, clock: FrozenClock, content: Any) -> None:
         self.db, self.clock = db, clock
-        defs = definitions.sync_definitions(db, clock, definitions.manifests_of_bank(content.bank),
-                                            content.bank_version)
+        defs = definitions.sync_forms(db, clock, content)
         self.definitions = {d.code: d for d in defs}
         orgs = organisations.seed_agencies(db)
         self.a = self._tenant(orgs[1], "antwerpen")
@@ -89,7 +88,7 @@ def form_for(html: str, content: Any) -> dict[str, Any]:
     pid = re.search(r'name="presentation_id" value="(\d+)"', html).group(1)
     data: dict[str, Any] = {"presentation_id": pid}
     for item_id in sorted(set(re.findall(r'name="r\.([A-Z0-9-]+)', html))):
-        item = content._items[item_id]
+        item = content.items[item_id]
         key = item.itype.full_credit_responses(item.definition)[0] if not item.rated else "tekst"
         name = f"r.{item_id}"
         if item.type in ("single_choice", "extended_text"):
@@ -121,14 +120,14 @@ def take_attempt(world: World, content: Any, tenant: dict[str, Any], i: int = 0,
     for _ in range(max_screens):
         scr = attempts.advance(world.db, world.clock, content, attempt)
         if scr.kind in ("item", "practice"):
-            answers = {j: content._items[j].itype.full_credit_responses(
-                content._items[j].definition)[0] for j in scr.presentation.item_ids}
+            answers = {j: content.items[j].itype.full_credit_responses(
+                content.items[j].definition)[0] for j in scr.presentation.item_ids}
             attempts.submit(world.db, world.clock, content, attempt,
                             presentation_id=scr.presentation.id, responses=answers)
         elif scr.kind == "instructions":
             attempts.start_practice(world.db, world.clock, attempt)
         elif scr.kind == "section_intro":
-            attempts.start_section(world.db, world.clock, attempt, scr.section_number - 1)
+            attempts.start_section(world.db, world.clock, content, attempt, scr.section_number - 1)
         elif scr.kind == "finished":
             break
         world.db.commit()

@@ -5,7 +5,13 @@
 - only ``toetsbatterij.state_store`` imports redis;
 - only ``psychometrics`` (and the tests and benchmarks) import girth, catsim or mirt;
 - ``items`` and ``scoring`` never import the services or the web layer;
-- the services never import the web layer.
+- the services never import the web layer;
+- the services and the web layer never import the scoring core: they ask the test form
+  (``items.TestForm``), which owns the manifest format and the designs (web -> services ->
+  items -> scoring);
+- ``psychometrics`` is never imported by ``toetsbatterij`` (it reads exports and uses scoring
+  and items);
+- the web layer knows no item type by name (answer parsing lives in the item-type registry).
 """
 
 from __future__ import annotations
@@ -186,4 +192,31 @@ def test_items_and_scoring_never_import_sqlalchemy():
         for name in imported_modules(path)
         if top(name) in {"sqlalchemy", "alembic"}
     ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_services_and_web_never_import_scoring():
+    offenders = []
+    for path in python_files(PACKAGE):
+        rel = path.relative_to(PACKAGE).parts
+        if rel[0] in ("scoring", "items") or path.name == "platform.py":
+            continue
+        for name in imported_modules(path):
+            if name.startswith("toetsbatterij.scoring"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_toetsbatterij_never_imports_psychometrics():
+    offenders = [f"{path.relative_to(ROOT)} imports {name}"
+                 for path in python_files(PACKAGE) for name in imported_modules(path)
+                 if top(name) == "psychometrics"]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_web_layer_knows_no_item_type_by_name():
+    types = ("single_choice", "multiple_response", "text_entry", "ordering", "matching")
+    offenders = [f"{path.relative_to(ROOT)} names {t}"
+                 for path in python_files(PACKAGE / "web")
+                 for t in types if f'"{t}"' in path.read_text(encoding="utf-8")]
     assert not offenders, "\n".join(offenders)

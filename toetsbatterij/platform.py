@@ -80,24 +80,25 @@ class Platform:
     # -- the item bank (loaded lazily, once per process) ------------------------------------------
 
     @property
-    def bank(self) -> Any:
+    def forms(self) -> Any:
+        """The test forms this platform delivers (``delivery.forms.FormStore``): the bank's
+        current forms and every pinned version; snapshot assets in ``<instance>/forms/assets``."""
         if self._bank is None:
-            from toetsbatterij.delivery.content import open_bank
+            from toetsbatterij.delivery.forms import FormStore
 
-            self._bank = open_bank(self.itembank_path)
+            self._bank = FormStore(self.itembank_path, self.instance_path / "forms" / "assets")
         return self._bank
 
-    def set_bank(self, bank: Any) -> None:
-        self._bank = bank
+    bank = forms  # the older name
+
+    def set_bank(self, forms: Any) -> None:
+        self._bank = forms
 
     def sync_definitions(self, db: Session) -> list[Any]:
-        """Store the test definitions of the bank this platform delivers (idempotent)."""
+        """Store the definitions and form snapshots of the bank this platform delivers."""
         from toetsbatterij.delivery import definitions
 
-        content = self.bank
-        return definitions.sync_definitions(db, self.clock,
-                                            definitions.manifests_of_bank(content.bank),
-                                            content.bank_version)
+        return definitions.sync_forms(db, self.clock, self.forms)
 
     # -- units of work ----------------------------------------------------------------------------
 

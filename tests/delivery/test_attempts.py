@@ -25,7 +25,7 @@ def login(world, tenant, i=0, device=None):
 def answer_key(content, pres, right=True):
     out = {}
     for item_id in pres.item_ids:
-        item = content._items[item_id]
+        item = content.items[item_id]
         if item.rated:
             out[item_id] = "Beste juf, mijn zoon is ziek."
         else:
@@ -44,7 +44,7 @@ def step(world, content, attempt, right=True):
     elif scr.kind == "instructions":
         attempts.start_practice(world.db, world.clock, attempt)
     elif scr.kind == "section_intro":
-        attempts.start_section(world.db, world.clock, attempt, scr.section_number - 1)
+        attempts.start_section(world.db, world.clock, content, attempt, scr.section_number - 1)
     world.db.commit()
     return scr
 
@@ -297,25 +297,27 @@ def test_section_closes_after_the_grace(world, content):
                                    grace_seconds=2).kind == "section_intro"
 
 
-def test_all_wrong_is_stored_as_below_a1(world, content):
-    from toetsbatterij.delivery import definitions, sessions
+def test_all_wrong_is_stored_as_below_a1(db_session, clock, tmp_path):
+    import yaml
+    from bankfixture import write_bank
+    from delivery_support import World
 
-    manifest = dict(world.definitions["lezen-luisteren"].manifest)
+    from toetsbatterij.delivery.forms import open_forms
+
+    # A form whose cut scores are high: all wrong lies below A1 (the cuts are part of the form).
+    root = write_bank(tmp_path / "bank")
+    path = root / "tests" / "lezen-luisteren.yaml"
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
     cuts = {"A1": -0.5, "A2": 0.3, "B1": 1.0, "B2": 1.8, "C1": 2.6}
     manifest["cut_scores"] = {"reading": cuts, "listening": cuts}
-    defn = definitions.sync_definitions(world.db, world.clock, [manifest],
-                                        content.bank_version)[0]
-    sess = sessions.create_session(
-        world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
-        location_id=world.a["location"], test_definition_id=defn.id,
-        starts_at=world.clock.now() - dt.timedelta(minutes=1),
-        ends_at=world.clock.now() + dt.timedelta(hours=3))
-    cand = world.candidate(world.a["org"], sess.id, 8)
-    sessions.open_session(world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
-                          session_id=sess.id)
-    world.db.commit()
-    _, attempt, _ = attempts.candidate_login(world.db, world.clock, session_code=sess.code,
-                                             access_code=cand.access_code, device_token=None)
+    path.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+    content = open_forms(root)
+    world = World(db_session, clock, content)
+    world.open(world.a)
+    _, attempt, _ = attempts.candidate_login(world.db, world.clock,
+                                             session_code=world.a["session_code"],
+                                             access_code=world.a["access_codes"][0],
+                                             device_token=None, forms=content)
     for _ in range(60):
         scr = step(world, content, attempt, right=False)
         if scr.kind == "finished":

@@ -8,9 +8,9 @@ from bankfixture import write_bank
 from delivery_support import World, take_attempt
 from sqlalchemy import select
 
-from toetsbatterij.delivery.content import BankContent, open_bank
+from toetsbatterij.delivery.forms import open_forms as open_bank
 from toetsbatterij.delivery.models import FINISHED, Presentation
-from toetsbatterij.items import load_bank
+from toetsbatterij.items import build_forms, load_bank
 
 BANNED = [f"L-{lvl}-T{i:03d}" for i, lvl in
           ((3, "A2"), (4, "A2"), (5, "B1"), (6, "B1"), (7, "B2"), (8, "B2"))]
@@ -67,19 +67,18 @@ def test_select_honours_presented_items_in_fixed_pretest_and_adaptive_sections(t
         data["enemies"] = enemies
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
-    content = BankContent(load_bank(root))
-    manifests = {m.data["id"]: dict(m.data) for m in content.bank.tests.values()}
-    fixed = manifests["lezen-schrijven"]
-    assert content.select(fixed, 1, [], [], 1, 0, False).unit_id == "W-A2-0001"
-    stop = content.select(fixed, 1, [], [], 1, 0, False, frozenset({"R-A1-0001"}))
+    forms = build_forms(load_bank(root))
+    fixed = forms["lezen-schrijven"]
+    assert fixed.select(1, [], [], 1, 0, False).unit_id == "W-A2-0001"
+    stop = fixed.select(1, [], [], 1, 0, False, frozenset({"R-A1-0001"}))
     assert stop.unit_id is None
-    adaptive = manifests["lezen-luisteren"]
-    assert content.select(adaptive, 0, [], [], 1, 1, True).unit_id == "R-A2-0201"
-    assert content.select(adaptive, 0, [], [], 1, 1, True,
-                          frozenset({"R-A1-0002"})).kind == "operational"
+    adaptive = forms["lezen-luisteren"]
+    assert adaptive.select(0, [], [], 1, 1, True).unit_id == "R-A2-0201"
+    assert adaptive.select(0, [], [], 1, 1, True, frozenset({"R-A1-0002"})).kind == "operational"
     # adaptive: the first choice, once its enemy was presented elsewhere, is never chosen again
-    first = content.select(adaptive, 0, [], [], 7, 0, False).unit_id
-    assert content.excluded_by_enemies(frozenset()) == frozenset()
-    content._enemies = {"X-OTHER": frozenset({first}), first: frozenset({"X-OTHER"})}
-    again = content.select(adaptive, 0, [], [], 7, 0, False, frozenset({"X-OTHER"})).unit_id
+    first = adaptive.select(0, [], [], 7, 0, False).unit_id
+    assert adaptive.excluded_by_enemies(frozenset()) == frozenset()
+    object.__setattr__(adaptive, "enemies",
+                       {"X-OTHER": frozenset({first}), first: frozenset({"X-OTHER"})})
+    again = adaptive.select(0, [], [], 7, 0, False, frozenset({"X-OTHER"})).unit_id
     assert again is not None and again != first

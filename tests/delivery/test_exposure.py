@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from toetsbatterij import cli
 from toetsbatterij.delivery import attempts
-from toetsbatterij.delivery.content import open_bank
 from toetsbatterij.delivery.exposure import ExposureFileError, exposure_counts, load_k_values
+from toetsbatterij.delivery.forms import open_forms as open_bank
 from toetsbatterij.delivery.models import Presentation
 
 
@@ -31,10 +31,6 @@ def _sh_bank(tmp_path, r_max=0.5, k=None, k_r_max=None):
     return root
 
 
-def _manifest(content):
-    return {m.data["id"]: dict(m.data) for m in content.bank.tests.values()}["lezen-luisteren"]
-
-
 def _reading_ids(content):
     return [i.id for i in content.bank.items.values()
             if i.skill == "reading" and i.status == "operational"]
@@ -43,16 +39,15 @@ def _reading_ids(content):
 def test_k_values_make_the_sympson_hetter_draw_skip_items(tmp_path):
     plain = open_bank(_sh_bank(tmp_path / "a"))
     half = open_bank(_sh_bank(tmp_path / "b", k={i: 0.5 for i in _reading_ids(plain)}))
-    manifest = _manifest(plain)
-    assert plain.pool_for(manifest, 0).sh_k.max() == 1.0
-    tuned = half.pool_for(manifest, 0)
+    assert plain.current["lezen-luisteren"].pool(0).sh_k.max() == 1.0
+    tuned = half.current["lezen-luisteren"].pool(0)
     assert tuned.sh_k[tuned.selectable].max() == 0.5
-    assert half.pool_for(manifest, 0) is half.pool_for(manifest, 0)  # applied once, cached
+    assert half.current["lezen-luisteren"].pool(0) is half.current["lezen-luisteren"].pool(0)  # applied once, cached
     same = 0
     n = 200
     for seed in range(n):
-        a = plain.select(manifest, 0, [], [], seed, 0, False).unit_id
-        b = half.select(manifest, 0, [], [], seed, 0, False).unit_id
+        a = plain.current["lezen-luisteren"].select(0, [], [], seed, 0, False).unit_id
+        b = half.current["lezen-luisteren"].select(0, [], [], seed, 0, False).unit_id
         same += a == b
     # With every K = 0.5 the first choice survives its lottery about half of the time.
     assert 0.35 * n < same < 0.65 * n
@@ -60,9 +55,8 @@ def test_k_values_make_the_sympson_hetter_draw_skip_items(tmp_path):
 
 def test_delivered_administration_skips_a_unit_with_small_k(db_session, clock, tmp_path):
     plain = open_bank(_sh_bank(tmp_path / "a"))
-    manifest = _manifest(plain)
     seed = 12345
-    first = plain.select(manifest, 0, [], [], seed, 0, False).unit_id
+    first = plain.current["lezen-luisteren"].select(0, [], [], seed, 0, False).unit_id
     content = open_bank(_sh_bank(tmp_path / "b", k={i: 0.0001 for i in plain.item_ids(first)}))
     world = World(db_session, clock, content)
     world.open(world.a)
@@ -78,27 +72,27 @@ def test_delivered_administration_skips_a_unit_with_small_k(db_session, clock, t
         if scr.kind == "instructions":
             attempts.start_practice(world.db, clock, attempt)
         elif scr.kind == "practice":
-            answers = {i: content._items[i].itype.full_credit_responses(
-                content._items[i].definition)[0] for i in scr.presentation.item_ids}
+            answers = {i: content.items[i].itype.full_credit_responses(
+                content.items[i].definition)[0] for i in scr.presentation.item_ids}
             attempts.submit(world.db, clock, content, attempt,
                             presentation_id=scr.presentation.id, responses=answers)
         elif scr.kind == "section_intro":
-            attempts.start_section(world.db, clock, attempt, 0)
+            attempts.start_section(world.db, clock, content, attempt, 0)
         world.db.commit()
     assert scr.kind == "item" and scr.section_number == 1
     assert scr.presentation.unit_id != first
     # and the plain bank delivers `first` for the same seed at the same position
-    assert plain.select(manifest, 0, [], [], seed, 0, False).unit_id == first
+    assert plain.current["lezen-luisteren"].select(0, [], [], seed, 0, False).unit_id == first
 
 
 def test_k_values_tuned_for_another_ceiling_are_refused(tmp_path):
     with pytest.raises(ExposureFileError, match="r_max"):
-        open_bank(_sh_bank(tmp_path, r_max=0.3, k={"R-A1-0001": 0.5}, k_r_max=0.25))
+        open_bank(_sh_bank(tmp_path, r_max=0.3, k={"R-A1-0001": 0.5}, k_r_max=0.25)).current
 
 
 def test_k_values_outside_unit_interval_are_refused(tmp_path):
     with pytest.raises(ExposureFileError, match="K outside"):
-        open_bank(_sh_bank(tmp_path, k={"R-A1-0001": 1.5}))
+        open_bank(_sh_bank(tmp_path, k={"R-A1-0001": 1.5})).current
 
 
 def test_tune_exposure_cli_writes_k_values_the_delivery_loads(tmp_path, capsys):
@@ -110,7 +104,7 @@ def test_tune_exposure_cli_writes_k_values_the_delivery_loads(tmp_path, capsys):
     k = load_k_values(root)["lezen-luisteren"]["reading"]
     assert k["r_max"] == 0.3 and k["k"] and all(0 < v < 1 for v in k["k"].values())
     content = open_bank(root)
-    assert content.pool_for(_manifest(content), 0).sh_k.min() < 1
+    assert content.current["lezen-luisteren"].pool(0).sh_k.min() < 1
     with pytest.raises(SystemExit, match="r_max"):
         cli.main(["--itembank", str(root), "tune-exposure", "--test", "lezen-luisteren",
                   "--r-max", "0.2", "--simulees", "20", "--iterations", "1"])

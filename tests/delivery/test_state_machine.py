@@ -28,7 +28,7 @@ def _login(world, i=0):
 
 
 def _answer(world, content, scr):
-    answers = {j: content._items[j].itype.full_credit_responses(content._items[j].definition)[0]
+    answers = {j: content.items[j].itype.full_credit_responses(content.items[j].definition)[0]
                for j in scr.presentation.item_ids}
     attempts.submit(world.db, world.clock, content, scr.attempt,
                     presentation_id=scr.presentation.id, responses=answers)
@@ -86,19 +86,19 @@ def test_practice_done_practice_to_section_intro(world, content):
 def test_start_section_opens_the_run_and_presents_the_first_unit(world, content):
     attempt = _login(world)
     _practise(world, content, attempt)
-    run = attempts.start_section(world.db, world.clock, attempt, 0)
+    run = attempts.start_section(world.db, world.clock, content, attempt, 0)
     scr = attempts.advance(world.db, world.clock, content, attempt)
     assert run.deadline_at > world.clock.now() and scr.kind == "item" and attempt.state == SECTION
     with pytest.raises(Conflict):
-        attempts.start_section(world.db, world.clock, attempt, 1)  # not the current section
+        attempts.start_section(world.db, world.clock, content, attempt, 1)  # not the current section
 
 
 def test_close_section_by_time_to_the_next_section_then_finished(world, content):
     attempt = _login(world)
     _practise(world, content, attempt)
-    n = len(attempts._sections(world.db, attempt))
+    n = len(content.for_attempt(world.db, attempt).sections)
     for index in range(n):
-        attempts.start_section(world.db, world.clock, attempt, index)
+        attempts.start_section(world.db, world.clock, content, attempt, index)
         attempts.advance(world.db, world.clock, content, attempt)
         world.clock.advance(minutes=240)
         scr = attempts.advance(world.db, world.clock, content, attempt)
@@ -135,7 +135,7 @@ def test_illegal_transitions_are_refused(world, content):
 def test_pause_and_resume_keep_the_state_and_stop_the_clock(world, content):
     attempt = _login(world)
     _practise(world, content, attempt)
-    attempts.start_section(world.db, world.clock, attempt, 0)
+    attempts.start_section(world.db, world.clock, content, attempt, 0)
     scr = attempts.advance(world.db, world.clock, content, attempt)
     before = scr.remaining_seconds
     attempts.pause(world.db, world.clock, attempt, actor_id=None)
@@ -162,7 +162,7 @@ def test_current_screen_never_writes(world, content):
         again = attempts.current_screen(world.db, world.clock, content, attempt)
     assert again.kind == "practice" and again.presentation.id == scr.presentation.id
     _practise(world, content, attempt)
-    attempts.start_section(world.db, world.clock, attempt, 0)
+    attempts.start_section(world.db, world.clock, content, attempt, 0)
     attempts.advance(world.db, world.clock, content, attempt)
     world.db.commit()
     world.clock.advance(minutes=240)

@@ -117,7 +117,7 @@ def test_practice_block_with_the_keyboard_only(browser, live_server, world, cont
     else:
         raise AssertionError("the practice block did not end")
     practice_types = {i.type for units in content._practice.values() for u in units
-                      for i in content._items.values() if content.unit_of(i.id) == u}
+                      for i in content.items.values() if content.unit_of(i.id) == u}
     wanted = practice_types & {"single_choice", "multiple_response", "text_entry", "ordering",
                                "matching"}
     assert wanted == {"single_choice", "multiple_response", "text_entry", "ordering", "matching"}

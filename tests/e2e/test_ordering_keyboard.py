@@ -65,7 +65,7 @@ def test_ordering_with_the_move_buttons_and_the_keyboard_only(browser, live_serv
 
     fieldset = page.locator("fieldset.question").filter(has=page.locator("ol.order-list"))
     item_id = fieldset.locator("select").first.get_attribute("name").split(".")[1]
-    item = content._items[item_id]
+    item = content.items[item_id]
     key = item.definition["key"]
     text_of = {o["id"]: o["text"] for o in item.definition["options"]}
     wanted = [text_of[k] for k in key]

@@ -12,7 +12,6 @@ import pytest
 import yaml
 from bankfixture import write_bank
 
-from toetsbatterij.delivery.content import BankContent
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.items import (
     FormDocumentError,
@@ -26,6 +25,7 @@ from toetsbatterij.items import (
 from toetsbatterij.items.exposure import ExposureFileError
 from toetsbatterij.scoring import rng_for
 
+from .bank_reference import BankContent
 from .itemfixtures import REAL_BANK
 
 TEST = "lezen-luisteren"

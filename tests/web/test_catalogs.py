@@ -42,6 +42,7 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/delivery/throttle.py",
     "toetsbatterij/delivery/tickets.py",
     "toetsbatterij/delivery/definitions.py",  # the section names (Lezen, Luisteren, ...)
+    "toetsbatterij/delivery/forms.py",  # a form that cannot start (shown at login)
     "toetsbatterij/productions/",  # refusals of a save or a recording upload
     "toetsbatterij/web/productions.py",
 )

@@ -50,9 +50,12 @@ def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, d
     db_session.delete(db_session.scalar(select(Presentation).where(
         Presentation.attempt_id == attempt.id)))
     db_session.commit()
-    units = sorted(content._units)
+    units = sorted(content.units)
     types_seen = set()
     for position, unit_id in enumerate(units):
+        # The attempt runs on a form that holds the unit (every unit of every form is shown).
+        attempt.form_version = next(f.version for f in content.current.values()
+                                    if unit_id in f.unit_ids())
         db_session.add(Presentation(attempt_id=attempt.id, section_index=-1, position=position,
                                     kind="practice", unit_id=unit_id,
                                     item_ids=content.item_ids(unit_id),
@@ -69,7 +72,7 @@ def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, d
             url = re.search(r'data-play-url="([^"]+)"', html).group(1)
             pages.append(client.post(url).get_data(as_text=True))
         for item_id in content.item_ids(unit_id):
-            item = content._items[item_id]
+            item = content.items[item_id]
             types_seen.add(item.type)
             for page in pages:
                 for marker in SECRET_MARKERS:

@@ -53,7 +53,7 @@ from toetsbatterij.errors import (
     SessionNotOpen,
 )
 from toetsbatterij.i18n import N_
-from toetsbatterij.items import Selection  # re-exported: the form decides the next unit
+from toetsbatterij.items import TestForm  # Selection re-exported
 from toetsbatterij.textinput import REASON_LABEL, clean_text
 
 PRACTICE_SECTION = -1
@@ -61,31 +61,13 @@ MIN_SECONDS_FOR_NEW_UNIT = 1
 
 
 class Content(Protocol):
-    """The seam to the item bank and the scoring core (see ``delivery.content``)."""
+    """Where an attempt's test form comes from (``delivery.forms.FormStore``). Delivery asks the
+    form (``items.TestForm``) for the view of a unit, the score of a response and the next unit
+    for a state; it never talks to the scoring core itself."""
 
-    bank_version: str
+    def for_attempt(self, db: Session, attempt: Attempt) -> TestForm: ...
 
-    def practice_units(self, skill: str) -> list[str]: ...
-
-    def item_ids(self, unit_id: str) -> list[str]: ...
-
-    def candidate_view(self, unit_id: str, seed: int) -> dict[str, Any]: ...
-
-    def score(self, item_id: str, raw: Any) -> float | None: ...
-
-    def max_plays(self, unit_id: str) -> int: ...
-
-    def feedback(self, unit_id: str) -> str: ...
-
-    def select(self, manifest: dict[str, Any], section_index: int,
-               history: list[tuple[str, float]], seen_units: list[str], seed: int,
-               position: int, pretest_due: bool,
-               presented_items: frozenset[str] = frozenset()) -> Selection: ...
-    # ``presented_items``: every item presented so far in the attempt, in any section; no unit
-    # with an enemy among them may be chosen (a reading and a listening text on one topic).
-
-    def classify(self, manifest: dict[str, Any], section_index: int,
-                 history: list[tuple[str, float]]) -> tuple[float | None, float | None, str]: ...
+    def for_new_attempt(self, db: Session, definition: TestDefinitionRecord) -> TestForm: ...
 
 
 @dataclass
@@ -111,7 +93,7 @@ class Screen:
 
 
 def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code: str,
-                    device_token: str | None,
+                    device_token: str | None, forms: Content | None = None,
                     policy: throttle.ThrottlePolicy = throttle.DEFAULT_POLICY,
                     ) -> tuple[Candidate, Attempt, str]:
     """Session code + access code, only in the window of an opened session, one device.
@@ -149,9 +131,18 @@ def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code
     if attempt is None:
         definition = db.get(TestDefinitionRecord, sess.test_definition_id)
         assert definition is not None
+        form_version = ""
+        if forms is not None:
+            # The form the attempt runs on to the end: the current form of the test (a new
+            # bank is a new form version for new attempts), refused when its files do not
+            # match its version.
+            form = forms.for_new_attempt(db, definition)
+            form_version = form.version
+            if form.version != definition.version:
+                definition = _definition_of_form(db, clock, forms, form)
         attempt = Attempt(organisation_id=cand.organisation_id, candidate_id=cand.id,
                           test_definition_id=definition.id, bank_version=definition.bank_version,
-                          seed=secrets.randbits(31),
+                          form_version=form_version, seed=secrets.randbits(31),
                           state=INSTRUCTIONS if cand.admitted_at is not None else ADMISSION,
                           started_at=now)
         db.add(attempt)
@@ -159,6 +150,14 @@ def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code
     feed.candidate_event(db, clock, cand, feed.LOGGED_IN)
     db.flush()
     return cand, attempt, cand.device_token
+
+
+def _definition_of_form(db: Session, clock: Clock, forms: Any,
+                        form: TestForm) -> TestDefinitionRecord:
+    from toetsbatterij.delivery.definitions import sync_forms
+
+    rows = {row.version: row for row in sync_forms(db, clock, forms)}
+    return rows[form.version]
 
 
 def resume(db: Session, clock: Clock, *, attempt_id: int, device_token: str) -> Attempt:
@@ -197,8 +196,8 @@ def _definition(db: Session, attempt: Attempt) -> TestDefinitionRecord:
     return definition
 
 
-def _sections(db: Session, attempt: Attempt) -> list[dict[str, Any]]:
-    return list(_definition(db, attempt).manifest["sections"])
+def _form(db: Session, content: Content, attempt: Attempt) -> TestForm:
+    return content.for_attempt(db, attempt)
 
 
 def _section_run(db: Session, attempt: Attempt, index: int) -> SectionRun | None:
@@ -254,10 +253,9 @@ def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attemp
     now = clock.now()
     run.finished_at = min(now, run.deadline_at)
     run.finish_reason = reason[:200]
-    manifest = _definition(db, attempt).manifest
-    sections = list(manifest["sections"])
-    theta, se, level = content.classify(manifest, run.section_index,
-                                        _history(db, attempt, run.section_index))
+    form = _form(db, content, attempt)
+    sections = form.sections
+    theta, se, level = form.classify(run.section_index, _history(db, attempt, run.section_index))
     run.theta, run.se, run.level = theta, se, level
     # An unanswered presentation of a closed section stays unanswered: it did not count.
     if run.section_index + 1 < len(sections):
@@ -269,23 +267,23 @@ def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attemp
     db.flush()
 
 
-def _label(sections: list[dict[str, Any]], index: int) -> str:
-    return SKILL_LABELS.get(sections[index]["skill"], sections[index]["skill"])
+def _label(sections: Any, index: int) -> str:
+    return SKILL_LABELS.get(sections[index].skill, sections[index].skill)
 
 
-def _practice_plan(db: Session, content: Content, attempt: Attempt) -> list[str]:
+def _practice_plan(form: TestForm) -> list[str]:
     units: list[str] = []
-    for section in _sections(db, attempt):
-        for unit in content.practice_units(section["skill"]):
+    for section in form.sections:
+        for unit in form.practice_units(section.skill):
             if unit not in units:
                 units.append(unit)
     return units
 
 
 def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, position: int,
-             kind: str, unit_id: str, content: Content) -> Presentation:
+             kind: str, unit_id: str, form: TestForm) -> Presentation:
     pres = Presentation(attempt_id=attempt.id, section_index=section_index, position=position,
-                        kind=kind, unit_id=unit_id, item_ids=content.item_ids(unit_id),
+                        kind=kind, unit_id=unit_id, item_ids=form.item_ids(unit_id),
                         presented_at=clock.now())
     try:
         with db.begin_nested():
@@ -357,8 +355,8 @@ def advance(db: Session, clock: Clock, content: Content, attempt: Attempt,
 def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_seconds: int,
           *, write: bool) -> Screen:
     now = clock.now()
-    definition = _definition(db, attempt)
-    sections = list(definition.manifest["sections"])
+    form = _form(db, content, attempt)
+    sections = form.sections
     base = {"attempt": attempt, "section_count": len(sections)}
     if attempt.state == ENDED:
         return Screen(kind="ended", **base)
@@ -377,20 +375,20 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
     answered = [p for p in _presentations(db, attempt, PRACTICE_SECTION)
                 if p.answered_at is not None]
     if answered:
-        practice_feedback = content.feedback(answered[-1].unit_id)
+        practice_feedback = form.feedback(answered[-1].unit_id)
     index = attempt.section_index
     if attempt.state == PRACTICE:
-        plan = _practice_plan(db, content, attempt)
+        plan = _practice_plan(form)
         done = _presentations(db, attempt, PRACTICE_SECTION)
         open_pres = next((p for p in done if p.answered_at is None), None)
         if open_pres is None and len(done) < len(plan):
             if not write:
                 return Screen(kind="continue", **base)
             open_pres = _present(db, clock, attempt, PRACTICE_SECTION, len(done), "practice",
-                                 plan[len(done)], content)
+                                 plan[len(done)], form)
         if open_pres is not None:
             return Screen(kind="practice", presentation=open_pres,
-                          view=content.candidate_view(open_pres.unit_id, attempt.seed),
+                          view=form.candidate_view(open_pres.unit_id, attempt.seed),
                           section_number=open_pres.position + 1, section_label=N_("Oefenen"),
                           feedback=practice_feedback, **base)
         index = 0
@@ -440,20 +438,18 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                               **info, **base)
             done = _presentations(db, attempt, index)
             history = _history(db, attempt, index)
-            pretest_positions = set((section.get("pretest") or {}).get("positions") or [])
             position = len(done)
-            choice = content.select(definition.manifest, index, history,
-                                    [p.unit_id for p in done], attempt.seed, position,
-                                    pretest_due=(position + 1) in pretest_positions,
-                                    presented_items=_presented_items(db, attempt))
+            choice = form.select(index, history, [p.unit_id for p in done], attempt.seed,
+                                 position, pretest_due=(position + 1) in section.pretest_positions,
+                                 presented_items=_presented_items(db, attempt))
             if choice.unit_id is None:
                 _finish_section(db, clock, content, attempt, run, choice.stop_reason or "stop")
                 index = attempt.section_index if attempt.state == SECTION else len(sections)
                 continue
             pres = _present(db, clock, attempt, index, position, choice.kind, choice.unit_id,
-                            content)
+                            form)
         return Screen(kind="item", section=run, presentation=pres,
-                      view=content.candidate_view(pres.unit_id, attempt.seed),
+                      view=form.candidate_view(pres.unit_id, attempt.seed),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
     return Screen(kind="finished", **base)
 
@@ -471,8 +467,8 @@ def _extra_percent(db: Session, attempt: Attempt) -> int:
     return cand.extra_time_percent if cand else 0
 
 
-def _limit_seconds(section: dict[str, Any], db: Session, attempt: Attempt) -> int:
-    base = int(round(float(section["time_limit_minutes"]) * 60))
+def _limit_seconds(section: Any, db: Session, attempt: Attempt) -> int:
+    base = int(round(float(section.time_limit_minutes) * 60))
     return base + base * _extra_percent(db, attempt) // 100
 
 
@@ -488,7 +484,8 @@ def start_practice(db: Session, clock: Clock, attempt: Attempt) -> None:
         db.flush()
 
 
-def start_section(db: Session, clock: Clock, attempt: Attempt, section_index: int) -> SectionRun:
+def start_section(db: Session, clock: Clock, content: Content, attempt: Attempt,
+                  section_index: int) -> SectionRun:
     """Start the clock of a section (idempotent: a double click starts it once)."""
     if attempt.paused_at is not None:
         raise AttemptPaused()
@@ -497,10 +494,13 @@ def start_section(db: Session, clock: Clock, attempt: Attempt, section_index: in
     run = _section_run(db, attempt, section_index)
     if run is not None:
         return run
-    section = _sections(db, attempt)[section_index]
+    form = _form(db, content, attempt)
+    section = form.section(section_index)
     now = clock.now()
-    run = SectionRun(attempt_id=attempt.id, section_index=section_index, skill=section["skill"],
-                     design_name=str((section.get("design") or {}).get("name", "")),
+    # The design the section runs with, pinned: its name and version (the form version).
+    run = SectionRun(attempt_id=attempt.id, section_index=section_index, skill=section.skill,
+                     design_name=section.design_name,
+                     design_version=form.design_version(section_index),
                      started_at=now,
                      deadline_at=now + dt.timedelta(seconds=_limit_seconds(section, db, attempt)))
     try:
@@ -542,10 +542,11 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
     if unknown:
         raise InvalidInput("Onbekende vraag in het antwoord.")
     counts = pres.kind == "operational"
+    form = _form(db, content, attempt)
     rows = []
     for item_id in pres.item_ids:
         raw = responses.get(item_id)
-        score = content.score(item_id, raw)  # raises InvalidInput for a malformed answer
+        score = form.score(item_id, raw)  # raises InvalidInput for a malformed answer
         rows.append(Response(presentation_id=pres.id, attempt_id=attempt.id, item_id=item_id,
                              raw=raw, score=score, counts=counts, received_at=now))
     try:
@@ -572,7 +573,7 @@ def register_audio_play(db: Session, content: Content, attempt: Attempt,
         raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
     if attempt.paused_at is not None:
         raise AttemptPaused()
-    limit = content.max_plays(pres.unit_id)
+    limit = _form(db, content, attempt).max_plays(pres.unit_id)
     if pres.audio_plays >= limit:
         raise Conflict("U hebt dit fragment al het maximale aantal keren beluisterd.")
     pres.audio_plays += 1

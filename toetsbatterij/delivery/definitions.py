@@ -1,5 +1,6 @@
-"""Test definitions: loaded from the bank's manifests (``itembank/tests/*.yaml``), pinned to the
-bank version. A changed manifest becomes a new version row; old attempts keep theirs."""
+"""Test definitions: one row per test form version (``items.TestForm.version``, a content hash
+over everything that can change a score), stored with the form's snapshot by ``sync_forms``. A
+changed form becomes a new version row; old attempts keep theirs."""
 
 from __future__ import annotations
 
@@ -83,6 +84,27 @@ def sync_definitions(db: Session, clock: Clock, manifests: list[dict[str, Any]],
         out.append(row)
     db.flush()
     return out
+
+
+def sync_forms(db: Session, clock: Clock, forms: Any) -> list[TestDefinitionRecord]:
+    """Store every current form of ``forms`` (a ``delivery.forms.FormStore``): its snapshot and
+    its definition, whose version IS the form version (idempotent)."""
+    out = []
+    for form in forms.current.values():
+        forms.register(db, clock, form)
+        manifest = form.manifest
+        check_manifest(manifest)
+        row = db.scalar(select(TestDefinitionRecord).where(
+            TestDefinitionRecord.code == form.id, TestDefinitionRecord.version == form.version))
+        if row is None:
+            row = TestDefinitionRecord(
+                code=form.id, version=form.version, bank_version=forms.bank_version,
+                name=form.name, purpose=form.purpose, target_level=str(form.target_level or ""),
+                manifest=manifest, created_at=clock.now())
+            db.add(row)
+        out.append(row)
+    db.flush()
+    return sorted(out, key=lambda r: r.code)
 
 
 def current_definitions(db: Session, bank_version: str | None = None) -> list[TestDefinitionRecord]:

@@ -152,7 +152,7 @@ def shown_item(db: Session, clock: Clock, content: Any, attempt: Attempt, *, pre
         Presentation.answered_at.is_(None)))
     if first_open != pres.position:
         raise Conflict("Deze opdracht staat niet meer op uw scherm.")
-    view = content.candidate_view(pres.unit_id, attempt.seed)
+    view = content.for_attempt(db, attempt).candidate_view(pres.unit_id, attempt.seed)
     item = next((i for i in view["items"] if i["id"] == item_id), None)
     if item is None or item["type"] != item_type:
         raise InvalidInput("Deze vraag hoort niet bij uw toets.")
@@ -399,7 +399,7 @@ def complete_answers(db: Session, content: Any, attempt: Attempt, pres: Presenta
     absent text becomes the last confirmed draft; a spoken answer is always the final take's id
     (never what the browser posts)."""
     out = dict(responses)
-    view = content.candidate_view(pres.unit_id, attempt.seed)
+    view = content.for_attempt(db, attempt).candidate_view(pres.unit_id, attempt.seed)
     for item in view["items"]:
         if item["type"] == WRITING and not (out.get(item["id"]) or "").strip():
             saved = draft(db, pres.id, item["id"])
@@ -421,7 +421,7 @@ def answer_from_productions(db: Session, clock: Clock, content: Any, attempt: At
         Presentation.answered_at.is_(None)).order_by(Presentation.position))
     if pres is None:
         return False
-    view = content.candidate_view(pres.unit_id, attempt.seed)
+    view = content.for_attempt(db, attempt).candidate_view(pres.unit_id, attempt.seed)
     if not view["items"] or any(i["type"] not in (WRITING, SPEAKING) for i in view["items"]):
         return False
     answers = complete_answers(db, content, attempt, pres, {})
@@ -431,7 +431,8 @@ def answer_from_productions(db: Session, clock: Clock, content: Any, attempt: At
     for item_id in pres.item_ids:
         raw = answers.get(item_id)
         db.add(Response(presentation_id=pres.id, attempt_id=attempt.id, item_id=item_id, raw=raw,
-                        score=content.score(item_id, raw), counts=pres.kind == "operational",
+                        score=content.for_attempt(db, attempt).score(item_id, raw),
+                        counts=pres.kind == "operational",
                         received_at=now))
     pres.answered_at = now
     db.flush()

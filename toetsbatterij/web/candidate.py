@@ -102,7 +102,8 @@ def do_login() -> Any:
     try:
         cand, attempt, device = attempts.candidate_login(
             db(), clock(), session_code=request.form.get("session_code", ""),
-            access_code=request.form.get("access_code", ""), device_token=session.get("device"))
+            access_code=request.form.get("access_code", ""), device_token=session.get("device"),
+            forms=_content())
     except DomainError as exc:
         # The unit of work keeps a counted failure (LoginFailed keeps its changes) and rolls
         # back anything else.
@@ -172,7 +173,7 @@ def proceed() -> Any:
         elif step == "continue":
             pass  # the due transitions (the next unit) are carried out by the lock's advance
         elif step == "section":
-            attempts.start_section(db(), clock(), attempt, form_int("section_index"))
+            attempts.start_section(db(), clock(), _content(), attempt, form_int("section_index"))
     return redirect(url_for("candidate.screen"))
 
 
@@ -204,7 +205,7 @@ def answer() -> Any:
         pres = db().get(Presentation, presentation_id)
         if pres is None or pres.attempt_id != attempt.id:
             raise InvalidInput("Deze vraag hoort niet bij uw toets.")
-        view = _content().candidate_view(pres.unit_id, attempt.seed)
+        view = _content().for_attempt(db(), attempt).candidate_view(pres.unit_id, attempt.seed)
         # The answer is stored, then (in the same transaction, committed before the redirect)
         # the next unit is chosen and presented. Past the deadline the section closes (earlier
         # answers are already committed); while paused the unit stays open and is shown again
@@ -250,7 +251,7 @@ def media(token: str) -> Any:
     if pres is None or pres.attempt_id != attempt.id:
         raise NotAuthenticated()
     kind = data.get("k", "audio")
-    path = _content().asset_path(pres.unit_id, kind)
+    path = _content().for_attempt(db(), attempt).asset_path(pres.unit_id, kind)
     if path is None:
         raise InvalidInput("Geen bestand bij deze vraag.")
     mimetype = "audio/ogg" if kind == "audio" else (

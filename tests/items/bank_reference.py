@@ -1,10 +1,7 @@
-"""The seam between delivery and the item bank + scoring core (being replaced by
-``toetsbatterij.items.form.TestForm``, which does the same per pinned form, typed).
-
-``BankContent`` implements ``attempts.Content`` on top of ``toetsbatterij.items`` (bank, views,
-scoring) and ``toetsbatterij.scoring`` (design, next_step, classify). Everything here is
-rebuilt from the stored responses on each call; the only caches are immutable pools/designs.
-"""
+"""The oracle the TestForm is checked against: the delivery seam from before forms existed
+(``BankContent``, once ``toetsbatterij/delivery/content.py``), which read the bank and called the
+scoring core directly. ``tests/items/test_form.py`` asserts the form selects, classifies, shows
+and scores exactly as it did. Not used by the application."""
 
 from __future__ import annotations
 
