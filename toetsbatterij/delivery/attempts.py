@@ -85,6 +85,8 @@ class Content(Protocol):
 
     def feedback(self, unit_id: str) -> str: ...
 
+    def max_score(self, item_id: str) -> int: ...
+
     def select(self, manifest: dict[str, Any], section_index: int,
                history: list[tuple[str, float]], seen_units: list[str], seed: int,
                position: int, pretest_due: bool,
@@ -113,6 +115,8 @@ class Screen:
     remaining_seconds: int | None = None
     time_limit_minutes: int | None = None
     feedback: str = ""  # practice: the explanation of the practice unit just answered
+    # practice: how that answer scored: correct | partly | wrong | "" (rated, not scored here)
+    feedback_outcome: str = ""
 
 
 # -- login ---------------------------------------------------------------------------------------
@@ -370,11 +374,12 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                       **base)
     if attempt.state == INSTRUCTIONS:
         return Screen(kind="instructions", **base)
-    practice_feedback = ""
+    practice_feedback = outcome = ""
     answered = [p for p in _presentations(db, attempt, PRACTICE_SECTION)
                 if p.answered_at is not None]
     if answered:
         practice_feedback = content.feedback(answered[-1].unit_id)
+        outcome = _practice_outcome(db, content, answered[-1])
     index = attempt.section_index
     if attempt.state == PRACTICE:
         plan = _practice_plan(db, content, attempt)
@@ -389,7 +394,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
             return Screen(kind="practice", presentation=open_pres,
                           view=content.candidate_view(open_pres.unit_id, attempt.seed),
                           section_number=open_pres.position + 1, section_label=N_("Oefenen"),
-                          feedback=practice_feedback, **base)
+                          feedback=practice_feedback, feedback_outcome=outcome, **base)
         index = 0
         if write:
             transition(attempt, "practice_done", SECTION)
@@ -406,7 +411,8 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                 continue
             return Screen(kind="section_intro",
                           time_limit_minutes=_limit_seconds(section, db, attempt) // 60,
-                          feedback=practice_feedback if index == 0 else "", **info, **base)
+                          feedback=practice_feedback if index == 0 else "",
+                          feedback_outcome=outcome if index == 0 else "", **info, **base)
         if run.finished_at is not None:
             index += 1
             continue
@@ -453,6 +459,17 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                       view=content.candidate_view(pres.unit_id, attempt.seed),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
     return Screen(kind="finished", **base)
+
+
+def _practice_outcome(db: Session, content: Content, pres: Presentation) -> str:
+    """How the answer to a practice unit scored: "correct" (full marks), "partly", "wrong", or ""
+    when it is not scored automatically (writing, speaking). The scores were stored at submit."""
+    scores = db.scalars(select(Response.score).where(Response.presentation_id == pres.id)).all()
+    if not scores or any(s is None for s in scores):
+        return ""
+    got = sum(float(s) for s in scores if s is not None)
+    best = sum(content.max_score(item_id) for item_id in pres.item_ids)
+    return "correct" if got >= best else "partly" if got > 0 else "wrong"
 
 
 def close_expired(db: Session, clock: Clock, content: Content, attempt: Attempt,

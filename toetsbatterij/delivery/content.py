@@ -124,7 +124,14 @@ class BankContent:
             return ""
         unit = self.unit(unit_id)
         members = unit.items if isinstance(unit, Testlet) else (unit,)
-        return " ".join(i.feedback for i in members if i.feedback)
+        # One block per item (a blank line between): the screen keeps each item's lines and lists.
+        return "\n\n".join(i.feedback.strip() for i in members if i.feedback)
+
+    def max_score(self, item_id: str) -> int:
+        item = self._items.get(item_id)
+        if item is None:
+            raise InvalidInput(detail=f"unknown item {item_id}")
+        return int(item.max_score)
 
     def asset_path(self, unit_id: str, kind: str) -> Path | None:
         """The stimulus file of a unit when its stimulus is of ``kind`` (audio or image)."""

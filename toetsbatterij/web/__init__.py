@@ -28,9 +28,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     if config["SYNC_DEFINITIONS_ON_START"]:
         _sync_definitions(app, platform)
 
-    from toetsbatterij.web import candidate, errors, extensions, security, staff
+    from toetsbatterij.web import candidate, errors, extensions, literacy, security, staff
 
     extensions.init_app(app)
+    literacy.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(staff.bp)
