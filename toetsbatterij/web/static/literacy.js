@@ -123,6 +123,9 @@
     nav.appendChild(forward);
     nav.appendChild(submit);
     form.classList.add("paged");
+    // On a wide screen the text scrolls in its own box beside the question: reachable by Tab.
+    var stimulus = form.querySelector(".stimulus");
+    if (stimulus) stimulus.tabIndex = 0;
     show(0, false);
   }
 
