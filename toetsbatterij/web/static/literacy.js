@@ -175,11 +175,14 @@
   var done = false;
   try { done = sessionStorage.getItem(SOUND_KEY) === "ok"; } catch (e) { done = false; }
   if (check && !done) {
-    var sound = new Audio(check.dataset.sound);
+    var sound = document.getElementById("sound-check-audio");
     var play = document.getElementById("sound-check-play");
     var answer = document.getElementById("sound-check-answer");
     var failed = document.getElementById("sound-check-failed");
+    // One thing at a time: while the check is open, the item and the practice notice wait.
+    var notice = document.querySelector(".screen-head.notice");
     form.hidden = true;
+    if (notice) notice.hidden = true;
     check.hidden = false;
     play.focus();
     play.addEventListener("click", function () {
@@ -193,6 +196,7 @@
       stopReading();
       check.hidden = true;
       form.hidden = false;
+      if (notice) notice.hidden = false;
       var first = form.querySelector(".audio button.play") || form.querySelector("input, select, textarea, button");
       if (first) first.focus();
     });
