@@ -166,7 +166,7 @@ def write_bank(dest: Path) -> Path:
         "items": [{"id": "PR-A1-0001", "skill": "reading", "level": "A1", "type": "single_choice",
                    "prompt": "Oefening: welke kleur heeft de bus?",
                    "options": [{"id": "A", "text": "rood"}, {"id": "B", "text": "geel"}],
-                   "key": "A", "feedback": "Het goede antwoord is A."}]})
+                   "key": "A", "feedback": "Het goede antwoord is \"rood\"."}]})
     shutil.copy(ogg, practice / "PL-A1-0001.ogg")
     _dump(practice / "listening.yaml", {
         "skill": "listening", "title": "Oefenen – Luisteren", "instructions": "Luister.",
@@ -177,7 +177,7 @@ def write_bank(dest: Path) -> Path:
                                             "text": "De bus komt om tien uur."}]},
                    "type": "single_choice", "prompt": "Hoe laat komt de bus?",
                    "options": [{"id": "A", "text": "om twee uur"}, {"id": "B", "text": "om tien uur"}],
-                   "key": "B", "feedback": "B."}]})
+                   "key": "B", "feedback": "Om tien uur."}]})
     cuts = {"A1": -2.4, "A2": -1.2, "B1": 0.0, "B2": 1.2, "C1": 2.4}
     design = {"estimator": "eap", "selection": {"method": "max_info", "randomesque": 2},
               "exposure": {"method": "none"}, "stopping": {"min_items": 4, "max_items": 6}}

@@ -281,11 +281,29 @@ def test_practice_feedback_follows_the_answer_and_never_a_scored_unit(world, con
     assert first.kind == "practice" and first.feedback == ""
     step(world, content, attempt)
     second = attempts.advance(world.db, world.clock, content, attempt)
-    assert second.feedback == "Het goede antwoord is A."
+    assert second.feedback == 'Het goede antwoord is "rood".'
     step(world, content, attempt)
     intro = attempts.advance(world.db, world.clock, content, attempt)
-    assert intro.kind == "section_intro" and intro.feedback == "B."
+    assert intro.kind == "section_intro" and intro.feedback == "Om tien uur."
     assert content.feedback("R-A2-0101") == ""
+
+
+def test_practice_feedback_says_whether_the_answer_was_right(world, content):
+    # The server scored the practice answer at submit: the screen says right or wrong (the
+    # page shows them differently), not only the explanation.
+    world.open(world.a)
+    _, attempt, _ = login(world, world.a)
+    attempts.start_practice(world.db, world.clock, attempt)
+    first = attempts.advance(world.db, world.clock, content, attempt)
+    assert first.feedback_outcome == ""  # nothing answered yet
+    step(world, content, attempt, right=False)
+    second = attempts.advance(world.db, world.clock, content, attempt)
+    assert second.feedback_outcome == "wrong"
+    step(world, content, attempt, right=True)
+    intro = attempts.advance(world.db, world.clock, content, attempt)
+    assert intro.kind == "section_intro" and intro.feedback_outcome == "correct"
+    step(world, content, attempt)  # the section starts: no practice feedback any more
+    assert attempts.advance(world.db, world.clock, content, attempt).feedback_outcome == ""
 
 
 def test_section_closes_after_the_grace(world, content):

@@ -55,3 +55,44 @@ def writing_speaking_session(world, clock) -> dict:
     world.open({"org": world.a["org"], "session": sess.id})
     return {"code": sess.code, "session": sess.id, "ar": ar.id, "nl": nl.id,
             "access": {"ar": ar.access_code, "nl": nl.access_code}}
+
+
+# The sound check comes before the first listening item of a sitting (literacy.js keeps "done"
+# in sessionStorage). Tests about something else start with it done; test_literacy.py tests it.
+SOUND_CHECK_DONE = "try { sessionStorage.setItem('toetsbatterij.soundcheck', 'ok'); } catch (e) {}"
+
+UNANSWERED = """() => Array.from(document.querySelectorAll('#unit-form fieldset.question')).some(q => {
+  const cs = Array.from(q.querySelectorAll('input, select, textarea')).filter(e => e.type !== 'hidden');
+  return cs.length > 0 && !cs.some(e => (e.type === 'radio' || e.type === 'checkbox')
+                                        ? e.checked : String(e.value).trim() !== ''); })"""
+
+
+def candidate_page(browser, **context_options):
+    """A page in a new browser context whose sound check counts as done."""
+    ctx = browser.new_context(**context_options)
+    ctx.add_init_script(SOUND_CHECK_DONE)
+    return ctx.new_page()
+
+
+def next_question(page) -> bool:
+    """Inside a testlet shown one question per screen: on to the next question, if any."""
+    forward = page.locator("button.question-next:visible")
+    if forward.count():
+        forward.click()
+        return True
+    return False
+
+
+def send_screen(page) -> None:
+    """Send the unit on the screen as it is: past the other questions of a testlet, and through
+    the "not everything answered" question when something is left open."""
+    while next_question(page):
+        pass
+    if page.evaluate(UNANSWERED) and page.locator("#unanswered").count():
+        page.locator("button.next").click()
+        page.locator("#unanswered-go").wait_for()
+        with page.expect_navigation():
+            page.locator("#unanswered-go").click()
+    else:
+        with page.expect_navigation():
+            page.locator("button.next").click()

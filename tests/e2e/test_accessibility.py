@@ -12,7 +12,7 @@ import pytest
 from delivery_support import PASSWORD
 
 from .conftest import ARTIFACTS
-from .support import bank_with_real_practice, open_content
+from .support import UNANSWERED, bank_with_real_practice, next_question, open_content
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -154,6 +154,32 @@ def kinds(page) -> set[str]:
              : fs.querySelector('select') ? 'matching' : 'other')"""))
 
 
+def pass_sound_check(page, audit) -> None:
+    """Play the sound; first answer "Ik hoor niets" (audited), then "Ik hoor het"."""
+    page.locator("#sound-check-play").click()
+    page.locator("#sound-check-no").click()
+    page.locator("#sound-check-failed").wait_for()
+    audit(page, "sound-check-failed")
+    page.locator("#sound-check-yes").click()
+    page.locator("#unit-form").wait_for()
+
+
+def send(page, audit) -> None:
+    """Send the screen as it is; the first time something is left open, audit the question."""
+    while next_question(page):
+        pass
+    if page.evaluate(UNANSWERED):
+        page.locator("button.next").click()
+        page.locator("#unanswered-go").wait_for()
+        if "unanswered-dialog" not in audit.screens:
+            audit(page, "unanswered-dialog", shot=True)
+        with page.expect_navigation():
+            page.locator("#unanswered-go").click()
+    else:
+        with page.expect_navigation():
+            page.locator("button.next").click()
+
+
 def test_wcag_audit_of_every_screen(browser, live_server, world):
     world.open(world.a)
     base = live_server
@@ -196,6 +222,9 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
         cand.wait_for_load_state()
         if cand.get_by_role("button", name="Start").count():
             break
+        if cand.locator("#sound-check:visible").count():
+            audit(cand, "sound-check", shot=True)
+            pass_sound_check(cand, audit)
         cand.wait_for_selector("fieldset.question")
         here = kinds(cand)
         has_audio = cand.locator(".audio button.play").count() > 0
@@ -204,15 +233,14 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
                   shot="ordering" in here)
             seen |= here
             audio = audio or has_audio
-        with cand.expect_navigation():
-            cand.get_by_role("button", name="Volgende").click()
+        send(cand, audit)
     else:
         raise AssertionError("the practice block did not end")
     assert {"single_choice", "multiple_response", "gap_fill", "ordering", "matching"} <= seen
     assert audio
 
     # section intro, a reading item, a listening testlet, the pause screen, the end screen
-    reading = listening = paused = False
+    reading = listening = paused = paged = False
     row = proc.locator(f'tr[data-candidate="{world.a["candidates"][0]}"]')
     intro = 0
     for _ in range(60):
@@ -234,6 +262,11 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
         elif not reading:
             audit(cand, "reading-item")
             reading = True
+        elif cand.locator("button.question-next:visible").count() and not paged:
+            audit(cand, "testlet-question-1", shot=True)
+            next_question(cand)
+            audit(cand, "testlet-question-2")
+            paged = True
         elif not paused:
             proc.reload()
             row.locator("form[action$='/pauze'] button").click()
@@ -243,11 +276,11 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
             row.locator("form[action$='/hervatten'] button").click()
             cand.wait_for_selector("#timer", timeout=15_000)
             paused = True
-        with cand.expect_navigation():
-            cand.get_by_role("button", name="Volgende").click()
+        send(cand, audit)
     else:
         raise AssertionError("the candidate never finished")
     assert reading and listening and paused and intro >= 1
+    assert {"sound-check", "sound-check-failed", "unanswered-dialog"} <= set(audit.screens)
     audit(cand, "finished")
     proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
     audit(proc, "staff-room-finished", candidate=False)

@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from toetsbatterij.delivery.models import Attempt, Presentation, Response, SectionRun
 
-from .support import bank_with_real_practice, login, open_content, shot
+from .support import (
+    bank_with_real_practice,
+    candidate_page,
+    login,
+    open_content,
+    send_screen,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -92,7 +99,7 @@ def kinds_on_screen(page):
 
 def test_practice_block_with_the_keyboard_only(browser, live_server, world, content):
     world.open(world.a)
-    page = browser.new_context().new_page()
+    page = candidate_page(browser)
     login(page, live_server, world)
     page.get_by_role("button", name="Begin met oefenen").focus()
     with page.expect_navigation():
@@ -142,7 +149,7 @@ def _to_remaining(world, clock, attempt_id, seconds):
 def test_warnings_at_five_and_one_minutes_and_submit_at_expiry(browser, live_server, world,
                                                                  clock):
     world.open(world.a)
-    page = browser.new_context().new_page()
+    page = candidate_page(browser)
     login(page, live_server, world, 1)
     with page.expect_navigation():
         page.get_by_role("button", name="Begin met oefenen").click()
@@ -151,8 +158,7 @@ def test_warnings_at_five_and_one_minutes_and_submit_at_expiry(browser, live_ser
         if page.get_by_role("button", name="Start").count():
             break
         page.wait_for_selector("fieldset.question")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Volgende").click()
+        send_screen(page)
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("#timer")
     attempt = world.db.scalar(select(Attempt).where(

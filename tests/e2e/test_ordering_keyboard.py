@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from toetsbatterij.delivery.models import Attempt, Presentation, Response
 
-from .support import bank_with_real_practice, login, open_content, shot
+from .support import (
+    bank_with_real_practice,
+    candidate_page,
+    login,
+    open_content,
+    send_screen,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,7 +57,7 @@ def tab_to(page, label, limit=40):
 def test_ordering_with_the_move_buttons_and_the_keyboard_only(browser, live_server, world,
                                                              content):
     world.open(world.a)
-    page = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
+    page = candidate_page(browser, viewport={"width": 1000, "height": 800})
     login(page, live_server, world)
     with page.expect_navigation():
         page.get_by_role("button", name="Begin met oefenen").click()
@@ -58,8 +65,7 @@ def test_ordering_with_the_move_buttons_and_the_keyboard_only(browser, live_serv
         page.wait_for_selector("fieldset.question")
         if page.locator("ol.order-list").count():
             break
-        with page.expect_navigation():
-            page.get_by_role("button", name="Volgende").click()
+        send_screen(page)
     else:
         raise AssertionError("no ordering item in the practice block")
 
@@ -162,7 +168,7 @@ def test_ordering_buttons_in_the_candidates_language_on_a_right_to_left_page(
     cand = world.candidate(world.a["org"], world.a["session"], 5, instruction_language="ar")
     world.db.commit()
     world.open(world.a)
-    page = browser.new_context().new_page()
+    page = candidate_page(browser)
     page.goto(live_server + "/")
     page.fill("#session_code", world.a["session_code"])
     page.fill("#access_code", cand.access_code)
@@ -174,8 +180,7 @@ def test_ordering_buttons_in_the_candidates_language_on_a_right_to_left_page(
         page.wait_for_selector("fieldset.question")
         if page.locator("ol.order-list").count():
             break
-        with page.expect_navigation():
-            page.locator("button.next").click()
+        send_screen(page)
     else:
         raise AssertionError("no ordering item in the practice block")
     first = page.locator("ol.order-list .order-text").first.inner_text()

@@ -123,7 +123,7 @@ class BankContent:
             return ""
         unit = self.unit(unit_id)
         members = unit.items if isinstance(unit, Testlet) else (unit,)
-        return " ".join(i.feedback for i in members if i.feedback)
+        return "\n\n".join(i.feedback.strip() for i in members if i.feedback)
 
     def asset_path(self, unit_id: str, kind: str) -> Path | None:
         """The stimulus file of a unit when its stimulus is of ``kind`` (audio or image)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 
 from toetsbatterij.items import REGISTRY, score, view_model, view_model_of_testlet
 from toetsbatterij.items.check import check_bank
@@ -164,3 +165,17 @@ def test_adaptive_sections_run_on_the_real_pool(real_bank):
             assert lengths.min() >= design.min_items, (m.id, s.skill)
             assert lengths.max() <= design.max_items + max(len(t.items) for t in real_bank.testlets.values()), (m.id, s.skill)
             assert np.all(np.isfinite(report.theta_hat))
+
+
+def test_practice_feedback_names_no_option_letter(real_bank):
+    # Options are shuffled and shown without letters: "Het goede antwoord is A" means nothing
+    # to the candidate. Feedback refers to the option's text.
+    offenders = []
+    for ps in real_bank.practice.values():
+        for item in ps.items.values():
+            d = item.definition
+            ids = {o["id"] for key in ("options", "targets", "sources") for o in d.get(key) or []}
+            for option_id in ids:
+                if re.search(rf"(?<!\w){re.escape(option_id)}(?!\w)", item.feedback or ""):
+                    offenders.append(f"{item.id}: {option_id} in {item.feedback!r}")
+    assert offenders == []

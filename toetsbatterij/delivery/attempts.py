@@ -87,6 +87,8 @@ class Screen:
     remaining_seconds: int | None = None
     time_limit_minutes: int | None = None
     feedback: str = ""  # practice: the explanation of the practice unit just answered
+    # practice: how that answer scored: correct | partly | wrong | "" (rated, not scored here)
+    feedback_outcome: str = ""
 
 
 # -- login ---------------------------------------------------------------------------------------
@@ -371,11 +373,12 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
         return Screen(kind="waiting", **base)
     if attempt.state == INSTRUCTIONS:
         return Screen(kind="instructions", **base)
-    practice_feedback = ""
+    practice_feedback = outcome = ""
     answered = [p for p in _presentations(db, attempt, PRACTICE_SECTION)
                 if p.answered_at is not None]
     if answered:
         practice_feedback = form.feedback(answered[-1].unit_id)
+        outcome = _practice_outcome(db, form, answered[-1])
     index = attempt.section_index
     if attempt.state == PRACTICE:
         plan = _practice_plan(form)
@@ -390,7 +393,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
             return Screen(kind="practice", presentation=open_pres,
                           view=form.candidate_view(open_pres.unit_id, attempt.seed),
                           section_number=open_pres.position + 1, section_label=N_("Oefenen"),
-                          feedback=practice_feedback, **base)
+                          feedback=practice_feedback, feedback_outcome=outcome, **base)
         index = 0
         if write:
             transition(attempt, "practice_done", SECTION)
@@ -407,7 +410,8 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                 continue
             return Screen(kind="section_intro",
                           time_limit_minutes=_limit_seconds(section, db, attempt) // 60,
-                          feedback=practice_feedback if index == 0 else "", **info, **base)
+                          feedback=practice_feedback if index == 0 else "",
+                          feedback_outcome=outcome if index == 0 else "", **info, **base)
         if run.finished_at is not None:
             index += 1
             continue
@@ -452,6 +456,17 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                       view=form.candidate_view(pres.unit_id, attempt.seed),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
     return Screen(kind="finished", **base)
+
+
+def _practice_outcome(db: Session, form: TestForm, pres: Presentation) -> str:
+    """How the answer to a practice unit scored: "correct" (full marks), "partly", "wrong", or ""
+    when it is not scored automatically (writing, speaking). The scores were stored at submit."""
+    scores = db.scalars(select(Response.score).where(Response.presentation_id == pres.id)).all()
+    if not scores or any(s is None for s in scores):
+        return ""
+    got = sum(float(s) for s in scores if s is not None)
+    best = sum(form.item(item_id).max_score for item_id in pres.item_ids)
+    return "correct" if got >= best else "partly" if got > 0 else "wrong"
 
 
 def close_expired(db: Session, clock: Clock, content: Content, attempt: Attempt,

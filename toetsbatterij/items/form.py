@@ -488,7 +488,8 @@ class TestForm:
             return ""
         unit = self.unit(unit_id)
         members = unit.items if isinstance(unit, Testlet) else (unit,)
-        return " ".join(i.feedback for i in members if i.feedback)
+        # One block per item (a blank line between): the screen keeps each item's lines and lists.
+        return "\n\n".join(i.feedback.strip() for i in members if i.feedback)
 
     def asset_path(self, unit_id: str, kind: str) -> Path | None:
         """The stimulus file of a unit when its stimulus is of ``kind`` (audio or image)."""

@@ -24,7 +24,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from toetsbatterij.delivery import attempts
-from toetsbatterij.delivery.models import Attempt, Presentation
+from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
 from toetsbatterij.errors import (
     AttemptPaused,
     DeadlinePassed,
@@ -137,7 +137,11 @@ def screen() -> Any:
     if scr.presentation is not None and (scr.view.get("stimulus") or {}).get("kind") == "image":
         image_url = url_for("candidate.media", token=media_token(attempt.id, scr.presentation.id,
                                                                  "image"))
+    # The name stays in the bar so the proctor can check who sits where.
+    cand = db().get(Candidate, attempt.candidate_id)
+    name = f"{cand.first_name} {cand.last_name}" if cand else ""
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
+                           candidate_name=name,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
 
