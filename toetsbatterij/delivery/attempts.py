@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import feed, throttle
+from toetsbatterij.delivery import accommodations, feed, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ENDED,
@@ -387,7 +387,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                                  plan[len(done)], content)
         if open_pres is not None:
             return Screen(kind="practice", presentation=open_pres,
-                          view=content.candidate_view(open_pres.unit_id, attempt.seed),
+                          view=_view(db, content, attempt, open_pres.unit_id),
                           section_number=open_pres.position + 1, section_label=N_("Oefenen"),
                           feedback=practice_feedback, **base)
         index = 0
@@ -450,7 +450,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
             pres = _present(db, clock, attempt, index, position, choice.kind, choice.unit_id,
                             content)
         return Screen(kind="item", section=run, presentation=pres,
-                      view=content.candidate_view(pres.unit_id, attempt.seed),
+                      view=_view(db, content, attempt, pres.unit_id),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
     return Screen(kind="finished", **base)
 
@@ -463,14 +463,21 @@ def close_expired(db: Session, clock: Clock, content: Content, attempt: Attempt,
         advance(db, clock, content, attempt, grace_seconds)
 
 
-def _extra_percent(db: Session, attempt: Attempt) -> int:
-    cand = db.get(Candidate, attempt.candidate_id)
-    return cand.extra_time_percent if cand else 0
+def _view(db: Session, content: Content, attempt: Attempt, unit_id: str) -> dict[str, Any]:
+    """The unit's screen with this candidate's audio plays (accommodation included)."""
+    view = dict(content.candidate_view(unit_id, attempt.seed))
+    view["max_plays"] = _max_plays(db, content, attempt, unit_id)
+    return view
+
+
+def _max_plays(db: Session, content: Content, attempt: Attempt, unit_id: str) -> int:
+    return accommodations.for_candidate(db, attempt.candidate_id).max_plays(
+        content.max_plays(unit_id))
 
 
 def _limit_seconds(section: dict[str, Any], db: Session, attempt: Attempt) -> int:
     base = int(round(float(section["time_limit_minutes"]) * 60))
-    return base + base * _extra_percent(db, attempt) // 100
+    return accommodations.for_candidate(db, attempt.candidate_id).time_limit_seconds(base)
 
 
 # -- candidate actions ---------------------------------------------------------------------------
@@ -569,7 +576,7 @@ def register_audio_play(db: Session, content: Content, attempt: Attempt,
         raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
     if attempt.paused_at is not None:
         raise AttemptPaused()
-    limit = content.max_plays(pres.unit_id)
+    limit = _max_plays(db, content, attempt, pres.unit_id)  # with the candidate's extra plays
     if pres.audio_plays >= limit:
         raise Conflict("U hebt dit fragment al het maximale aantal keren beluisterd.")
     pres.audio_plays += 1

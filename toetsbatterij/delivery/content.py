@@ -112,6 +112,10 @@ class BankContent:
         return {"unit_id": unit_id, "stimulus": stimulus, "items": items,
                 "max_plays": self.max_plays(unit_id)}
 
+    def item_types(self) -> dict[str, str]:
+        """Item id -> item type, for every item the bank can deliver (practice included)."""
+        return {item_id: item.type for item_id, item in self._items.items()}
+
     def max_plays(self, unit_id: str) -> int:
         stim = self.unit(unit_id).stimulus
         if stim is None or stim.kind != "audio":
