@@ -181,6 +181,7 @@ def submit(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
     as before."""
     if not form.validate_on_submit():
         mark_failed()
+        form.refusal_status = 400
         return False, None
     try:
         with db().begin_nested():
@@ -188,4 +189,10 @@ def submit(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
     except (InvalidInput, Conflict) as exc:
         mark_failed(exc)
         add_error(form, exc)
+        form.refusal_status = exc.http_status  # 400, or 409 for a conflict (session ended)
         return False, None
+
+
+def status(form: FlaskForm) -> int:
+    """The status of a page that shows ``form``: 200, or the status of its refusal."""
+    return int(getattr(form, "refusal_status", 200))

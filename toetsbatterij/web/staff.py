@@ -3,7 +3,7 @@ tickets, the proctor console, locations, accounts, audit log.
 
 Thin views: a Flask-WTF form -> a service -> render or redirect (the unit of work commits once
 per request). A refused form is re-rendered with what was typed and the error beside its field
-(``web.forms.submit``), status 400. Actions that cannot be undone (end an attempt, release a
+(``web.forms.submit``), status 400 (409 for a conflict). Actions that cannot be undone (end an attempt, release a
 device, pause the whole room) have a confirmation page of their own; the server refuses them
 without the ticked confirmation."""
 
@@ -193,7 +193,7 @@ def new_session() -> Any:
         ends_at=_local_datetime(form.date.data, form.end.data, "end"),
         bank_version=bank.bank_version))
     if not done or sess is None:
-        return render_template("staff/session_new.html", form=form), 400
+        return render_template("staff/session_new.html", form=form), forms.status(form)
     flash(gettext("Sessie %(code)s is gepland.", code=sess.code), "success")
     return redirect(url_for("staff.session_detail", session_id=sess.id))
 
@@ -239,7 +239,7 @@ def register_candidate(session_id: int) -> Any:
             instruction_language=form.instruction_language.data or "nl",
             **form.accommodation_values())))
     if not done or cand is None:
-        return _session_page(session_id, candidate_form=form), 400
+        return _session_page(session_id, candidate_form=form), forms.status(form)
     flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
           "success")
     return redirect(url_for("staff.session_detail", session_id=session_id))
@@ -261,7 +261,7 @@ def import_candidates(session_id: int) -> Any:
         db(), clock(), organisation_id=org_id(), actor_id=actor_id(), session_id=session_id,
         text=_read_csv(form.file.data)))
     if not done or report is None:
-        return _session_page(session_id, import_form=form), 400
+        return _session_page(session_id, import_form=form), forms.status(form)
     if report.ok:
         flash(gettext("%(count)s kandidaten ingevoerd.", count=len(report.created)), "success")
         return redirect(url_for("staff.session_detail", session_id=session_id))
@@ -287,8 +287,7 @@ def candidate_accommodations(candidate_id: int) -> Any:
                 "staff.session_detail"
             return redirect(url_for(back, session_id=cand.exam_session_id))
     return render_template("staff/accommodations.html", cand=cand, form=form,
-                           back=request.args.get("terug", "")), \
-        400 if form.is_submitted() else 200
+                           back=request.args.get("terug", "")), forms.status(form)
 
 
 @bp.post("/sessies/<int:session_id>/tickets.pdf")
@@ -384,13 +383,13 @@ def _back(session_id: int) -> Any:
     return redirect(url_for("staff.room", session_id=session_id))
 
 
-def _refused(template: str, status: int = 400, **context: Any) -> Any:
+def _refused(template: str, **context: Any) -> Any:
     """A refused confirmation or action form: JSON for a script, else the page again."""
+    form = context["form"]
     if request.accept_mimetypes.best == "application/json":
-        form = context.get("form")
-        errors = [e for f in (form or {}) for e in f.errors] if form is not None else []
-        return jsonify({"ok": False, "errors": errors}), status
-    return render_template(template, **context), status
+        errors = [e for f in form for e in f.errors] + list(form.form_errors)
+        return jsonify({"ok": False, "errors": errors}), forms.status(form)
+    return render_template(template, **context), forms.status(form)
 
 
 @bp.route("/sessies/<int:session_id>/zaal/pauze", methods=["GET", "POST"])
@@ -443,7 +442,7 @@ def incident(session_id: int) -> Any:
         candidate_id=int(raw_candidate) if raw_candidate else None,
         code=form.code.data or "", note=form.note.data or "", actor_id=actor_id()))
     if not done:
-        return _room_page(session_id, incident_form=form), 400
+        return _room_page(session_id, incident_form=form), forms.status(form)
     flash(gettext("Het incident is genoteerd."), "success")
     return _back(session_id)
 
@@ -531,7 +530,7 @@ def locations() -> Any:
             return redirect(url_for("staff.locations"))
     return render_template("staff/locations.html", form=form,
                            locations=organisations.list_locations(db(), org_id())), \
-        400 if form.is_submitted() else 200
+        forms.status(form)
 
 
 @bp.route("/personeel", methods=["GET", "POST"])
@@ -553,7 +552,7 @@ def staff_accounts() -> Any:
                            accounts=accounts.list_accounts(db(), org_id()),
                            role_labels=ROLE_LABELS,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), \
-        400 if form.is_submitted() else 200
+        forms.status(form)
 
 
 @bp.get("/audit")
