@@ -199,6 +199,35 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
     audit(proc, "staff-session", candidate=False)
     proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
     audit(proc, "staff-room", candidate=False)
+    # the confirmation pages, the accommodations form, and a refused registration (the error
+    # beside its field)
+    first = world.a["candidates"][0]
+    proc.goto(f"{base}/beheer/kandidaten/{first}/vrijgeven")
+    audit(proc, "staff-confirm-release", candidate=False)
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal/pauze")
+    audit(proc, "staff-confirm-pause-room", candidate=False)
+    proc.goto(f"{base}/beheer/kandidaten/{first}/aanpassingen")
+    audit(proc, "staff-accommodations", candidate=False)
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}")
+    for field, value in (("#first_name", "Amina"), ("#last_name", "El Idrissi"),
+                         ("#birth_date", "1985-07-30"), ("#id_number", "85.07.30-033.29")):
+        proc.fill(field, value)
+    with proc.expect_navigation():
+        proc.get_by_role("button", name="Inschrijven").click()
+    assert proc.locator("#id_number-error").count() == 1
+    audit(proc, "staff-session-refused-registration", candidate=False)
+    for role, name in (("psychometrician", "staff-start-psychometrician"),
+                       ("rater", "staff-start-rater")):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        other = ctx.new_page()
+        other.goto(f"{base}/beheer/aanmelden")
+        other.fill("#email", f"{role}@{world.a['domain']}")
+        other.fill("#password", PASSWORD)
+        with other.expect_navigation():
+            other.get_by_role("button", name="Aanmelden").click()
+        audit(other, name, candidate=False)
+        ctx.close()
+    proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
 
     # candidate: an error page, the login right-to-left, then in Dutch
     cand.goto(f"{base}/bestaat-niet")
@@ -284,6 +313,8 @@ def test_wcag_audit_of_every_screen(browser, live_server, world):
     audit(cand, "finished")
     proc.goto(f"{base}/beheer/sessies/{world.a['session']}/zaal")
     audit(proc, "staff-room-finished", candidate=False)
+    proc.goto(f"{base}/beheer/kandidaten/{world.a['candidates'][0]}/beeindigen")
+    audit(proc, "staff-confirm-end", candidate=False)
     cand_ctx.close()
     proc_ctx.close()
     print("\n".join(audit.problems))

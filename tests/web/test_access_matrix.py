@@ -67,11 +67,15 @@ ACCESS: dict[str, Rule] = {
     "staff.clear_login_throttle": EXAM,
     "staff.incident": EXAM,
     "staff.candidate_action": EXAM,
+    "staff.end_attempt": EXAM,
+    "staff.extra_time": EXAM,
+    "staff.release_device": EXAM,
+    "staff.candidate_accommodations": EXAM,
     "staff.locations": ADMIN,
     "staff.staff_accounts": ADMIN,
     "staff.audit": ADMIN,
 }
-ACTIONS = ("toelaten", "pauze", "hervatten", "extra-tijd", "beeindigen", "vrijgeven")
+ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

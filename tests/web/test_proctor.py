@@ -18,7 +18,8 @@ def test_room_json_follows_the_candidate(app, world, content):
     row = next(r for r in proctor.get(url).json["candidates"]
                if r["candidate_id"] == world.a["candidates"][0])
     assert row["state"] == "practice" and row["last_contact_seconds"] == 0
-    assert proctor.post(f"/beheer/sessies/{world.a['session']}/zaal/pauze").status_code == 302
+    assert proctor.post(f"/beheer/sessies/{world.a['session']}/zaal/pauze",
+                        data={"confirm": "y"}).status_code == 302
     row = next(r for r in proctor.get(url).json["candidates"]
                if r["candidate_id"] == world.a["candidates"][0])
     assert row["state"] == "paused"
@@ -123,6 +124,6 @@ def test_feed_outage_never_fails_an_action(app, world):
     world.open(world.a)
     proctor = app.test_client()
     login_staff(proctor, world.a, "proctor")
-    assert proctor.post(f"/beheer/kandidaten/{world.a['candidates'][0]}/vrijgeven"
-                        ).status_code == 302
+    assert proctor.post(f"/beheer/kandidaten/{world.a['candidates'][0]}/vrijgeven",
+                        data={"confirm": "y"}).status_code == 302
     assert proctor.get(f"/beheer/sessies/{world.a['session']}/zaal.json").json["events"] == []

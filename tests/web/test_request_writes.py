@@ -34,7 +34,7 @@ class WriteCounter:
 def test_no_get_route_writes(app, world, content, db_session):
     world.open(world.a)
     engine = app.extensions["toetsbatterij"].engine
-    sid = world.a["session"]
+    sid, cid = world.a["session"], world.a["candidates"][0]
     cand = app.test_client()
     candidate_login(cand, world.a)
     cand.post("/toets/verder", data={"step": "practice"})
@@ -55,6 +55,12 @@ def test_no_get_route_writes(app, world, content, db_session):
         "staff.session_detail": [(staff["proctor"], f"/beheer/sessies/{sid}")],
         "staff.room": [(staff["proctor"], f"/beheer/sessies/{sid}/zaal")],
         "staff.room_json": [(staff["proctor"], f"/beheer/sessies/{sid}/zaal.json")],
+        "staff.pause_room": [(staff["proctor"], f"/beheer/sessies/{sid}/zaal/pauze")],
+        "staff.release_device": [(staff["proctor"], f"/beheer/kandidaten/{cid}/vrijgeven")],
+        "staff.end_attempt": [(staff["proctor"], f"/beheer/kandidaten/{cid}/beeindigen")],
+        "staff.extra_time": [(staff["proctor"], f"/beheer/kandidaten/{cid}/extra-tijd")],
+        "staff.candidate_accommodations": [
+            (staff["agency_admin"], f"/beheer/kandidaten/{cid}/aanpassingen")],
         "staff.locations": [(staff["agency_admin"], "/beheer/locaties")],
         "staff.staff_accounts": [(staff["agency_admin"], "/beheer/personeel")],
         "staff.audit": [(staff["agency_admin"], "/beheer/audit")],

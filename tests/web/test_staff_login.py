@@ -108,7 +108,8 @@ def test_same_answer_and_same_work_for_unknown_inactive_delayed_and_wrong(world,
         resp = client.post("/beheer/aanmelden", data={"email": email, "password": password})
         assert resp.status_code == 401, name
         assert len(hasher.verified) == 1, name  # exactly one password hash, every time
-        bodies[name] = resp.get_data(as_text=True)
+        # The form is shown again with the address as typed; apart from that, one answer.
+        bodies[name] = resp.get_data(as_text=True).replace(email, "<typed address>")
     assert len(set(bodies.values())) == 1, "the answers differ"
     hasher.verified.clear()
     login = client.post("/beheer/aanmelden", data={"email": "proctor@antwerpen.test",

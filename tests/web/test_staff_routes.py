@@ -25,13 +25,17 @@ def routes(t):
         ("GET", f"/beheer/sessies/{s}/zaal", None, EXAM),
         ("GET", f"/beheer/sessies/{s}/zaal.json", None, EXAM),
         ("POST", f"/beheer/sessies/{s}/openen", {}, EXAM),
-        ("POST", f"/beheer/sessies/{s}/zaal/pauze", {}, EXAM),
+        ("GET", f"/beheer/sessies/{s}/zaal/pauze", None, EXAM),
+        ("POST", f"/beheer/sessies/{s}/zaal/pauze", {"confirm": "y"}, EXAM),
         ("POST", f"/beheer/sessies/{s}/zaal/hervatten", {}, EXAM),
         ("POST", f"/beheer/sessies/{s}/incident", {"code": "technical", "note": "x"}, EXAM),
         ("POST", f"/beheer/sessies/{s}/kandidaten",
          {"first_name": "A", "last_name": "B", "birth_date": "1990-01-01", "id_kind": "foreign",
           "id_number": "P1234567", "id_country": "MA"}, EXAM),
-        ("POST", f"/beheer/kandidaten/{c}/vrijgeven", {}, EXAM),
+        ("GET", f"/beheer/kandidaten/{c}/vrijgeven", None, EXAM),
+        ("POST", f"/beheer/kandidaten/{c}/vrijgeven", {"confirm": "y"}, EXAM),
+        ("GET", f"/beheer/kandidaten/{c}/aanpassingen", None, EXAM),
+        ("POST", f"/beheer/kandidaten/{c}/aanpassingen", {"extra_time_percent": "10"}, EXAM),
         ("GET", "/beheer/locaties", None, ADMIN),
         ("POST", "/beheer/locaties", {"name": "Zaal 2", "capacity": "10"}, ADMIN),
         ("GET", "/beheer/personeel", None, ADMIN),
@@ -179,8 +183,8 @@ def test_proctor_actions_are_audited(client, world, content, app):
     cand_client.post("/toets/verder", data={"step": "practice"})
     login_staff(client, world.a, "proctor")
     cid = world.a["candidates"][0]
-    for action, data in (("pauze", {}), ("hervatten", {}), ("vrijgeven", {}),
-                         ("beeindigen", {"reason": "ziek geworden"})):
+    for action, data in (("pauze", {}), ("hervatten", {}), ("vrijgeven", {"confirm": "y"}),
+                         ("beeindigen", {"reason": "ziek geworden", "confirm": "y"})):
         assert client.post(f"/beheer/kandidaten/{cid}/{action}", data=data).status_code == 302
     actions = [e.action for e in world.db.scalars(select(AuditEntry).where(
         AuditEntry.organisation_id == world.a["org"]))]

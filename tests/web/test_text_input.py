@@ -68,7 +68,8 @@ def test_incident_notes_and_end_reasons(client, world, db_session, app):
     cand_client.post("/aanmelden", data={"session_code": world.a["session_code"],
                                          "access_code": world.a["access_codes"][0]})
     cid = world.a["candidates"][0]
-    resp = client.post(f"/beheer/kandidaten/{cid}/beeindigen", data={"reason": "ziek\x00"})
+    resp = client.post(f"/beheer/kandidaten/{cid}/beeindigen",
+                       data={"reason": "ziek\x00", "confirm": "y"})
     assert resp.status_code == 400 and "Reden: de tekst" in resp.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.scalar(select(Attempt.state).where(Attempt.candidate_id == cid)) != "ended"

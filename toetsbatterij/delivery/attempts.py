@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import feed, throttle
+from toetsbatterij.delivery import accommodations, feed, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ADMISSION,
@@ -391,7 +391,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                                  plan[len(done)], form)
         if open_pres is not None:
             return Screen(kind="practice", presentation=open_pres,
-                          view=form.candidate_view(open_pres.unit_id, attempt.seed),
+                          view=_view(form, db, attempt, open_pres.unit_id),
                           section_number=open_pres.position + 1, section_label=N_("Oefenen"),
                           feedback=practice_feedback, feedback_outcome=outcome, **base)
         index = 0
@@ -453,7 +453,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
             pres = _present(db, clock, attempt, index, position, choice.kind, choice.unit_id,
                             form)
         return Screen(kind="item", section=run, presentation=pres,
-                      view=form.candidate_view(pres.unit_id, attempt.seed),
+                      view=_view(form, db, attempt, pres.unit_id),
                       remaining_seconds=remaining_seconds(run, attempt, now), **info, **base)
     return Screen(kind="finished", **base)
 
@@ -477,14 +477,21 @@ def close_expired(db: Session, clock: Clock, content: Content, attempt: Attempt,
         advance(db, clock, content, attempt, grace_seconds)
 
 
-def _extra_percent(db: Session, attempt: Attempt) -> int:
-    cand = db.get(Candidate, attempt.candidate_id)
-    return cand.extra_time_percent if cand else 0
+def _view(form: TestForm, db: Session, attempt: Attempt, unit_id: str) -> dict[str, Any]:
+    """The unit's screen with this candidate's audio plays (accommodation included)."""
+    view = dict(form.candidate_view(unit_id, attempt.seed))
+    view["max_plays"] = _max_plays(form, db, attempt, unit_id)
+    return view
+
+
+def _max_plays(form: TestForm, db: Session, attempt: Attempt, unit_id: str) -> int:
+    return accommodations.for_candidate(db, attempt.candidate_id).max_plays(
+        form.max_plays(unit_id))
 
 
 def _limit_seconds(section: Any, db: Session, attempt: Attempt) -> int:
     base = int(round(float(section.time_limit_minutes) * 60))
-    return base + base * _extra_percent(db, attempt) // 100
+    return accommodations.for_candidate(db, attempt.candidate_id).time_limit_seconds(base)
 
 
 # -- candidate actions ---------------------------------------------------------------------------
@@ -588,7 +595,7 @@ def register_audio_play(db: Session, content: Content, attempt: Attempt,
         raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
     if attempt.paused_at is not None:
         raise AttemptPaused()
-    limit = _form(db, content, attempt).max_plays(pres.unit_id)
+    limit = _max_plays(_form(db, content, attempt), db, attempt, pres.unit_id)  # with extra plays
     if pres.audio_plays >= limit:
         raise Conflict("U hebt dit fragment al het maximale aantal keren beluisterd.")
     pres.audio_plays += 1

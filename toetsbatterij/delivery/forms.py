@@ -162,6 +162,11 @@ class FormStore:
             return form
         raise UnknownContent(detail=f"unknown unit {unit_id}")
 
+    def item_types(self) -> dict[str, str]:
+        """Item id -> item type, over every current form (the rater's start page counts the
+        productions waiting by type)."""
+        return {item_id: item.type for item_id, item in self.items.items()}
+
     def candidate_view(self, unit_id: str, seed: int) -> dict[str, Any]:
         return self._form_with(unit_id).candidate_view(unit_id, seed)
 

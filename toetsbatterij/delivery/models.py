@@ -96,6 +96,12 @@ class Candidate(Base):
     id_country: Mapped[str] = mapped_column(String(2), default="")
     instruction_language: Mapped[str] = mapped_column(String(8), default="nl")
     extra_time_percent: Mapped[int] = mapped_column(default=0)
+    # Further accommodations (``delivery.accommodations``), set by staff, applied by the server:
+    # larger text on every candidate screen, extra plays of each audio fragment, and a longer
+    # preparation time before a spoken answer (percent of the task's preparation time).
+    larger_text: Mapped[bool] = mapped_column(default=False)
+    extra_audio_plays: Mapped[int] = mapped_column(default=0)
+    speaking_prep_percent: Mapped[int] = mapped_column(default=0)
     # Printed on the ticket; only usable inside the window of an opened session.
     access_code: Mapped[str] = mapped_column(String(12))
     device_token: Mapped[str | None] = mapped_column(String(64))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from toetsbatterij import events
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import attempts, feed
+from toetsbatterij.delivery import accommodations, attempts, feed, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ADMISSION,
@@ -63,16 +63,24 @@ def room_view(db: Session, clock: Clock, *, organisation_id: int,
         .where(Presentation.attempt_id.in_(attempt_ids), Presentation.section_index >= 0,
                Presentation.answered_at.is_not(None))
         .group_by(Presentation.attempt_id)).all())
+    # A candidate told "ask the proctor" about a login lock: the row shows whose code it is.
+    locks = {view.candidate_id: view for view in throttle.for_session(
+        db, clock, organisation_id=organisation_id, session_id=sess.id)
+        if view.scope == throttle.ACCESS and view.locked_until is not None}
     rows = []
     for cand in candidates:
         att = by_cand.get(cand.id)
+        lock = locks.get(cand.id)
         row: dict[str, Any] = {
             "candidate_id": cand.id, "name": f"{cand.last_name}, {cand.first_name}",
-            "extra_time_percent": cand.extra_time_percent, "device_bound": cand.device_token
+            "extra_time_percent": cand.extra_time_percent,
+            "accommodations": accommodations.of(cand).as_dict(),
+            "device_bound": cand.device_token
             is not None, "state": "waiting", "state_label": STATE_LABELS["waiting"],
             "section": "", "items_answered": 0, "seconds_left": None,
             "last_contact_seconds": None, "paused": False,
             "admitted": cand.admitted_at is not None,
+            "login_locked_until": lock.locked_until.isoformat() if lock else None,
         }
         if att is not None:
             state = "paused" if att.paused_at is not None else att.state

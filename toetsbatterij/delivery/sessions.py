@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from toetsbatterij import csvfiles
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
+from toetsbatterij.delivery import accommodations
 from toetsbatterij.delivery.identity import validate_national_number
 from toetsbatterij.delivery.models import (
     Attempt,
@@ -28,7 +29,6 @@ from toetsbatterij.textinput import clean_text
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # Single source of truth: toetsbatterij.i18n.LANGUAGES (a catalog exists for each). Code -> Dutch name.
 INSTRUCTION_LANGUAGES = staff_language_names()
-MAX_EXTRA_TIME_PERCENT = 100
 
 
 def new_code(length: int) -> str:
@@ -113,6 +113,9 @@ class CandidateInput:
     id_country: str = ""
     instruction_language: str = "nl"
     extra_time_percent: int | str = 0
+    larger_text: bool | str = False
+    extra_audio_plays: int | str = 0
+    speaking_prep_percent: int | str = 0
 
 
 def parse_date(raw: str | dt.date) -> dt.date:
@@ -161,17 +164,13 @@ def clean_candidate(data: CandidateInput, today: dt.date) -> dict:
     lang = (data.instruction_language or "nl").strip().lower()
     if lang not in INSTRUCTION_LANGUAGES:
         raise InvalidInput("Onbekende taal voor de instructies.", field="instruction_language")
-    try:
-        extra = int(data.extra_time_percent or 0)
-    except (TypeError, ValueError):
-        raise InvalidInput("Extra tijd is een geheel percentage.",
-                           field="extra_time_percent") from None
-    if not 0 <= extra <= MAX_EXTRA_TIME_PERCENT:
-        raise InvalidInput(f"Extra tijd ligt tussen 0 en {MAX_EXTRA_TIME_PERCENT} %.",
-                           field="extra_time_percent")
+    extra = accommodations.clean(
+        extra_time_percent=data.extra_time_percent, larger_text=data.larger_text,
+        extra_audio_plays=data.extra_audio_plays,
+        speaking_prep_percent=data.speaking_prep_percent)
     return {"first_name": first, "last_name": last, "birth_date": birth, "id_kind": kind,
             "id_number": number, "id_country": country, "instruction_language": lang,
-            "extra_time_percent": extra}
+            **extra}
 
 
 def _check_not_started(sess: ExamSession, now: dt.datetime) -> None:
@@ -214,8 +213,9 @@ def register_candidate(db: Session, clock: Clock, *, organisation_id: int, actor
     return cand
 
 
+# The first five are required; the accommodation columns may be left out or empty.
 CSV_COLUMNS = ("voornaam", "achternaam", "geboortedatum", "identiteit", "nummer", "land", "taal",
-               "extra_tijd")
+               "extra_tijd", "grote_tekst", "extra_beluisteren", "extra_voorbereiding")
 _KIND_WORDS = {"rrn": "rrn", "rijksregisternummer": "rrn", "bis": "bis", "bis-nummer": "bis",
                "bisnummer": "bis", "buitenlands": "foreign", "document": "foreign",
                "foreign": "foreign", "paspoort": "foreign"}
@@ -267,7 +267,10 @@ def import_candidates_csv(db: Session, clock: Clock, *, organisation_id: int,
                 birth_date=row.get("geboortedatum", ""), id_kind=kind,
                 id_number=row.get("nummer", ""), id_country=row.get("land", ""),
                 instruction_language=row.get("taal", "") or "nl",
-                extra_time_percent=row.get("extra_tijd", "") or 0), now.date())
+                extra_time_percent=row.get("extra_tijd", "") or 0,
+                larger_text=row.get("grote_tekst", ""),
+                extra_audio_plays=row.get("extra_beluisteren", "") or 0,
+                speaking_prep_percent=row.get("extra_voorbereiding", "") or 0), now.date())
         except InvalidInput as exc:
             report.errors.append((line, exc.field or "", exc.message))
             continue

@@ -23,7 +23,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from toetsbatterij.delivery import attempts
+from toetsbatterij.delivery import accommodations, attempts
 from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
 from toetsbatterij.errors import (
     AttemptPaused,
@@ -142,7 +142,9 @@ def screen() -> Any:
     name = f"{cand.first_name} {cand.last_name}" if cand else ""
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
                            candidate_name=name,
-                           poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
+                           poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
+                           large_text=accommodations.for_candidate(
+                               db(), attempt.candidate_id).larger_text)
 
 
 def _status(scr: attempts.Screen) -> Any:

@@ -1,6 +1,11 @@
-"""Staff screens: login, sessions, candidates, tickets, the proctor console, locations, accounts,
-audit log. Thin views: parse -> service -> render/redirect; the request commits once
-(web/unit_of_work.py)."""
+"""Staff screens: login, the role start pages, sessions, candidates and their accommodations,
+tickets, the proctor console, locations, accounts, audit log.
+
+Thin views: a Flask-WTF form -> a service -> render or redirect (the unit of work commits once
+per request). A refused form is re-rendered with what was typed and the error beside its field
+(``web.forms.submit``), status 400 (409 for a conflict). Actions that cannot be undone (end an attempt, release a
+device, pause the whole room) have a confirmation page of their own; the server refuses them
+without the ticked confirmation."""
 
 from __future__ import annotations
 
@@ -20,33 +25,48 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from toetsbatterij.accounts import service as accounts
 from toetsbatterij.accounts.models import (
     ROLE_ADMIN,
     ROLE_LABELS,
     ROLE_PROCTOR,
-    ROLES,
+    ROLE_PSYCHOMETRICIAN,
+    ROLE_RATER,
 )
 from toetsbatterij.audit.service import OBJECT_TYPE_LABELS, named_entries
-from toetsbatterij.delivery import attempts, definitions, feed, proctoring, sessions, throttle
+from toetsbatterij.delivery import (
+    accommodations,
+    attempts,
+    definitions,
+    feed,
+    overviews,
+    proctoring,
+    sessions,
+    throttle,
+)
 from toetsbatterij.delivery.identity import format_national_number
 from toetsbatterij.delivery.models import INCIDENT_CODES
 from toetsbatterij.delivery.tickets import render_tickets
-from toetsbatterij.errors import InvalidInput, NotFound
+from toetsbatterij.errors import InvalidInput, LoginFailed, LoginThrottled, NotFound
 from toetsbatterij.i18n import translator
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
+from toetsbatterij.web import forms
 from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
 from toetsbatterij.web.context import clock, db, services
-from toetsbatterij.web.ids import form_id, form_int, parse_id
+from toetsbatterij.web.ids import form_id, parse_id
 from toetsbatterij.web.productions import microphone_column
 from toetsbatterij.web.unit_of_work import mark_failed
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
 
 EXAM_ROLES = (ROLE_ADMIN, ROLE_PROCTOR)
+ID_KIND_LABELS = {"rrn": _l("Rijksregisternummer"), "bis": _l("BIS-nummer"),
+                  "foreign": _l("Buitenlands document")}
 
 
 def _tz() -> ZoneInfo:
@@ -68,15 +88,24 @@ def _nn(value: str) -> str:
         else value
 
 
+@bp.app_template_filter("fromiso")
+def _fromiso(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
 
 
-def _local_datetime(date_field: str, time_field: str) -> dt.datetime:
+@bp.app_template_global("accommodation_tags")
+def _accommodation_tags(values: dict[str, Any]) -> list[str]:
+    """The short Dutch tags of a candidate's accommodations beyond extra time."""
+    return [gettext(msgid, **params) for msgid, params in
+            accommodations.labels(accommodations.Accommodations(**values))]
+
+
+def _local_datetime(date: str, time: str, field: str) -> dt.datetime:
     try:
         naive = dt.datetime.strptime(  # noqa: DTZ007 - local wall time, zone attached below
-            f"{request.form.get(date_field, '')} {request.form.get(time_field, '')}",
-            "%Y-%m-%d %H:%M")
+            f"{(date or '').strip()} {(time or '').strip()}", "%Y-%m-%d %H:%M")
     except ValueError:
-        raise InvalidInput("Geef datum en uur.", field=date_field) from None
+        raise InvalidInput("Geef datum en uur.", field=field) from None
     return naive.replace(tzinfo=_tz()).astimezone(dt.UTC)
 
 
@@ -85,16 +114,24 @@ def _local_datetime(date_field: str, time_field: str) -> dt.datetime:
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
 def login() -> Any:
-    if request.method == "POST":
-        cfg = current_app.config
-        # A wrong password raises LoginFailed, which keeps the flushed failure count.
+    form = forms.LoginForm()
+    if not form.is_submitted():
+        return render_template("staff/login.html", form=form)
+    if not form.validate():
+        mark_failed()
+        return render_template("staff/login.html", form=form), 400
+    cfg = current_app.config
+    try:
         account = accounts.log_in(
-            db(), clock(), request.form.get("email", ""), request.form.get("password", ""),
+            db(), clock(), form.email.data or "", form.password.data or "",
             max_failures=cfg["LOGIN_MAX_FAILURES"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"],
             backoff_seconds=cfg["LOGIN_BACKOFF_SECONDS"])
-        login_staff(account)
-        return redirect(url_for("staff.dashboard"))
-    return render_template("staff/login.html")
+    except (LoginFailed, LoginThrottled) as exc:
+        mark_failed(exc)  # keeps the counted failure (the account's throttle)
+        forms.add_error(form, exc)
+        return render_template("staff/login.html", form=form), exc.http_status
+    login_staff(account)
+    return redirect(url_for("staff.dashboard"))
 
 
 @bp.post("/afmelden")
@@ -109,15 +146,29 @@ def logout() -> Any:
     return redirect(url_for("staff.login"))
 
 
+# -- the start page of each role -----------------------------------------------------------------
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> Any:
     org = db().get(Organisation, org_id())
-    rows = sessions.list_sessions(db(), org_id()) if current_user.role in EXAM_ROLES else []
-    return render_template("staff/dashboard.html", organisation=org, sessions=rows,
-                           role_label=ROLE_LABELS[current_user.role],
-                           can_exam=current_user.role in EXAM_ROLES,
-                           is_admin=current_user.role == ROLE_ADMIN)
+    role = current_user.role
+    common = {"organisation": org, "role_label": ROLE_LABELS[role]}
+    if role == ROLE_PSYCHOMETRICIAN:
+        bank = services().bank
+        return render_template("staff/start_psychometrician.html", **common,
+                               forms=overviews.forms_and_exposure(db(), bank.bank_version),
+                               bank_version=bank.bank_version,
+                               skill_labels=definitions.SKILL_LABELS)
+    if role == ROLE_RATER:
+        return render_template("staff/start_rater.html", **common,
+                               waiting=overviews.waiting_productions(
+                                   db(), org_id(), services().bank.item_types()),
+                               skill_labels=definitions.SKILL_LABELS)
+    return render_template("staff/dashboard.html", **common,
+                           sessions=sessions.list_sessions(db(), org_id()),
+                           can_exam=role in EXAM_ROLES, is_admin=role == ROLE_ADMIN)
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -126,77 +177,120 @@ def dashboard() -> Any:
 @bp.route("/sessies/nieuw", methods=["GET", "POST"])
 @require_roles(*EXAM_ROLES)
 def new_session() -> Any:
-    if request.method == "POST":
-        sess = sessions.create_session(
-            db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
-            location_id=form_id("location_id"), test_definition_id=form_id("test_definition_id"),
-            starts_at=_local_datetime("date", "start"), ends_at=_local_datetime("date", "end"),
-            bank_version=services().bank.bank_version)
-        flash(gettext("Sessie %(code)s is gepland.", code=sess.code), "success")
-        return redirect(url_for("staff.session_detail", session_id=sess.id))
-    today = clock().now().astimezone(_tz()).date().isoformat()
     bank = services().bank
+    form = forms.SessionForm()
     # The bank this server delivers defines what can be planned: its definitions are stored
     # when the server starts (Platform.sync_definitions) and by `cli sync-definitions`.
-    return render_template("staff/session_new.html",
-                           locations=organisations.list_locations(db(), org_id()),
-                           definitions=definitions.current_definitions(db(), bank.bank_version),
-                           today=today)
+    form.location_id.choices = forms.choices(
+        (loc.id, loc.name) for loc in organisations.list_locations(db(), org_id()))
+    form.test_definition_id.choices = forms.choices(
+        (d.id, d.name) for d in definitions.current_definitions(db(), bank.bank_version))
+    if not form.is_submitted():
+        form.date.data = clock().now().astimezone(_tz()).date().isoformat()
+        form.start.data, form.end.data = "08:30", "17:00"
+        return render_template("staff/session_new.html", form=form)
+    done, sess = forms.submit(form, lambda: sessions.create_session(
+        db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
+        location_id=form_id("location_id"), test_definition_id=form_id("test_definition_id"),
+        starts_at=_local_datetime(form.date.data, form.start.data, "start"),
+        ends_at=_local_datetime(form.date.data, form.end.data, "end"),
+        bank_version=bank.bank_version))
+    if not done or sess is None:
+        return render_template("staff/session_new.html", form=form), forms.status(form)
+    flash(gettext("Sessie %(code)s is gepland.", code=sess.code), "success")
+    return redirect(url_for("staff.session_detail", session_id=sess.id))
+
+
+def _candidate_form() -> forms.CandidateForm:
+    form = forms.CandidateForm()
+    form.id_kind.choices = forms.choices(ID_KIND_LABELS.items())
+    form.instruction_language.choices = forms.choices(sessions.INSTRUCTION_LANGUAGES.items())
+    return form
+
+
+def _session_page(session_id: int, *, candidate_form: forms.CandidateForm | None = None,
+                  import_form: forms.CsvImportForm | None = None,
+                  import_errors: list[tuple[int, str, str]] | None = None) -> str:
+    sess = sessions.get_session(db(), org_id(), session_id)
+    return render_template(
+        "staff/session.html", sess=sess,
+        location=organisations.get_location(db(), org_id(), sess.location_id),
+        definition=definitions.get_definition(db(), sess.test_definition_id),
+        candidates=sessions.list_candidates(db(), org_id(), sess.id),
+        languages=sessions.INSTRUCTION_LANGUAGES, id_kind_labels=ID_KIND_LABELS,
+        form=candidate_form or _candidate_form(), import_form=import_form
+        or forms.CsvImportForm(formdata=None), import_errors=import_errors,
+        csv_columns=sessions.CSV_COLUMNS)
 
 
 @bp.get("/sessies/<id:session_id>")
 @require_roles(*EXAM_ROLES)
 def session_detail(session_id: int) -> Any:
-    sess = sessions.get_session(db(), org_id(), session_id)
-    return render_template(
-        "staff/session.html", sess=sess,
-        location=organisations.get_location(db(), org_id(), sess.location_id),
-        definition=definitions.get_definition(db(), sess.test_definition_id),
-        candidates=sessions.list_candidates(db(), org_id(), sess.id),
-        languages=sessions.INSTRUCTION_LANGUAGES, import_errors=None)
+    return _session_page(session_id)
 
 
 @bp.post("/sessies/<id:session_id>/kandidaten")
 @require_roles(*EXAM_ROLES)
 def register_candidate(session_id: int) -> Any:
-    form = request.form
-    cand = sessions.register_candidate(
+    form = _candidate_form()
+    done, cand = forms.submit(form, lambda: sessions.register_candidate(
         db(), clock(), organisation_id=org_id(), actor_id=actor_id(), session_id=session_id,
         data=sessions.CandidateInput(
-            first_name=form.get("first_name", ""), last_name=form.get("last_name", ""),
-            birth_date=form.get("birth_date", ""), id_kind=form.get("id_kind", ""),
-            id_number=form.get("id_number", ""), id_country=form.get("id_country", ""),
-            instruction_language=form.get("instruction_language", "nl"),
-            extra_time_percent=form.get("extra_time_percent", "0") or 0))
+            first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+            birth_date=form.birth_date.data or "", id_kind=form.id_kind.data or "",
+            id_number=form.id_number.data or "", id_country=form.id_country.data or "",
+            instruction_language=form.instruction_language.data or "nl",
+            **form.accommodation_values())))
+    if not done or cand is None:
+        return _session_page(session_id, candidate_form=form), forms.status(form)
     flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
           "success")
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
+def _read_csv(upload: Any) -> str:
+    raw = upload.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
 @bp.post("/sessies/<id:session_id>/import")
 @require_roles(*EXAM_ROLES)
 def import_candidates(session_id: int) -> Any:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("Kies een CSV-bestand.")
-    raw = upload.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    report = sessions.import_candidates_csv(db(), clock(), organisation_id=org_id(),
-                                            actor_id=actor_id(), session_id=session_id, text=text)
+    form = forms.CsvImportForm()
+    done, report = forms.submit(form, lambda: sessions.import_candidates_csv(
+        db(), clock(), organisation_id=org_id(), actor_id=actor_id(), session_id=session_id,
+        text=_read_csv(form.file.data)))
+    if not done or report is None:
+        return _session_page(session_id, import_form=form), forms.status(form)
     if report.ok:
         flash(gettext("%(count)s kandidaten ingevoerd.", count=len(report.created)), "success")
         return redirect(url_for("staff.session_detail", session_id=session_id))
     mark_failed()  # nothing of a refused import is kept
-    sess = sessions.get_session(db(), org_id(), session_id)
-    return render_template(
-        "staff/session.html", sess=sess,
-        location=organisations.get_location(db(), org_id(), sess.location_id),
-        definition=definitions.get_definition(db(), sess.test_definition_id),
-        candidates=sessions.list_candidates(db(), org_id(), sess.id),
-        languages=sessions.INSTRUCTION_LANGUAGES, import_errors=report.errors), 422
+    return _session_page(session_id, import_form=form, import_errors=report.errors), 422
+
+
+@bp.route("/kandidaten/<id:candidate_id>/aanpassingen", methods=["GET", "POST"])
+@require_roles(*EXAM_ROLES)
+def candidate_accommodations(candidate_id: int) -> Any:
+    """Change a registered candidate's accommodations (audited)."""
+    cand = sessions.get_candidate(db(), org_id(), candidate_id)
+    form = forms.AccommodationsForm(data=accommodations.of(cand).as_dict()
+                                    | {"extra_audio_plays": str(cand.extra_audio_plays)})
+    if form.is_submitted():
+        done, _ = forms.submit(form, lambda: accommodations.update(
+            db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
+            candidate_id=cand.id, **form.accommodation_values()))
+        if done:
+            flash(gettext("De aanpassingen van %(name)s zijn bewaard.",
+                          name=f"{cand.first_name} {cand.last_name}"), "success")
+            back = "staff.room" if request.args.get("terug") == "zaal" else \
+                "staff.session_detail"
+            return redirect(url_for(back, session_id=cand.exam_session_id))
+    return render_template("staff/accommodations.html", cand=cand, form=form,
+                           back=request.args.get("terug", "")), forms.status(form)
 
 
 @bp.post("/sessies/<id:session_id>/tickets.pdf")
@@ -229,17 +323,33 @@ def open_session(session_id: int) -> Any:
 # -- proctor console -----------------------------------------------------------------------------
 
 
+def _incident_form(candidates: list[dict[str, Any]]) -> forms.IncidentForm:
+    form = forms.IncidentForm()
+    form.candidate_id.choices = forms.choices(
+        [("", _l("(hele zaal)"))] + [(str(c["candidate_id"]), c["name"]) for c in candidates])
+    form.code.choices = forms.choices((code, _l(label)) for code, label in INCIDENT_CODES.items())
+    return form
+
+
+def _room_page(session_id: int, incident_form: forms.IncidentForm | None = None) -> str:
+    data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    microphone_column(db(), data["candidates"])
+    names = {c.id: f"{c.first_name} {c.last_name}"
+             for c in sessions.list_candidates(db(), org_id(), session_id)}
+    return render_template("staff/room.html", data=data, session_id=session_id,
+                           incident_codes=INCIDENT_CODES,
+                           incident_form=incident_form or _incident_form(data["candidates"]),
+                           throttles=throttle.for_session(db(), clock(), organisation_id=org_id(),
+                                                          session_id=session_id),
+                           candidate_names=names,
+                           incidents=proctoring.incidents(db(), org_id(), session_id),
+                           poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
+
+
 @bp.get("/sessies/<id:session_id>/zaal")
 @require_roles(*EXAM_ROLES)
 def room(session_id: int) -> Any:
-    data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
-    microphone_column(db(), data["candidates"])
-    return render_template("staff/room.html", data=data, session_id=session_id,
-                           incident_codes=INCIDENT_CODES,
-                           throttles=throttle.for_session(db(), clock(), organisation_id=org_id(),
-                                                          session_id=session_id),
-                           incidents=proctoring.incidents(db(), org_id(), session_id),
-                           poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
+    return _room_page(session_id)
 
 
 @bp.get("/sessies/<id:session_id>/zaal.json")
@@ -272,11 +382,36 @@ def _back(session_id: int) -> Any:
     return redirect(url_for("staff.room", session_id=session_id))
 
 
-@bp.post("/sessies/<id:session_id>/zaal/pauze")
+def _back(session_id: int) -> Any:
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"ok": True})
+    return redirect(url_for("staff.room", session_id=session_id))
+
+
+def _refused(template: str, **context: Any) -> Any:
+    """A refused confirmation or action form: JSON for a script, else the page again."""
+    form = context["form"]
+    if request.accept_mimetypes.best == "application/json":
+        errors = [e for f in form for e in f.errors] + list(form.form_errors)
+        return jsonify({"ok": False, "errors": errors}), forms.status(form)
+    return render_template(template, **context), forms.status(form)
+
+
+@bp.route("/sessies/<id:session_id>/zaal/pauze", methods=["GET", "POST"])
 @require_roles(*EXAM_ROLES)
 def pause_room(session_id: int) -> Any:
-    proctoring.pause_room(db(), clock(), organisation_id=org_id(), session_id=session_id,
-                          actor_id=actor_id(), paused=True)
+    sess = sessions.get_session(db(), org_id(), session_id)
+    form = forms.ConfirmForm()
+    page = {"form": form, "sess": sess, "kind": "pause_room",
+            "action": url_for("staff.pause_room", session_id=sess.id),
+            "back": url_for("staff.room", session_id=sess.id)}
+    if not form.is_submitted():
+        return render_template("staff/confirm.html", **page)
+    done, _ = forms.submit(form, lambda: proctoring.pause_room(
+        db(), clock(), organisation_id=org_id(), session_id=sess.id, actor_id=actor_id(),
+        paused=True))
+    if not done:
+        return _refused("staff/confirm.html", **page)
     return _back(session_id)
 
 
@@ -314,40 +449,91 @@ def clear_login_throttle(session_id: int) -> Any:
 @bp.post("/sessies/<id:session_id>/incident")
 @require_roles(*EXAM_ROLES)
 def incident(session_id: int) -> Any:
-    proctoring.record_incident(
+    data = proctoring.room_view(db(), clock(), organisation_id=org_id(), session_id=session_id)
+    form = _incident_form(data["candidates"])
+    raw_candidate = form.candidate_id.data or ""
+    candidate_id = parse_id(raw_candidate) if raw_candidate else None
+    if raw_candidate and candidate_id is None:
+        raise HTTPNotFound()
+    done, _ = forms.submit(form, lambda: proctoring.record_incident(
         db(), clock(), organisation_id=org_id(), session_id=session_id,
-        candidate_id=form_id("candidate_id", required=False),
-        code=request.form.get("code", ""), note=request.form.get("note", ""),
-        actor_id=actor_id())
+        candidate_id=candidate_id,
+        code=form.code.data or "", note=form.note.data or "", actor_id=actor_id()))
+    if not done:
+        return _room_page(session_id, incident_form=form), forms.status(form)
     flash(gettext("Het incident is genoteerd."), "success")
     return _back(session_id)
+
+
+def _candidate_page(cand: Any, kind: str, form: Any) -> dict[str, Any]:
+    return {"form": form, "cand": cand, "kind": kind,
+            "action": url_for(f"staff.{kind}", candidate_id=cand.id),
+            "back": url_for("staff.room", session_id=cand.exam_session_id)}
+
+
+@bp.route("/kandidaten/<id:candidate_id>/vrijgeven", methods=["GET", "POST"])
+@require_roles(*EXAM_ROLES)
+def release_device(candidate_id: int) -> Any:
+    cand = sessions.get_candidate(db(), org_id(), candidate_id)
+    form = forms.ConfirmForm()
+    page = _candidate_page(cand, "release_device", form)
+    if not form.is_submitted():
+        return render_template("staff/confirm.html", **page)
+    done, _ = forms.submit(form, lambda: attempts.release_device(
+        db(), clock(), cand, actor_id=actor_id()))
+    if not done:
+        return _refused("staff/confirm.html", **page)
+    return _back(cand.exam_session_id)
+
+
+@bp.route("/kandidaten/<id:candidate_id>/beeindigen", methods=["GET", "POST"])
+@require_roles(*EXAM_ROLES)
+def end_attempt(candidate_id: int) -> Any:
+    cand = sessions.get_candidate(db(), org_id(), candidate_id)
+    att = proctoring.attempt_for_candidate(db(), org_id(), candidate_id)
+    form = forms.EndAttemptForm()
+    page = _candidate_page(cand, "end_attempt", form)
+    if not form.is_submitted():
+        return render_template("staff/confirm.html", **page)
+    done, _ = forms.submit(form, lambda: attempts.end_attempt(
+        db(), clock(), att, reason=form.reason.data or "", actor_id=actor_id()))
+    if not done:
+        return _refused("staff/confirm.html", **page)
+    return _back(cand.exam_session_id)
+
+
+@bp.route("/kandidaten/<id:candidate_id>/extra-tijd", methods=["GET", "POST"])
+@require_roles(*EXAM_ROLES)
+def extra_time(candidate_id: int) -> Any:
+    cand = sessions.get_candidate(db(), org_id(), candidate_id)
+    att = proctoring.attempt_for_candidate(db(), org_id(), candidate_id)
+    form = forms.ExtraTimeForm()
+    page = _candidate_page(cand, "extra_time", form)
+    if not form.is_submitted():
+        return render_template("staff/confirm.html", **page)
+    done, _ = forms.submit(form, lambda: attempts.add_extra_time(
+        db(), clock(), att, minutes=forms.whole_number(form, "minutes"), actor_id=actor_id()))
+    if not done:
+        return _refused("staff/confirm.html", **page)
+    return _back(cand.exam_session_id)
 
 
 @bp.post("/kandidaten/<id:candidate_id>/<action>")
 @require_roles(*EXAM_ROLES)
 def candidate_action(candidate_id: int, action: str) -> Any:
-    cand = sessions.get_candidate(db(), org_id(), candidate_id)
+    """Admit one candidate (after the identity check), pause and resume: one click each."""
     if action == "toelaten":
+        cand = sessions.get_candidate(db(), org_id(), candidate_id)
         attempts.admit(db(), clock(), cand, actor_id=actor_id())
-    elif action == "vrijgeven":
-        attempts.release_device(db(), clock(), cand, actor_id=actor_id())
+        return _back(cand.exam_session_id)
+    att = proctoring.attempt_for_candidate(db(), org_id(), candidate_id)
+    if action == "pauze":
+        attempts.pause(db(), clock(), att, actor_id=actor_id())
+    elif action == "hervatten":
+        attempts.resume_attempt(db(), clock(), att, actor_id=actor_id())
     else:
-        att = proctoring.attempt_for_candidate(db(), org_id(), candidate_id)
-        if action == "pauze":
-            attempts.pause(db(), clock(), att, actor_id=actor_id())
-        elif action == "hervatten":
-            attempts.resume_attempt(db(), clock(), att, actor_id=actor_id())
-        elif action == "extra-tijd":
-            attempts.add_extra_time(db(), clock(), att, minutes=form_int("minutes"),
-                                    actor_id=actor_id())
-        elif action == "beeindigen":
-            attempts.end_attempt(db(), clock(), att, reason=request.form.get("reason", ""),
-                                 actor_id=actor_id())
-        else:
-            from werkzeug.exceptions import NotFound as HTTPNotFound
-
-            raise HTTPNotFound()
-    return _back(cand.exam_session_id)
+        raise HTTPNotFound()
+    return _back(sessions.get_candidate(db(), org_id(), candidate_id).exam_session_id)
 
 
 # -- locations, staff, audit (agency admin) ------------------------------------------------------
@@ -356,32 +542,39 @@ def candidate_action(candidate_id: int, action: str) -> Any:
 @bp.route("/locaties", methods=["GET", "POST"])
 @require_roles(ROLE_ADMIN)
 def locations() -> Any:
-    if request.method == "POST":
-        organisations.create_location(db(), clock(), org_id(), actor_id=actor_id(),
-                                      name=request.form.get("name", ""),
-                                      address=request.form.get("address", ""),
-                                      capacity=form_int("capacity"))
-        flash(gettext("Het toetslokaal is toegevoegd."), "success")
-        return redirect(url_for("staff.locations"))
-    return render_template("staff/locations.html",
-                           locations=organisations.list_locations(db(), org_id()))
+    form = forms.LocationForm()
+    if form.is_submitted():
+        done, _ = forms.submit(form, lambda: organisations.create_location(
+            db(), clock(), org_id(), actor_id=actor_id(), name=form.name.data or "",
+            address=form.address.data or "", capacity=forms.whole_number(form, "capacity")))
+        if done:
+            flash(gettext("Het toetslokaal is toegevoegd."), "success")
+            return redirect(url_for("staff.locations"))
+    return render_template("staff/locations.html", form=form,
+                           locations=organisations.list_locations(db(), org_id())), \
+        forms.status(form)
 
 
 @bp.route("/personeel", methods=["GET", "POST"])
 @require_roles(ROLE_ADMIN)
 def staff_accounts() -> Any:
-    if request.method == "POST":
-        acc = accounts.add_staff_account(
+    form = forms.StaffAccountForm()
+    form.role.choices = forms.choices((role, _l(ROLE_LABELS[role])) for role in forms.ROLE_CHOICES)
+    if form.is_submitted():
+        done, acc = forms.submit(form, lambda: accounts.add_staff_account(
             db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
-            email=request.form.get("email", ""),
-            display_name=request.form.get("display_name", ""), role=request.form.get("role", ""),
-            password=request.form.get("password", ""),
-            min_length=current_app.config["PASSWORD_MIN_LENGTH"])
-        flash(gettext("Account voor %(name)s is aangemaakt.", name=acc.display_name), "success")
-        return redirect(url_for("staff.staff_accounts"))
-    return render_template("staff/accounts.html",
-                           accounts=accounts.list_accounts(db(), org_id()), roles=ROLES,
-                           role_labels=ROLE_LABELS)
+            email=form.email.data or "", display_name=form.display_name.data or "",
+            role=form.role.data or "", password=form.password.data or "",
+            min_length=current_app.config["PASSWORD_MIN_LENGTH"]))
+        if done and acc is not None:
+            flash(gettext("Account voor %(name)s is aangemaakt.", name=acc.display_name),
+                  "success")
+            return redirect(url_for("staff.staff_accounts"))
+    return render_template("staff/accounts.html", form=form,
+                           accounts=accounts.list_accounts(db(), org_id()),
+                           role_labels=ROLE_LABELS,
+                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), \
+        forms.status(form)
 
 
 @bp.get("/audit")

@@ -14,6 +14,8 @@
         data.candidates.forEach(function (c) {
           var row = room.querySelector('tr[data-candidate="' + c.candidate_id + '"]');
           if (!row) { window.location.reload(); return; }
+          // A login lock came or went: reload, so the row shows it with its "lift" button.
+          if ((c.login_locked_until ? "ja" : "") !== (row.dataset.locked || "")) { window.location.reload(); return; }
           var cells = row.querySelectorAll("td");
           cells[1].textContent = c.state_label; cells[1].className = "state state-" + c.state;
           cells[2].textContent = c.section; cells[3].textContent = c.items_answered;
