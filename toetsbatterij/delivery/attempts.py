@@ -53,6 +53,7 @@ from toetsbatterij.errors import (
     SessionNotOpen,
 )
 from toetsbatterij.i18n import N_
+from toetsbatterij.login_sessions import service as login_sessions
 from toetsbatterij.textinput import REASON_LABEL, clean_text
 
 PRACTICE_SECTION = -1
@@ -647,8 +648,12 @@ def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
     attempt.end_reason = reason
     attempt.finished_at = now
     attempt.paused_at = None
+    # The candidate's browser is logged out at once (every session of the attempt).
+    login_sessions.end_for_attempt(db, clock, attempt.id, "attempt_ended")
+    # The reason is free text (it may name people): it stays on the attempt, whose retention
+    # erases it; audit details carry ids, codes and numbers only (docs/privacy.md).
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
-           action="attempt.end", object_type="attempt", object_id=attempt.id, reason=reason)
+           action="attempt.end", object_type="attempt", object_id=attempt.id)
     feed.staff_action(db, clock, _candidate(db, attempt), "end", actor_id)
     db.flush()
 
@@ -674,6 +679,9 @@ def release_device(db: Session, clock: Clock, candidate: Candidate, *,
                    actor_id: int | None) -> None:
     candidate.device_token = None
     candidate.device_bound_at = None
+    attempt = db.scalar(select(Attempt).where(Attempt.candidate_id == candidate.id))
+    if attempt is not None:
+        login_sessions.end_for_attempt(db, clock, attempt.id, "device_released")
     record(db, clock, organisation_id=candidate.organisation_id, actor_id=actor_id,
            action="candidate.release_device", object_type="candidate", object_id=candidate.id)
     feed.staff_action(db, clock, candidate, "release_device", actor_id)

@@ -28,10 +28,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     if config["SYNC_DEFINITIONS_ON_START"]:
         _sync_definitions(app, platform)
 
-    from toetsbatterij.web import candidate, errors, extensions, ids, security, staff
+    from toetsbatterij.web import auth, candidate, errors, extensions, ids, security, staff
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
     extensions.init_app(app)
+    auth.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(staff.bp)

@@ -33,8 +33,10 @@ from toetsbatterij.errors import (
     NotAuthenticated,
 )
 from toetsbatterij.i18n import LANGUAGES
+from toetsbatterij.login_sessions import service as login_sessions
+from toetsbatterij.login_sessions.service import CANDIDATE
 from toetsbatterij.textinput import clean_answer
-from toetsbatterij.web.auth import rotate_session
+from toetsbatterij.web.auth import current_principal, end_login_session, login_candidate
 from toetsbatterij.web.context import clock, db, services
 from toetsbatterij.web.errors import translate_error
 from toetsbatterij.web.ids import form_id, form_int
@@ -48,10 +50,11 @@ def _content() -> Any:
 
 
 def _attempt_id() -> int:
-    attempt_id, device = session.get("attempt_id"), session.get("device")
-    if not attempt_id or not device:
+    """The attempt of this browser's server-side login session (web/auth.py)."""
+    principal, device = current_principal(CANDIDATE), session.get("device")
+    if principal is None or principal.attempt_id is None or not device:
         raise NotAuthenticated("Meld aan met de codes op uw ticket.")
-    return int(attempt_id)
+    return principal.attempt_id
 
 
 def _attempt() -> Attempt:
@@ -85,7 +88,7 @@ def _grace() -> int:
 
 @bp.get("/")
 def login() -> Any:
-    if session.get("attempt_id"):
+    if current_principal(CANDIDATE) is not None:
         return redirect(url_for("candidate.screen"))
     # Before the codes are typed the registration is unknown: the candidate may pick the
     # language of the screens from the list on the page; after login the registration decides.
@@ -108,8 +111,9 @@ def do_login() -> Any:
         return render_template("candidate/login.html", error=translate_error(exc),
                                session_code=request.form.get("session_code", "")), \
             exc.http_status
-    rotate_session()
-    session["attempt_id"] = attempt.id
+    # One browser per attempt: a new login ends the attempt's older sessions.
+    login_sessions.end_for_attempt(db(), clock(), attempt.id, "new_login")
+    login_candidate(organisation_id=attempt.organisation_id, attempt_id=attempt.id)
     session["device"] = device
     session["lang"] = cand.instruction_language
     return redirect(url_for("candidate.screen"))
@@ -122,7 +126,6 @@ def screen() -> Any:
     try:
         attempt = _attempt()
     except NotAuthenticated:
-        session.pop("attempt_id", None)
         return redirect(url_for("candidate.login"))
     scr = attempts.current_screen(db(), clock(), _content(), attempt, _grace())
     image_url = None
@@ -260,5 +263,5 @@ def media(token: str) -> Any:
 
 @bp.post("/afmelden-kandidaat")
 def candidate_logout() -> Any:
-    session.clear()
+    end_login_session()
     return redirect(url_for("candidate.login"))
