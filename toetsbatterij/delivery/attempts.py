@@ -569,15 +569,32 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
     return True
 
 
-def register_audio_play(db: Session, content: Content, attempt: Attempt,
-                        presentation_id: int) -> int:
-    """Count one play of the presentation's audio on the server; refuse beyond the maximum.
-    Returns the plays left."""
-    pres = db.get(Presentation, presentation_id)
-    if pres is None or pres.attempt_id != attempt.id or pres.answered_at is not None:
+def ensure_presentation_open(db: Session, clock: Clock, attempt: Attempt, pres: Presentation,
+                             grace_seconds: int = 2) -> None:
+    """``pres`` is the candidate's current unit: unanswered, in the practice block or in a
+    section that is still running, the attempt neither paused nor over. Its audio may be
+    played and its media served only then."""
+    if (pres.attempt_id != attempt.id or pres.answered_at is not None
+            or attempt.state not in (PRACTICE, SECTION)):
         raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
     if attempt.paused_at is not None:
         raise AttemptPaused()
+    if pres.section_index != PRACTICE_SECTION:
+        run = _section_run(db, attempt, pres.section_index)
+        if run is None or run.finished_at is not None or (
+                clock.now() > run.deadline_at + dt.timedelta(seconds=grace_seconds)):
+            raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
+
+
+def register_audio_play(db: Session, clock: Clock, content: Content, attempt: Attempt,
+                        presentation_id: int, grace_seconds: int = 2) -> int:
+    """Count one play of the presentation's audio on the server; refuse beyond the maximum,
+    after the item was answered and after its section is over. Returns the plays left (the
+    counted play is ``pres.audio_plays``: the number its single-use media grant carries)."""
+    pres = db.get(Presentation, presentation_id)
+    if pres is None or pres.attempt_id != attempt.id:
+        raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
+    ensure_presentation_open(db, clock, attempt, pres, grace_seconds)
     limit = content.max_plays(pres.unit_id)
     if pres.audio_plays >= limit:
         raise Conflict("U hebt dit fragment al het maximale aantal keren beluisterd.")

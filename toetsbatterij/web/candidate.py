@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import mimetypes
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,10 +24,11 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from toetsbatterij.delivery import attempts
+from toetsbatterij.delivery import attempts, media
 from toetsbatterij.delivery.models import Attempt, Presentation
 from toetsbatterij.errors import (
     AttemptPaused,
+    Conflict,
     DeadlinePassed,
     DomainError,
     InvalidInput,
@@ -219,7 +221,7 @@ def answer() -> Any:
     return redirect(url_for("candidate.screen"))
 
 
-# -- audio: plays counted on the server, URLs bound to the attempt and short-lived --------------
+# -- audio: each counted play is a single-use grant (delivery/media.py) --------------------------
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -229,31 +231,59 @@ def _signer() -> URLSafeTimedSerializer:
 @bp.post("/toets/audio/<id:presentation_id>")
 def play_audio(presentation_id: int) -> Any:
     with _locked_attempt() as attempt:
-        left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)
-    token = media_token(attempt.id, presentation_id, "audio")
+        left = attempts.register_audio_play(db(), clock(), _content(), attempt, presentation_id,
+                                            grace_seconds=_grace())
+        play = db().get(Presentation, presentation_id).audio_plays  # type: ignore[union-attr]
+    token = media_token(attempt.id, presentation_id, "audio", play=play)
     return jsonify({"url": url_for("candidate.media", token=token), "plays_left": left})
 
 
-def media_token(attempt_id: int, presentation_id: int, kind: str) -> str:
-    return _signer().dumps({"a": attempt_id, "p": presentation_id, "k": kind})
+def media_token(attempt_id: int, presentation_id: int, kind: str, *, play: int = 0) -> str:
+    """A signed media URL token: an image of a screen, or the grant of audio play ``play``."""
+    data: dict[str, Any] = {"a": attempt_id, "p": presentation_id, "k": kind}
+    if kind == "audio":
+        data |= {"n": play, "g": secrets.token_urlsafe(16)}
+    return _signer().dumps(data)
 
 
-@bp.get("/media/<token>")
-def media(token: str) -> Any:
+def _grant_policy() -> media.GrantPolicy:
+    cfg = current_app.config
+    return media.GrantPolicy(
+        window_seconds=int(cfg["MEDIA_GRANT_WINDOW_SECONDS"]),
+        max_requests=int(cfg["MEDIA_GRANT_MAX_REQUESTS"]),
+        lifetime_seconds=int(cfg["MEDIA_URL_TTL_SECONDS"]) + int(cfg["MEDIA_GRANT_WINDOW_SECONDS"]))
+
+
+def _from_start() -> bool:
+    """Does this request ask for the file from its first byte (a new playback)?"""
+    ranges = request.range.ranges if request.range is not None else None
+    return not ranges or ranges[0][0] == 0
+
+
+@bp.get("/media/<token>", endpoint="media")
+def media_file(token: str) -> Any:
     attempt = _attempt()
     try:
         data = _signer().loads(token, max_age=current_app.config["MEDIA_URL_TTL_SECONDS"])
     except (SignatureExpired, BadSignature):
         raise NotAuthenticated("Deze link is verlopen.") from None
-    if data.get("a") != attempt.id:
+    if not isinstance(data, dict) or data.get("a") != attempt.id or not isinstance(
+            data.get("p"), int):
         raise NotAuthenticated("Deze link hoort niet bij uw toets.")
-    pres = db().get(Presentation, int(data["p"]))
+    pres = db().get(Presentation, data["p"])
     if pres is None or pres.attempt_id != attempt.id:
         raise NotAuthenticated()
     kind = data.get("k", "audio")
+    attempts.ensure_presentation_open(db(), clock(), attempt, pres, _grace())
     path = _content().asset_path(pres.unit_id, kind)
     if path is None:
         raise InvalidInput("Geen bestand bij deze vraag.")
+    if kind == "audio":
+        if data.get("n") != pres.audio_plays or not pres.audio_plays:
+            raise Conflict("Deze link is verlopen.", detail="not the latest counted play")
+        media.use_grant(services().state_store, clock(), str(data.get("g", "")),
+                        from_start=_from_start(), policy=_grant_policy())
+        path = media.stripped_copy(path, services().instance_path / "media-cache")
     mimetype = "audio/ogg" if kind == "audio" else (
         mimetypes.guess_type(path.name)[0] or "application/octet-stream")
     response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
