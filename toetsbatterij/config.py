@@ -53,6 +53,11 @@ DEFAULTS: dict[str, Any] = {
     # With a shared state store (Redis) a session's row is cached this long (its revocation
     # deletes the copy at once); the database stays the truth.
     "SESSION_CACHE_SECONDS": 60,
+    # Retention in days per data kind (toetsbatterij.privacy.retention; docs/privacy.md §5): the
+    # erasure job `python -m toetsbatterij.cli erase-expired` removes what is older. The
+    # lengths are the agency's decision; these defaults are placeholders to be confirmed.
+    "RETENTION_DAYS": {"identity": 730, "responses": 730, "recordings": 730, "incidents": 730,
+                       "sessions": 30, "login_throttle": 1},
     "SUBMIT_GRACE_SECONDS": 2,
     "MEDIA_URL_TTL_SECONDS": 15 * 60,
     # One audio play is one grant: its first request opens a window of this many seconds for
