@@ -27,7 +27,7 @@ def _listening_screen(client, content):
         html = client.get("/toets").get_data(as_text=True)
         if "data-play-url" in html:
             return html
-        client.post("/toets/antwoord", data=form_for(html, content))
+        client.post("/toets/antwoord", data=form_for(client, html, content))
     raise AssertionError("no listening unit in the practice")
 
 
@@ -98,14 +98,14 @@ def test_after_the_last_allowed_play_no_url_serves_anything(client, world, liste
 def test_after_the_item_is_answered_its_audio_is_refused(client, world, content, listening):
     url = _play(client, listening).json["url"]
     play_url = re.search(r'data-play-url="([^"]+)"', listening).group(1)
-    assert client.post("/toets/antwoord", data=form_for(listening, content)).status_code == 302
+    assert client.post("/toets/antwoord", data=form_for(client, listening, content)).status_code == 302
     for _ in range(3):
         assert fetch(client, url).status_code == 400
     assert client.post(play_url).status_code == 400
 
 
 def test_after_the_section_is_over_its_audio_is_refused(client, world, content, listening):
-    client.post("/toets/antwoord", data=form_for(listening, content))
+    client.post("/toets/antwoord", data=form_for(client, listening, content))
     client.post("/toets/verder", data={"step": "section", "section_index": "0"})
     world.clock.advance(minutes=21)  # the reading section's 20 minutes are over
     client.post("/toets/status.json")

@@ -14,6 +14,7 @@ from typing import Any
 from flask import (
     Blueprint,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -26,6 +27,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from toetsbatterij.delivery import attempts, media
 from toetsbatterij.delivery.models import Attempt, Presentation
+from toetsbatterij.delivery.opaque import OpaqueIds
 from toetsbatterij.errors import (
     AttemptPaused,
     Conflict,
@@ -134,6 +136,7 @@ def screen() -> Any:
     if scr.presentation is not None and (scr.view.get("stimulus") or {}).get("kind") == "image":
         image_url = url_for("candidate.media", token=media_token(attempt.id, scr.presentation.id,
                                                                  "image"))
+    g.opaque_ids = opaque_ids(attempt)
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"])
 
@@ -174,31 +177,54 @@ def proceed() -> Any:
     return redirect(url_for("candidate.screen"))
 
 
-def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
-    """Turn the posted form into the raw responses of ``toetsbatterij.items`` (per type)."""
+def opaque_ids(attempt: Attempt) -> OpaqueIds:
+    """The opaque names of this attempt's items and options (delivery/opaque.py)."""
+    return OpaqueIds(current_app.config["SECRET_KEY"], attempt.id, attempt.seed)
+
+
+@bp.app_template_filter("opaque")
+def _opaque(item_id: str, role: str = "item", value: str = "") -> str:
+    """The only way a candidate template names an item or a part of it."""
+    return g.opaque_ids.of(item_id, role, value)
+
+
+def parse_answers(view: dict[str, Any], form: Any, ids: OpaqueIds) -> dict[str, Any]:
+    """Turn the posted form (opaque names and values) into the raw responses of
+    ``toetsbatterij.items`` (per type, with the bank's ids)."""
     out: dict[str, Any] = {}
     for item in view.get("items", []):
-        name, kind, v = f"r.{item['id']}", item["type"], item["view"]
+        item_id, kind, v = item["id"], item["type"], item["view"]
+        name = f"r.{ids.of(item_id)}"
+        options = ids.reverse(item_id, "option", v.get("options", []))
+
+        def option(value: str | None, options: dict[str, str] = options) -> str | None:
+            # An unknown value goes on as it is: the item type refuses it (InvalidInput).
+            return options.get(value, value) if value else value
+
         if kind == "single_choice":
-            out[item["id"]] = form.get(name) or None
+            out[item_id] = option(form.get(name)) or None
         elif kind == "multiple_response":
-            out[item["id"]] = [x for x in form.getlist(name) if x]
+            out[item_id] = [option(x) for x in form.getlist(name) if x]
         elif kind == "text_entry":
-            out[item["id"]] = {g["id"]: clean_answer(form.get(f"{name}.{g['id']}", ""))
-                               for g in v["gaps"]}
+            out[item_id] = {g["id"]: clean_answer(form.get(f"{name}.{ids.of(item_id, 'gap', g['id'])}",
+                                                           ""))
+                            for g in v["gaps"]}
         elif kind == "ordering":
-            chosen = [form.get(f"{name}.{i}", "") for i in range(len(v["options"]))]
+            chosen = [option(form.get(f"{name}.{i}", "")) for i in range(len(v["options"]))]
             # With one select list per place a candidate can pick an option twice or leave a
             # place empty: that order cannot be right, and must not become an error page.
             complete = all(chosen) and len(set(chosen)) == len(chosen)
-            out[item["id"]] = chosen if complete else None
+            out[item_id] = chosen if complete else None
         elif kind == "matching":
-            out[item["id"]] = {s["id"]: form.get(f"{name}.{s['id']}")
-                               for s in v["sources"] if form.get(f"{name}.{s['id']}")}
+            targets = ids.reverse(item_id, "target", v["targets"])
+            picked = {s["id"]: form.get(f"{name}.{ids.of(item_id, 'source', s['id'])}")
+                      for s in v["sources"]}
+            out[item_id] = {source: targets.get(value, value)
+                            for source, value in picked.items() if value}
         elif kind == "extended_text":
-            out[item["id"]] = clean_answer(form.get(name)) or None
+            out[item_id] = clean_answer(form.get(name)) or None
         else:
-            out[item["id"]] = None
+            out[item_id] = None
     return out
 
 
@@ -216,7 +242,8 @@ def answer() -> Any:
         # after the pause. In both cases submit wrote nothing.
         with contextlib.suppress(DeadlinePassed, AttemptPaused):
             attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
-                            responses=parse_answers(view, request.form),
+                            responses=parse_answers(view, request.form,
+                                                    opaque_ids(attempt)),
                             grace_seconds=_grace())
     return redirect(url_for("candidate.screen"))
 
