@@ -99,6 +99,13 @@ def test_nothing_is_erased_before_retention_and_everything_after(world, person):
     scores = world.db.scalars(select(Response.score).where(Response.score.is_not(None))).all()
     assert scores
     assert chain.verify(world.db).ok
+    # The audit page shows the erased candidate by number and the erasure itself.
+    from toetsbatterij.audit.service import named_entries
+
+    named = named_entries(world.db, world.a["org"], limit=500)
+    assert any(n.subject == f"#{person.id}" for n in named)
+    erasure = next(n for n in named if n.entry.action == "privacy.erase")
+    assert erasure.entry.details["candidates"] >= 1 and erasure.subject
     # A second run finds nothing more to do.
     again = erase_expired(world.db, world.clock, policy)
     assert again.counts["identity"] == 0 and again.counts["responses"] == 0
