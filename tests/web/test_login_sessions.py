@@ -266,3 +266,14 @@ def test_with_redis_a_revocation_reaches_every_worker_at_once(make_app, world, r
         assert client.get("/beheer/").status_code == 200
     finally:
         store.flush_prefix()
+
+
+def test_a_login_on_a_browser_ends_the_session_it_still_held(app, world):
+    """The next candidate at the same exam PC: the previous one's session does not live on."""
+    world.open(world.a)
+    pc = app.test_client()
+    candidate_login(pc, world.a, 0)
+    previous = copy_of(app, pc)
+    pc.delete_cookie("tb_session")  # a fresh browser profile keeps only the login cookie
+    assert candidate_login(pc, world.a, 1).status_code == 302
+    assert candidate_can_read(pc) and not candidate_can_read(previous)

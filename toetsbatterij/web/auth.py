@@ -83,7 +83,11 @@ def rotate_session() -> None:
 def begin_login_session(*, kind: str, role: str, organisation_id: int,
                         staff_account_id: int | None = None,
                         attempt_id: int | None = None) -> None:
-    """Start a server-side session; the response sets its cookie."""
+    """Start a server-side session; the response sets its cookie. A session this browser still
+    held (a previous candidate on the same exam PC who did not log out) ends first."""
+    previous = login_sessions.find(db(), clock(), lifetimes(), request.cookies.get(LOGIN_COOKIE))
+    if previous is not None:
+        login_sessions.end(db(), clock(), previous, "replaced")
     rotate_session()
     g.login_cookie = login_sessions.start(db(), clock(), lifetimes(), kind=kind, role=role,
                                           organisation_id=organisation_id,
