@@ -190,10 +190,10 @@ class RedisStateStore:
 
     def incr(self, key: str, ttl_seconds: float) -> int:
         name = self._key("kv", key)
-        pipe = self._redis.pipeline()
-        pipe.incr(name)
-        pipe.pexpire(name, max(1, int(ttl_seconds * 1000)), nx=True)
-        return int(pipe.execute()[0])
+        pipe = self._redis.pipeline()  # MULTI: create with its expiry once, then count
+        pipe.set(name, 0, nx=True, px=max(1, int(ttl_seconds * 1000)))
+        pipe.incr(name)  # INCR keeps the key's expiry
+        return int(pipe.execute()[1])
 
     def delete(self, *keys: str) -> None:
         if keys:
