@@ -18,6 +18,7 @@ from toetsbatterij.accounts import service as accounts
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery import attempts
 from toetsbatterij.delivery.models import Attempt
+from toetsbatterij.errors import InvalidInput
 from toetsbatterij.login_sessions.models import LoginSession
 from toetsbatterij.web.auth import LOGIN_COOKIE
 
@@ -188,7 +189,7 @@ def test_password_change_ends_every_session(app, world):
     client = app.test_client()
     login_staff(client, world.a, "rater")
     account_id = world.a["staff"]["rater"]
-    with pytest.raises(Exception, match="huidige wachtwoord"):
+    with pytest.raises(InvalidInput, match="huidige wachtwoord"):
         accounts.change_password(world.db, world.clock, organisation_id=world.a["org"],
                                  account_id=account_id, current_password="wrong",
                                  new_password="een nieuw lang wachtwoord")
