@@ -83,27 +83,44 @@ def candidate_login(client: Any, tenant: dict[str, Any], i: int = 0) -> Any:
                                            "access_code": tenant["access_codes"][i]})
 
 
-def form_for(html: str, content: Any) -> dict[str, Any]:
-    """Fill in the right answer for every item on the screen, as a browser would post it."""
+def form_for(client: Any, html: str, content: Any) -> dict[str, Any]:
+    """Fill in the right answer for every item on the screen, as a browser would post it.
+
+    The page names items and options only by their opaque, per-attempt ids
+    (``toetsbatterij.delivery.opaque``); like the server, the helper maps them through the
+    attempt (found from the page's presentation id in the app's database)."""
+    from toetsbatterij.delivery.models import Attempt, Presentation
+    from toetsbatterij.delivery.opaque import OpaqueIds
+
     pid = re.search(r'name="presentation_id" value="(\d+)"', html).group(1)
+    app = client.application
+    with app.extensions["toetsbatterij"].session_factory() as db:
+        pres = db.get(Presentation, int(pid))
+        attempt = db.get(Attempt, pres.attempt_id)
+        ids = OpaqueIds(app.config["SECRET_KEY"], attempt.id, attempt.seed)
+        item_ids = list(pres.item_ids)
     data: dict[str, Any] = {"presentation_id": pid}
-    for item_id in sorted(set(re.findall(r'name="r\.([A-Z0-9-]+)', html))):
+    for item_id in item_ids:
+        name = f"r.{ids.of(item_id)}"
+        if f'name="{name}' not in html:
+            continue
         item = content.items[item_id]
         key = item.itype.full_credit_responses(item.definition)[0] if not item.rated else "tekst"
-        name = f"r.{item_id}"
-        if item.type in ("single_choice", "extended_text"):
+        if item.type == "extended_text":
             data[name] = key
+        elif item.type == "single_choice":
+            data[name] = ids.of(item_id, "option", key)
         elif item.type == "multiple_response":
-            data[name] = list(key)
+            data[name] = [ids.of(item_id, "option", k) for k in key]
         elif item.type == "text_entry":
             for gap, value in key.items():
-                data[f"{name}.{gap}"] = value
+                data[f"{name}.{ids.of(item_id, 'gap', gap)}"] = value
         elif item.type == "ordering":
             for i, value in enumerate(key):
-                data[f"{name}.{i}"] = value
+                data[f"{name}.{i}"] = ids.of(item_id, "option", value)
         elif item.type == "matching":
             for src, tgt in key.items():
-                data[f"{name}.{src}"] = tgt
+                data[f"{name}.{ids.of(item_id, 'source', src)}"] = ids.of(item_id, "target", tgt)
     return data
 
 

@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("where", help="print the database and item bank this configuration opens")
     sub.add_parser("audit-verify", help="verify the hash chain of the audit log; names every "
                    "changed, removed or inserted entry (exit status 1 when the chain is broken)")
+    sub.add_parser("erase-expired", help="remove personal data past its retention "
+                   "(RETENTION_DAYS per data kind; docs/privacy.md)")
     args = parser.parse_args(argv)
     platform = platform_from_args(args.database_url, args.itembank)
     try:
@@ -183,6 +185,28 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return exposure_report(platform, args.test, top=args.top)
     elif args.command == "audit-verify":
         return audit_verify(platform)
+    elif args.command == "erase-expired":
+        return erase_expired(platform)
+    return 0
+
+
+def erase_expired(platform: Platform) -> int:
+    """The erasure job: one unit of work, then (SQLite) the file is rebuilt so that erased
+    values do not linger in free pages or the write-ahead log."""
+    from sqlalchemy import text
+
+    from toetsbatterij.privacy.retention import RetentionPolicy
+    from toetsbatterij.privacy.retention import erase_expired as erase
+
+    policy = RetentionPolicy.from_config(platform.config)
+    with platform.unit_of_work() as db:
+        report = erase(db, platform.clock, policy)
+    if platform.engine.dialect.name == "sqlite":
+        with platform.engine.connect() as conn:
+            conn.execute(text("VACUUM"))
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    for kind, count in report.counts.items():
+        print(f"{kind:16s} {count:6d} (bewaartermijn {policy.days[kind]} dagen)")
     return 0
 
 

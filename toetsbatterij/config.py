@@ -42,8 +42,29 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_BACKOFF_SECONDS": 30,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "PASSWORD_MIN_LENGTH": 12,
+    # Server-side login sessions (toetsbatterij.login_sessions), per role: a session ends after
+    # SESSION_IDLE_SECONDS without a request and SESSION_ABSOLUTE_SECONDS after the login,
+    # whichever comes first. Every staff role and "candidate" must be given.
+    "SESSION_IDLE_SECONDS": {"candidate": 3600, "agency_admin": 3600, "proctor": 2 * 3600,
+                             "rater": 3600, "psychometrician": 3600},
+    "SESSION_ABSOLUTE_SECONDS": {"candidate": 12 * 3600, "agency_admin": 12 * 3600,
+                                 "proctor": 12 * 3600, "rater": 12 * 3600,
+                                 "psychometrician": 12 * 3600},
+    # With a shared state store (Redis) a session's row is cached this long (its revocation
+    # deletes the copy at once); the database stays the truth.
+    "SESSION_CACHE_SECONDS": 60,
+    # Retention in days per data kind (toetsbatterij.privacy.retention; docs/privacy.md §5): the
+    # erasure job `python -m toetsbatterij.cli erase-expired` removes what is older. The
+    # lengths are the agency's decision; these defaults are placeholders to be confirmed.
+    "RETENTION_DAYS": {"identity": 730, "responses": 730, "recordings": 730, "incidents": 730,
+                       "sessions": 30, "login_throttle": 1},
     "SUBMIT_GRACE_SECONDS": 2,
     "MEDIA_URL_TTL_SECONDS": 15 * 60,
+    # One audio play is one grant: its first request opens a window of this many seconds for
+    # the range requests of that one playback (never a second request from byte 0), and at
+    # most MEDIA_GRANT_MAX_REQUESTS requests.
+    "MEDIA_GRANT_WINDOW_SECONDS": 30,
+    "MEDIA_GRANT_MAX_REQUESTS": 12,
     "LIVE_POLL_SECONDS": 3,
     # Speaking recordings: where the chunks are stored (None: "recordings" in the instance
     # folder), the largest chunk accepted, the browser's MediaRecorder timeslice, the margin

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _SINK = "toetsbatterij.events.state_store"
 _PENDING = "toetsbatterij.events.pending"
+_CALLBACKS = "toetsbatterij.events.after_commit"
 
 
 def attach(db: Session, clock: Clock, state_store: Any) -> None:
@@ -59,12 +60,33 @@ def feed(db: Session, clock: Clock, session_id: int, message: str, *,
     db.info.setdefault(_PENDING, []).append((f"room:{session_id}", data))
 
 
+def state_store_of(db: Session) -> Any | None:
+    """The state store the composition root attached to ``db`` (None for a bare session)."""
+    return db.info.get(_SINK)
+
+
+def after_commit(db: Session, callback: Any) -> None:
+    """Run ``callback()`` once after ``db`` commits (dropped on rollback); only on a session
+    with a sink attached (a bare session has no cache to keep in step)."""
+    if _SINK not in db.info:
+        return
+    if not db.in_transaction():
+        db.connection()
+    db.info.setdefault(_CALLBACKS, []).append(callback)
+
+
 def pending(db: Session) -> list[tuple[str, dict[str, Any]]]:
     """The feed events queued on ``db`` and not yet published (tests, diagnostics)."""
     return list(db.info.get(_PENDING, []))
 
 
 def _publish_pending(db: Session) -> None:
+    callbacks, db.info[_CALLBACKS] = db.info.get(_CALLBACKS, []), []
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - a cache outage must never fail the action
+            log.warning("after-commit callback failed", exc_info=True)
     queued, db.info[_PENDING] = db.info.get(_PENDING, []), []
     store = db.info.get(_SINK)
     if store is None:
@@ -81,3 +103,4 @@ def _drop_pending(db: Session, previous_transaction: Any) -> None:
     if previous_transaction.nested or previous_transaction.parent is not None:
         return  # a savepoint rolled back; the outer transaction may still commit
     db.info[_PENDING] = []
+    db.info[_CALLBACKS] = []

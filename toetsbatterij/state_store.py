@@ -1,7 +1,8 @@
 """The state store: the ONLY module that talks to Redis.
 
-Redis holds only what can be rebuilt from the database: short locks and the live-event feed of the
-proctor console. ``NullStateStore`` is the embedded default (no Redis configured): its lock is a
+Redis holds only what can be rebuilt from the database or may be lost: short locks, the live-event
+feed of the proctor console, and small expiring values (``get``/``put``/``add``/``incr``/``delete``):
+the last-seen time and the cached row of a login session, the use of a media grant. ``NullStateStore`` is the embedded default (no Redis configured): its lock is a
 process-local lock and its feed is an in-memory ring; correctness never depends on either, because
 the database constraints (unique presentation position, unique response) are the real guards.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -28,14 +30,35 @@ class StateStore(Protocol):
 
     def ping(self) -> bool: ...
 
+    #: True when every worker of the deployment sees the same values (Redis); a process-local
+    #: store must not be used as a cache that another process would have to invalidate.
+    shared: bool
+
+    def get(self, key: str) -> str | None:
+        """The value under ``key``, or None (missing or expired)."""
+
+    def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        """Set ``key`` for ``ttl_seconds``."""
+
+    def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        """Set ``key`` only if it is absent; True when this call set it."""
+
+    def incr(self, key: str, ttl_seconds: float) -> int:
+        """Add one to the counter under ``key`` (created at 1, expiring after ``ttl_seconds``)."""
+
+    def delete(self, *keys: str) -> None: ...
+
 
 HISTORY = 500
 
 
 class NullStateStore:
-    """In-process implementation used when no Redis is configured."""
+    """In-process implementation used when no Redis is configured (one worker)."""
+
+    shared = False
 
     def __init__(self) -> None:
+        self._values: dict[str, tuple[str, float]] = {}
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._feeds: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
@@ -66,9 +89,49 @@ class NullStateStore:
     def ping(self) -> bool:
         return True
 
+    def _live(self, key: str) -> str | None:
+        found = self._values.get(key)
+        if found is None:
+            return None
+        if found[1] <= time.monotonic():
+            del self._values[key]
+            return None
+        return found[0]
+
+    def get(self, key: str) -> str | None:
+        with self._guard:
+            return self._live(key)
+
+    def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        with self._guard:
+            self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        with self._guard:
+            if self._live(key) is not None:
+                return False
+            self._values[key] = (value, time.monotonic() + ttl_seconds)
+            return True
+
+    def incr(self, key: str, ttl_seconds: float) -> int:
+        with self._guard:
+            current = self._live(key)
+            value = int(current or 0) + 1
+            expires = self._values[key][1] if current is not None else (
+                time.monotonic() + ttl_seconds)
+            self._values[key] = (str(value), expires)
+            return value
+
+    def delete(self, *keys: str) -> None:
+        with self._guard:
+            for key in keys:
+                self._values.pop(key, None)
+
 
 class RedisStateStore:
     """Redis implementation: ``SET NX PX`` locks with a token, feeds as capped sorted sets."""
+
+    shared = True
 
     def __init__(self, url: str, prefix: str = "tb:") -> None:
         import redis
@@ -114,6 +177,27 @@ class RedisStateStore:
             return bool(self._redis.ping())
         except Exception:
             return False
+
+    def get(self, key: str) -> str | None:
+        return self._redis.get(self._key("kv", key))
+
+    def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        self._redis.set(self._key("kv", key), value, px=max(1, int(ttl_seconds * 1000)))
+
+    def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        return bool(self._redis.set(self._key("kv", key), value, nx=True,
+                                    px=max(1, int(ttl_seconds * 1000))))
+
+    def incr(self, key: str, ttl_seconds: float) -> int:
+        name = self._key("kv", key)
+        pipe = self._redis.pipeline()  # MULTI: create with its expiry once, then count
+        pipe.set(name, 0, nx=True, px=max(1, int(ttl_seconds * 1000)))
+        pipe.incr(name)  # INCR keeps the key's expiry
+        return int(pipe.execute()[1])
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self._redis.delete(*(self._key("kv", key) for key in keys))
 
     def flush_prefix(self) -> None:
         """Remove every key of this store (tests use a separate database number)."""

@@ -34,11 +34,11 @@ def test_extra_audio_plays_are_counted_by_the_server(world, content, extra):
     attempt, scr = _listening_practice(world, content, cand)
     base = content.max_plays(scr.presentation.unit_id)
     assert base == 2 and scr.view["max_plays"] == base + extra  # the screen shows them too
-    left = [attempts.register_audio_play(world.db, content, attempt, scr.presentation.id)
+    left = [attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id)
             for _ in range(base + extra)]
     assert left == list(range(base + extra - 1, -1, -1))
     with pytest.raises(Conflict):
-        attempts.register_audio_play(world.db, content, attempt, scr.presentation.id)
+        attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id)
 
 
 def test_without_the_accommodation_the_plays_stay_at_the_items_maximum(world, content):
@@ -46,9 +46,9 @@ def test_without_the_accommodation_the_plays_stay_at_the_items_maximum(world, co
     attempt, scr = _listening_practice(world, content, cand)
     assert scr.view["max_plays"] == 2
     for _ in range(2):
-        attempts.register_audio_play(world.db, content, attempt, scr.presentation.id)
+        attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id)
     with pytest.raises(Conflict):
-        attempts.register_audio_play(world.db, content, attempt, scr.presentation.id)
+        attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id)
 
 
 def test_a_unit_without_audio_gets_no_plays_from_the_accommodation():

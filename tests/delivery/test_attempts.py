@@ -238,14 +238,14 @@ def test_audio_plays_are_counted_on_the_server(world, content):
             break
         step(world, content, attempt)
     assert scr.view["max_plays"] == 2
-    assert attempts.register_audio_play(world.db, content, attempt, scr.presentation.id) == 1
+    assert attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id) == 1
     world.db.commit()
     # a reload does not give the plays back
     scr2 = attempts.advance(world.db, world.clock, content, attempt)
     assert scr2.presentation.audio_plays == 1
-    assert attempts.register_audio_play(world.db, content, attempt, scr.presentation.id) == 0
+    assert attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id) == 0
     with pytest.raises(Conflict):
-        attempts.register_audio_play(world.db, content, attempt, scr.presentation.id)
+        attempts.register_audio_play(world.db, world.clock, content, attempt, scr.presentation.id)
 
 
 def test_fixed_writing_section_stores_unscored_text(world, content):

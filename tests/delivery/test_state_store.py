@@ -21,6 +21,22 @@ def exercise(store):
         t.start()
         t.join()
         assert result == [False]
+    # small expiring values: sessions' last-seen and cache, media grants
+    assert store.get("k:1") is None
+    store.put("k:1", "one", 30)
+    assert store.get("k:1") == "one"
+    assert store.add("k:1", "two", 30) is False and store.get("k:1") == "one"
+    assert store.add("k:2", "two", 30) is True and store.get("k:2") == "two"
+    assert [store.incr("n:1", 30) for _ in range(3)] == [1, 2, 3]
+    store.delete("k:1", "k:2", "n:1")
+    assert store.get("k:1") is None and store.get("k:2") is None
+    assert store.incr("n:1", 30) == 1
+    store.put("k:3", "short", 0.05)
+    import time
+
+    time.sleep(0.15)
+    assert store.get("k:3") is None and store.add("k:3", "again", 30) is True
+    store.delete("n:1", "k:3")
 
 
 def test_null_store():

@@ -123,8 +123,10 @@ def test_practice_block_with_the_keyboard_only(browser, live_server, world, cont
         screens += 1
     else:
         raise AssertionError("the practice block did not end")
-    practice_types = {i.type for units in content._practice.values() for u in units
-                      for i in content.items.values() if content.unit_of(i.id) == u}
+    form = next(iter(content.current.values()))
+    practice_units = {u for section in form.sections for u in form.practice_units(section.skill)}
+    practice_types = {i.type for i in content.items.values()
+                      if content.unit_of(i.id) in practice_units}
     wanted = practice_types & {"single_choice", "multiple_response", "text_entry", "ordering",
                                "matching"}
     assert wanted == {"single_choice", "multiple_response", "text_entry", "ordering", "matching"}

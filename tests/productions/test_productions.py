@@ -58,8 +58,23 @@ def start_section(client, index):
     return int(re.search(r'name="presentation_id" value="(\d+)"', html).group(1)), html
 
 
+def name_of(client, pid, item):
+    """The opaque name the candidate's page gives ``item`` (delivery/opaque.py)."""
+    from toetsbatterij.delivery.models import Attempt
+    from toetsbatterij.delivery.opaque import OpaqueIds
+
+    app = client.application
+    with app.extensions["toetsbatterij"].unit_of_work() as db:
+        pres = db.get(Presentation, pid) if isinstance(pid, int) else None
+        if pres is None:  # a presentation that does not exist: any name will do
+            return item
+        attempt = db.get(Attempt, pres.attempt_id)
+        return OpaqueIds(app.config["SECRET_KEY"], attempt.id, attempt.seed).of(item)
+
+
 def save(client, pid, version, text, item="W-A2-0001"):
-    return client.post("/toets/tekst", json={"presentation_id": pid, "item_id": item,
+    return client.post("/toets/tekst", json={"presentation_id": pid,
+                                             "item_id": name_of(client, pid, item),
                                              "version": version, "text": text})
 
 
@@ -70,19 +85,21 @@ def chunks_of(data, size):
 def at_speaking(client):
     """Answer the writing task, pass the microphone check, start the speaking section."""
     pid, _ = start_section(client, 0)
-    client.post("/toets/antwoord", data={"presentation_id": pid, "r.W-A2-0001": "Een tekst."})
+    client.post("/toets/antwoord", data={"presentation_id": pid, f"r.{name_of(client, pid, 'W-A2-0001')}": "Een tekst."})
     assert "Microfoontest" in client.get("/toets").get_data(as_text=True)
     client.post("/toets/microfoon", data={"result": "ok"})
     return start_section(client, 1)[0]
 
 
 def start(client, pid, new_take=False, mime=OGG, item="S-A2-0001"):
-    return client.post("/toets/opname/start", json={"presentation_id": pid, "item_id": item,
+    return client.post("/toets/opname/start", json={"presentation_id": pid,
+                                             "item_id": name_of(client, pid, item),
                                                     "mime_type": mime, "new_take": new_take})
 
 
 def chunk(client, pid, take, part, seq, data, mime=OGG, item="S-A2-0001"):
-    return client.post(f"/toets/opname/stuk?presentation_id={pid}&item_id={item}&take={take}"
+    return client.post(f"/toets/opname/stuk?presentation_id={pid}&item_id={name_of(client, pid, item)}"
+                       f"&take={take}"
                        f"&part={part}&seq={seq}", data=data, content_type=mime,
                        headers={"Accept": "application/json"})
 
@@ -129,7 +146,7 @@ def test_save_refusals(app, exam, world):
     assert save(client, pid + 999, 0, "tekst").status_code == 400  # never presented
     other = login(app, exam, 1)
     assert save(other, pid, 0, "tekst van een ander").status_code == 400  # another's task
-    client.post("/toets/antwoord", data={"presentation_id": pid, "r.W-A2-0001": "klaar"})
+    client.post("/toets/antwoord", data={"presentation_id": pid, f"r.{name_of(client, pid, 'W-A2-0001')}": "klaar"})
     assert save(client, pid, 0, "na het afgeven").status_code == 409  # already answered
     assert client.post("/toets/tekst", data="geen json").status_code == 400
 
@@ -138,7 +155,7 @@ def test_an_empty_post_uses_the_last_confirmed_text(app, exam, db_session):
     client = login(app, exam)
     pid, _ = start_section(client, 0)
     save(client, pid, 0, "Mijn bevestigde tekst.")
-    client.post("/toets/antwoord", data={"presentation_id": pid, "r.W-A2-0001": ""})
+    client.post("/toets/antwoord", data={"presentation_id": pid, f"r.{name_of(client, pid, 'W-A2-0001')}": ""})
     raw = db_session.scalar(select(Response.raw).where(Response.presentation_id == pid))
     assert raw == "Mijn bevestigde tekst."
 
@@ -178,7 +195,7 @@ def test_chunks_are_stored_and_the_take_plays(app, exam, db_session):
     # a retry of the last chunk (its acknowledgement was lost) is acknowledged, not stored twice
     assert chunk(client, pid, 1, 0, seq, piece).get_json() == {"seq": seq, "duplicate": True}
     assert client.post("/toets/opname/stop", json={"presentation_id": pid,
-                                                   "item_id": "S-A2-0001",
+                                                   "item_id": name_of(client, pid, "S-A2-0001"),
                                                    "take": 1}).status_code == 200
     take = db_session.scalar(select(RecordingTake))
     audio = service.take_audio(db_session, storage(app), take.uid)
@@ -253,7 +270,7 @@ def test_uploads_only_for_the_task_on_screen(app, exam, db_session):
     assert start(client, wpid, item="W-A2-0001").status_code == 400
     assert start(client, wpid).status_code == 400  # S-A2-0001 is not part of this presentation
     assert start(client, wpid + 100).status_code == 400  # never presented
-    client.post("/toets/antwoord", data={"presentation_id": wpid, "r.W-A2-0001": "tekst"})
+    client.post("/toets/antwoord", data={"presentation_id": wpid, f"r.{name_of(client, wpid, 'W-A2-0001')}": "tekst"})
     assert "Microfoontest" in client.get("/toets").get_data(as_text=True)
     client.post("/toets/microfoon", data={"result": "ok"})
     pid = start_section(client, 1)[0]
@@ -281,7 +298,7 @@ def test_a_retake_counts_and_the_retakes_are_limited(app, exam, db_session):
         assert chunk(client, pid, 2, 0, seq, piece).status_code == 200
     third = start(client, pid, new_take=True)
     assert third.status_code == 409 and third.get_json()["error"]
-    client.post("/toets/antwoord", data={"presentation_id": pid, "r.S-A2-0001": "vervalst-id"})
+    client.post("/toets/antwoord", data={"presentation_id": pid, f"r.{name_of(client, pid, 'S-A2-0001')}": "vervalst-id"})
     takes = {t.number: t.uid for t in db_session.scalars(select(RecordingTake))}
     raw = db_session.scalar(select(Response.raw).where(Response.presentation_id == pid))
     assert raw == takes[2]  # the last take; never what the browser posts
@@ -328,7 +345,7 @@ def test_microphone_check_before_speaking_and_the_proctor_sees_a_failure(app, ex
     client = login(app, exam)
     wpid, _ = start_section(client, 0)
     assert "Microfoontest" not in client.get("/toets").get_data(as_text=True)
-    client.post("/toets/antwoord", data={"presentation_id": wpid, "r.W-A2-0001": "tekst"})
+    client.post("/toets/antwoord", data={"presentation_id": wpid, f"r.{name_of(client, wpid, 'W-A2-0001')}": "tekst"})
     page = client.get("/toets").get_data(as_text=True)
     assert "Microfoontest" in page and "Toch verder gaan" not in page
     assert client.post("/toets/microfoon", data={"result": "proceed"}).status_code == 409

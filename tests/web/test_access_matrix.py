@@ -52,6 +52,8 @@ ACCESS: dict[str, Rule] = {
     "candidate.media": CANDIDATE,
     "staff.login": PUBLIC,
     "staff.logout": ANY_STAFF,
+    "staff.logout_everywhere": ANY_STAFF,
+    "staff.deactivate_account": ADMIN,
     "staff.dashboard": ANY_STAFF,
     "staff.new_session": EXAM,
     "staff.session_detail": EXAM,
@@ -131,7 +133,8 @@ def _targets(app, world, db):
 
             token = media_token(att.id, pres.id, "audio")
         out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
-                      "presentation_id": pres.id, "token": token}
+                      "presentation_id": pres.id, "token": token,
+                      "account_id": tenant["staff"]["rater"]}
     return out
 
 
@@ -152,7 +155,7 @@ def _urls(rule, ids):
     path = rule.rule
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
-    for name in ("session_id", "candidate_id", "presentation_id", "token"):
+    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]

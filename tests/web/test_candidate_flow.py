@@ -43,7 +43,7 @@ def test_whole_way_through_with_reload(client, world, content, db_session):
             client.post("/toets/verder", data={"step": "section", "section_index": idx})
             seen_kinds.append("intro")
             continue
-        data = form_for(html, content)
+        data = form_for(client, html, content)
         if not reloaded and 'id="timer"' in html:
             timer = re.search(r'data-remaining="(\d+)"', html).group(1)
             again = client.get("/toets").get_data(as_text=True)
@@ -67,7 +67,7 @@ def test_status_json_and_audio_plays(client, world, content):
     candidate_login(client, world.a)
     client.post("/toets/verder", data={"step": "practice"})
     html = client.get("/toets").get_data(as_text=True)
-    client.post("/toets/antwoord", data=form_for(html, content))  # reading practice
+    client.post("/toets/antwoord", data=form_for(client, html, content))  # reading practice
     html = client.get("/toets").get_data(as_text=True)  # listening practice with audio
     play_url = re.search(r'data-play-url="([^"]+)"', html).group(1)
     r1 = client.post(play_url)
@@ -89,7 +89,7 @@ def test_media_url_is_bound_to_the_attempt(app, world, content):
     candidate_login(c2, world.a, 1)
     for c in (c1, c2):
         c.post("/toets/verder", data={"step": "practice"})
-        c.post("/toets/antwoord", data=form_for(c.get("/toets").get_data(as_text=True), content))
+        c.post("/toets/antwoord", data=form_for(c, c.get("/toets").get_data(as_text=True), content))
     html = c1.get("/toets").get_data(as_text=True)
     url = c1.post(re.search(r'data-play-url="([^"]+)"', html).group(1)).json["url"]
     assert c2.get(url).status_code == 401
@@ -128,7 +128,7 @@ def test_a_candidate_cannot_answer_or_play_another_candidates_unit(app, world, c
         c.post("/toets/verder", data={"step": "practice"})
     html_a = a.get("/toets").get_data(as_text=True)
     b.get("/toets")
-    stolen = form_for(html_a, content)
+    stolen = form_for(a, html_a, content)
     resp = b.post("/toets/antwoord", data=stolen)
     assert resp.status_code == 400
     pres = db_session.get(Presentation, int(stolen["presentation_id"]))

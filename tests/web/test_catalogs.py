@@ -39,6 +39,7 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/web/errors.py",
     "toetsbatterij/web/candidate.py",
     "toetsbatterij/delivery/attempts.py",
+    "toetsbatterij/delivery/media.py",
     "toetsbatterij/delivery/throttle.py",
     "toetsbatterij/delivery/tickets.py",
     "toetsbatterij/delivery/definitions.py",  # the section names (Lezen, Luisteren, ...)

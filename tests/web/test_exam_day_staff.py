@@ -190,7 +190,7 @@ def test_extra_plays_reach_the_candidate_screen_and_the_play_counter(app, world,
     for _ in range(4):
         if "data-play-url" in html:
             break
-        cand.post("/toets/antwoord", data=form_for(html, content))
+        cand.post("/toets/antwoord", data=form_for(cand, html, content))
         html = cand.get("/toets").get_data(as_text=True)
     assert 'data-plays-left="3"' in html
     play = re.search(r'data-play-url="([^"]+)"', html).group(1)

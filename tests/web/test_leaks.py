@@ -36,6 +36,26 @@ def secrets_of(item):
     return out
 
 
+BANK_ID = re.compile(r"\b[A-Z]{1,3}-(?:A1|A2|B1|B2|C1|C2)-[A-Z0-9-]+")
+LEVEL = re.compile(r"\b(?:A1|A2|B1|B2|C1|C2)\b")
+ATTRIBUTE = re.compile(r'\b(?:name|value|id|for|data-[a-z-]+)="([^"]*)"')
+
+
+def assert_nothing_guessable(page, content):
+    """No bank id (it names the level), no level and no bank option/gap/source/target id in
+    any attribute of a candidate page or JSON: every name and value is opaque."""
+    ids = set(content.items) | set(content.units)
+    assert not BANK_ID.search(page), BANK_ID.search(page).group(0)
+    assert not any(i in page for i in ids), [i for i in ids if i in page]
+    for value in ATTRIBUTE.findall(page):
+        assert not LEVEL.search(value), value
+        for part in value.split("."):
+            if part.startswith("r") or not part:
+                continue
+            # every item-derived name or value is an x + 16 hex digits opaque id
+            assert not re.fullmatch(r"[A-Z]|[a-z]\d+|g\d+", part), (value, part)
+
+
 def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, db_session):
     world.open(world.a)
     client = app.test_client()
@@ -71,6 +91,8 @@ def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, d
         if view["max_plays"]:
             url = re.search(r'data-play-url="([^"]+)"', html).group(1)
             pages.append(client.post(url).get_data(as_text=True))
+        for page in pages:
+            assert_nothing_guessable(page, content)
         for item_id in content.item_ids(unit_id):
             item = content.items[item_id]
             types_seen.add(item.type)
@@ -84,3 +106,29 @@ def test_no_key_rubric_or_parameter_in_any_candidate_page(app, world, content, d
         db_session.commit()
     assert types_seen >= {"single_choice", "multiple_response", "text_entry", "ordering",
                           "matching", "extended_text", "spoken_response"}
+
+
+def test_two_attempts_see_the_same_unit_under_different_names(app, world):
+    """Names are per attempt: one candidate's page tells nothing about another's, and the old
+    bank-id form names are not answers."""
+    world.open(world.a)
+    pages = []
+    for i in (0, 1):
+        client = app.test_client()
+        client.post("/aanmelden", data={"session_code": world.a["session_code"],
+                                        "access_code": world.a["access_codes"][i]})
+        client.post("/toets/verder", data={"step": "practice"})
+        html = client.get("/toets").get_data(as_text=True)
+        assert client.get("/toets").get_data(as_text=True) == html  # stable on reload
+        pages.append((client, html))
+    names = [set(re.findall(r'name="(r\.[^"]+)"', html)) for _, html in pages]
+    assert names[0] and names[1] and not names[0] & names[1]
+    client, html = pages[0]
+    pid = re.search(r'name="presentation_id" value="(\d+)"', html).group(1)
+    pres = world.db.get(Presentation, int(pid))
+    bank_form = {"presentation_id": pid} | {f"r.{item_id}": "A" for item_id in pres.item_ids}
+    assert client.post("/toets/antwoord", data=bank_form).status_code == 302
+    from toetsbatterij.delivery.models import Response
+
+    stored = world.db.scalars(select(Response).where(Response.presentation_id == pres.id)).all()
+    assert stored and all(r.raw in (None, [], {}) for r in stored)  # unanswered, not "A"

@@ -55,15 +55,18 @@ def test_ordering_with_an_option_twice_is_wrong_not_an_error(app, world, content
     client.post("/toets/verder", data={"step": "practice"})
     from werkzeug.datastructures import MultiDict
 
-    from toetsbatterij.items import parse_posted_answers
+    from toetsbatterij.delivery.opaque import OpaqueIds
+    from toetsbatterij.web.candidate import parse_answers
 
+    ids = OpaqueIds("secret", 1, 1)
     view = content.candidate_view("R-A2-0103", 1)
-    raw = parse_posted_answers(view, MultiDict({"r.R-A2-0103.0": "A", "r.R-A2-0103.1": "A",
-                                         "r.R-A2-0103.2": "C"}))
+    name, a, c = (f"r.{ids.of('R-A2-0103')}", ids.of("R-A2-0103", "option", "A"),
+                  ids.of("R-A2-0103", "option", "C"))
+    raw = parse_answers(view, MultiDict({f"{name}.0": a, f"{name}.1": a, f"{name}.2": c}), ids)
     assert raw == {"R-A2-0103": None}
     assert content.score("R-A2-0103", raw["R-A2-0103"]) == 0
     html = client.get("/toets").get_data(as_text=True)
-    assert client.post("/toets/antwoord", data=form_for(html, content)).status_code == 302
+    assert client.post("/toets/antwoord", data=form_for(client, html, content)).status_code == 302
 
 
 def _feed_flow(app, world):
@@ -109,8 +112,15 @@ def test_live_feed_and_locks_with_redis(make_app, world, redis_url):
 
 def test_feed_outage_never_fails_an_action(app, world):
     class Broken:
+        shared = True
+
         def publish(self, *a, **k):
             raise ConnectionError("redis down")
+
+        def get(self, *a, **k):
+            raise ConnectionError("redis down")
+
+        put = add = incr = delete = get
 
         def events_since(self, *a, **k):
             raise ConnectionError("redis down")

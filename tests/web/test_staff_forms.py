@@ -157,8 +157,8 @@ def test_csv_import_without_a_file_stays_on_the_session_page(client, world):
 
 
 def test_a_closed_session_refuses_registration_on_the_form(client, world, db_session):
-    login_staff(client, world.a, "proctor")
     world.clock.advance(hours=9)  # the session of world.a has ended
+    login_staff(client, world.a, "proctor")  # (a login of 9 hours ago has expired by now)
     resp = client.post(f"/beheer/sessies/{world.a['session']}/kandidaten",
                        data={**REGISTRATION, "id_number": "85.07.30-033.28"})
     page = resp.get_data(as_text=True)

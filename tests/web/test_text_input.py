@@ -120,5 +120,9 @@ def test_typed_answers_reach_the_service_cleaned():
     view = {"items": [
         {"id": "W1", "type": "extended_text", "view": {}},
         {"id": "T1", "type": "text_entry", "view": {"gaps": [{"id": "g1"}]}}]}
-    form = MultiDict({"r.W1": "Beste\r\nmevrouw\x00", "r.T1.g1": "hu\x07is"})
-    assert parse_answers(view, form) == {"W1": "Beste\nmevrouw", "T1": {"g1": "huis"}}
+    from toetsbatterij.delivery.opaque import OpaqueIds
+
+    ids = OpaqueIds("secret", 1, 2)
+    form = MultiDict({f"r.{ids.of('W1')}": "Beste\r\nmevrouw\x00",
+                      f"r.{ids.of('T1')}.{ids.of('T1', 'gap', 'g1')}": "hu\x07is"})
+    assert parse_answers(view, form, ids) == {"W1": "Beste\nmevrouw", "T1": {"g1": "huis"}}

@@ -15,6 +15,7 @@ from toetsbatterij.clock import Clock
 from toetsbatterij.delivery import throttle
 from toetsbatterij.errors import InvalidInput, LoginFailed, NotFound
 from toetsbatterij.i18n import N_
+from toetsbatterij.login_sessions import service as login_sessions
 from toetsbatterij.textinput import clean_text, is_clean
 
 _hasher = PasswordHasher()
@@ -146,4 +147,51 @@ def add_staff_account(db: Session, clock: Clock, *, organisation_id: int, actor_
     events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
                  action="staff.create", object_type="staff_account", object_id=account.id,
                  role=account.role)
+    return account
+
+
+def log_out_everywhere(db: Session, clock: Clock, *, organisation_id: int, account_id: int,
+                       actor_id: int) -> int:
+    """End every login session of a staff account at once (audited); returns how many."""
+    account = get_scoped_account(db, organisation_id, account_id)
+    ended = login_sessions.end_for_account(db, clock, account.id, "everywhere")
+    account.session_epoch += 1
+    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+                 action="staff.logout_everywhere", object_type="staff_account",
+                 object_id=account.id, sessions=ended)
+    return ended
+
+
+def change_password(db: Session, clock: Clock, *, organisation_id: int, account_id: int,
+                    current_password: str, new_password: str, min_length: int = 12) -> None:
+    """A staff member changes their own password: every session of the account ends (audited)."""
+    account = get_scoped_account(db, organisation_id, account_id)
+    try:
+        _hasher.verify(account.password_hash, current_password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise InvalidInput("Het huidige wachtwoord klopt niet.", field="current_password") from None
+    if len(new_password) < min_length:
+        raise InvalidInput("Het wachtwoord moet minstens %(count)s tekens hebben.",
+                           field="password", params={"count": min_length})
+    account.password_hash = hash_password(new_password)
+    account.session_epoch += 1
+    ended = login_sessions.end_for_account(db, clock, account.id, "password_change")
+    events.audit(db, clock, organisation_id=organisation_id, actor_id=account.id,
+                 action="staff.password_change", object_type="staff_account",
+                 object_id=account.id, sessions=ended)
+
+
+def deactivate_account(db: Session, clock: Clock, *, organisation_id: int, actor_id: int,
+                       account_id: int) -> StaffAccount:
+    """An agency admin deactivates an account of their organisation: it cannot log in and every
+    session of it ends at once (audited)."""
+    account = get_scoped_account(db, organisation_id, account_id)
+    if account.id == actor_id:
+        raise InvalidInput("U kunt uw eigen account niet deactiveren.")
+    account.active = False
+    account.session_epoch += 1
+    ended = login_sessions.end_for_account(db, clock, account.id, "deactivated")
+    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+                 action="staff.deactivate", object_type="staff_account", object_id=account.id,
+                 sessions=ended)
     return account

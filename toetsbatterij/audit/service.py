@@ -18,7 +18,7 @@ from toetsbatterij.i18n import N_
 OBJECT_TYPE_LABELS = {
     "candidate": N_("Kandidaat"), "exam_session": N_("Sessie"), "session": N_("Sessie"),
     "staff_account": N_("Personeelslid"), "location": N_("Toetslokaal"),
-    "attempt": N_("Afname van"), "incident": N_("Incident"),
+    "attempt": N_("Afname van"), "incident": N_("Incident"), "organisation": N_("Agentschap"),
 }
 
 
@@ -74,7 +74,9 @@ def _labels(db: Session, organisation_id: int,
     cand_ids |= {a.candidate_id for a in attempts}
     incidents = scoped(Incident, wanted["incident"])
     cand_ids |= {i.candidate_id for i in incidents if i.candidate_id}
-    cands = {c.id: f"{c.first_name} {c.last_name}" for c in scoped(Candidate, cand_ids)}
+    # An erased candidate (privacy.retention) has no name any more: shown by number.
+    cands = {c.id: f"{c.first_name} {c.last_name}" if c.erased_at is None else f"#{c.id}"
+             for c in scoped(Candidate, cand_ids)}
     for cid, name in cands.items():
         out["candidate", cid] = name
     for att in attempts:
@@ -83,6 +85,12 @@ def _labels(db: Session, organisation_id: int,
         out["exam_session", sess.id] = out["session", sess.id] = sess.code
     for loc in scoped(Location, wanted["location"]):
         out["location", loc.id] = loc.name
+    if organisation_id in wanted["organisation"]:
+        from toetsbatterij.organisations.models import Organisation
+
+        org = db.get(Organisation, organisation_id)
+        if org is not None:
+            out["organisation", org.id] = org.name
     for inc in incidents:
         out["incident", inc.id] = f"{inc.code} {cands.get(inc.candidate_id or 0, '')}".strip()
     return out

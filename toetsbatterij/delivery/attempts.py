@@ -54,6 +54,7 @@ from toetsbatterij.errors import (
 )
 from toetsbatterij.i18n import N_
 from toetsbatterij.items import TestForm  # Selection re-exported
+from toetsbatterij.login_sessions import service as login_sessions
 from toetsbatterij.textinput import REASON_LABEL, clean_text
 
 PRACTICE_SECTION = -1
@@ -586,16 +587,33 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
     return True
 
 
-def register_audio_play(db: Session, content: Content, attempt: Attempt,
-                        presentation_id: int) -> int:
-    """Count one play of the presentation's audio on the server; refuse beyond the maximum.
-    Returns the plays left."""
-    pres = db.get(Presentation, presentation_id)
-    if pres is None or pres.attempt_id != attempt.id or pres.answered_at is not None:
+def ensure_presentation_open(db: Session, clock: Clock, attempt: Attempt, pres: Presentation,
+                             grace_seconds: int = 2) -> None:
+    """``pres`` is the candidate's current unit: unanswered, in the practice block or in a
+    section that is still running, the attempt neither paused nor over. Its audio may be
+    played and its media served only then."""
+    if (pres.attempt_id != attempt.id or pres.answered_at is not None
+            or attempt.state not in (PRACTICE, SECTION)):
         raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
     if attempt.paused_at is not None:
         raise AttemptPaused()
-    limit = _max_plays(_form(db, content, attempt), db, attempt, pres.unit_id)  # with extra plays
+    if pres.section_index != PRACTICE_SECTION:
+        run = _section_run(db, attempt, pres.section_index)
+        if run is None or run.finished_at is not None or (
+                clock.now() > run.deadline_at + dt.timedelta(seconds=grace_seconds)):
+            raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
+
+
+def register_audio_play(db: Session, clock: Clock, content: Content, attempt: Attempt,
+                        presentation_id: int, grace_seconds: int = 2) -> int:
+    """Count one play of the presentation's audio on the server; refuse beyond the maximum,
+    after the item was answered and after its section is over. Returns the plays left (the
+    counted play is ``pres.audio_plays``: the number its single-use media grant carries)."""
+    pres = db.get(Presentation, presentation_id)
+    if pres is None or pres.attempt_id != attempt.id:
+        raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
+    ensure_presentation_open(db, clock, attempt, pres, grace_seconds)
+    limit = _max_plays(_form(db, content, attempt), db, attempt, pres.unit_id)  # extra plays
     if pres.audio_plays >= limit:
         raise Conflict("U hebt dit fragment al het maximale aantal keren beluisterd.")
     pres.audio_plays += 1
@@ -665,8 +683,12 @@ def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
     attempt.end_reason = reason
     attempt.finished_at = now
     attempt.paused_at = None
+    # The candidate's browser is logged out at once (every session of the attempt).
+    login_sessions.end_for_attempt(db, clock, attempt.id, "attempt_ended")
+    # The reason is free text (it may name people): it stays on the attempt, whose retention
+    # erases it; audit details carry ids, codes and numbers only (docs/privacy.md).
     record(db, clock, organisation_id=attempt.organisation_id, actor_id=actor_id,
-           action="attempt.end", object_type="attempt", object_id=attempt.id, reason=reason)
+           action="attempt.end", object_type="attempt", object_id=attempt.id)
     feed.staff_action(db, clock, _candidate(db, attempt), "end", actor_id)
     db.flush()
 
@@ -692,6 +714,9 @@ def release_device(db: Session, clock: Clock, candidate: Candidate, *,
                    actor_id: int | None) -> None:
     candidate.device_token = None
     candidate.device_bound_at = None
+    attempt = db.scalar(select(Attempt).where(Attempt.candidate_id == candidate.id))
+    if attempt is not None:
+        login_sessions.end_for_attempt(db, clock, attempt.id, "device_released")
     record(db, clock, organisation_id=candidate.organisation_id, actor_id=actor_id,
            action="candidate.release_device", object_type="candidate", object_id=candidate.id)
     feed.staff_action(db, clock, candidate, "release_device", actor_id)

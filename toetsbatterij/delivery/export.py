@@ -45,6 +45,9 @@ def person_id(candidate: Candidate) -> str:
     """The platform's stable person id: the identity document (kind and number), so one person
     registered in two sessions is one person in the data; it is only ever exported through the
     keyed pseudonym."""
+    if candidate.erased_at is not None:
+        # The identity data are gone (retention): the person is only this registration.
+        return f"erased:{candidate.id}"
     country = f":{candidate.id_country}" if candidate.id_kind == "foreign" else ""
     return f"{candidate.id_kind}{country}:{candidate.id_number}"
 
@@ -101,5 +104,6 @@ def person_records(db: Session, *, organisation_id: int, test_code: str | None =
         if pid in seen:
             continue
         seen.add(pid)
-        yield {"person_id": pid, "birth_date": cand.birth_date,
+        yield {"person_id": pid,
+               "birth_date": cand.birth_date if cand.erased_at is None else None,
                "reference_date": attempt.started_at.date()}

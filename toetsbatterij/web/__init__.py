@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         _sync_definitions(app, platform)
 
     from toetsbatterij.web import (
+        auth,
         candidate,
         errors,
         extensions,
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
     extensions.init_app(app)
+    auth.init_app(app)
     literacy.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import mimetypes
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -23,10 +25,12 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from toetsbatterij.delivery import accommodations, attempts
+from toetsbatterij.delivery import accommodations, attempts, media
 from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
+from toetsbatterij.delivery.opaque import OpaqueIds
 from toetsbatterij.errors import (
     AttemptPaused,
+    Conflict,
     DeadlinePassed,
     DomainError,
     InvalidInput,
@@ -34,9 +38,11 @@ from toetsbatterij.errors import (
 )
 from toetsbatterij.i18n import LANGUAGES
 from toetsbatterij.items import parse_posted_answers
+from toetsbatterij.login_sessions import service as login_sessions
+from toetsbatterij.login_sessions.service import CANDIDATE
 from toetsbatterij.productions.service import complete_answers
 from toetsbatterij.textinput import clean_answer
-from toetsbatterij.web.auth import rotate_session
+from toetsbatterij.web.auth import current_principal, end_login_session, login_candidate
 from toetsbatterij.web.context import clock, db, services
 from toetsbatterij.web.errors import translate_error
 from toetsbatterij.web.ids import form_id, form_int
@@ -50,10 +56,11 @@ def _content() -> Any:
 
 
 def _attempt_id() -> int:
-    attempt_id, device = session.get("attempt_id"), session.get("device")
-    if not attempt_id or not device:
+    """The attempt of this browser's server-side login session (web/auth.py)."""
+    principal, device = current_principal(CANDIDATE), session.get("device")
+    if principal is None or principal.attempt_id is None or not device:
         raise NotAuthenticated("Meld aan met de codes op uw ticket.")
-    return int(attempt_id)
+    return principal.attempt_id
 
 
 def _attempt() -> Attempt:
@@ -87,7 +94,7 @@ def _grace() -> int:
 
 @bp.get("/")
 def login() -> Any:
-    if session.get("attempt_id"):
+    if current_principal(CANDIDATE) is not None:
         return redirect(url_for("candidate.screen"))
     # Before the codes are typed the registration is unknown: the candidate may pick the
     # language of the screens from the list on the page; after login the registration decides.
@@ -111,8 +118,9 @@ def do_login() -> Any:
         return render_template("candidate/login.html", error=translate_error(exc),
                                session_code=request.form.get("session_code", "")), \
             exc.http_status
-    rotate_session()
-    session["attempt_id"] = attempt.id
+    # One browser per attempt: a new login ends the attempt's older sessions.
+    login_sessions.end_for_attempt(db(), clock(), attempt.id, "new_login")
+    login_candidate(organisation_id=attempt.organisation_id, attempt_id=attempt.id)
     session["device"] = device
     session["lang"] = cand.instruction_language
     return redirect(url_for("candidate.screen"))
@@ -125,7 +133,6 @@ def screen() -> Any:
     try:
         attempt = _attempt()
     except NotAuthenticated:
-        session.pop("attempt_id", None)
         return redirect(url_for("candidate.login"))
     scr = attempts.current_screen(db(), clock(), _content(), attempt, _grace())
     from toetsbatterij.web.productions import microphone_screen
@@ -140,6 +147,7 @@ def screen() -> Any:
     # The name stays in the bar so the proctor can check who sits where.
     cand = db().get(Candidate, attempt.candidate_id)
     name = f"{cand.first_name} {cand.last_name}" if cand else ""
+    g.opaque_ids = opaque_ids(attempt)
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
                            candidate_name=name,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
@@ -183,25 +191,60 @@ def proceed() -> Any:
     return redirect(url_for("candidate.screen"))
 
 
-class _CleanedForm:
-    """The posted form with every typed value cleaned (``textinput.clean_answer``): invalid
-    characters are dropped, never refused, so an answer is not lost mid-exam."""
+def opaque_ids(attempt: Attempt) -> OpaqueIds:
+    """The opaque names of this attempt's items and options (delivery/opaque.py)."""
+    return OpaqueIds(current_app.config["SECRET_KEY"], attempt.id, attempt.seed)
 
-    def __init__(self, form: Any) -> None:
-        self._form = form
+
+@bp.app_template_filter("opaque")
+def _opaque(item_id: str, role: str = "item", value: str = "") -> str:
+    """The only way a candidate template names an item or a part of it."""
+    return g.opaque_ids.of(item_id, role, value)
+
+
+#: Where a unit view names the parts of an item (their opaque role); no item type by name.
+PART_ROLES = (("options", "option"), ("gaps", "gap"), ("sources", "source"),
+              ("targets", "target"))
+
+
+def opaque_table(view: dict[str, Any], ids: OpaqueIds) -> dict[str, str]:
+    """Opaque name -> bank id for every item of a unit and every part of it."""
+    table: dict[str, str] = {}
+    for item in view.get("items", []):
+        item_id, parts = item["id"], item["view"]
+        table[ids.of(item_id)] = item_id
+        for key, role in PART_ROLES:
+            table.update(ids.reverse(item_id, role, parts.get(key) or []))
+    return table
+
+
+class _PostedForm:
+    """The posted form as the item types read it: the opaque names and values of the page
+    mapped back to the bank's ids, and every typed value cleaned (``textinput.clean_answer``:
+    invalid characters are dropped, never refused, so an answer is not lost mid-exam)."""
+
+    def __init__(self, form: Any, table: dict[str, str]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for key in form:
+            parts = key.split(".")
+            if parts[0] == "r" and (len(parts) < 2 or parts[1] not in table):
+                continue  # an answer field must name an item of the page by its opaque name
+            bank_key = ".".join(table.get(part, part) for part in parts)
+            self._values[bank_key] = [table.get(v, clean_answer(v)) for v in form.getlist(key)]
 
     def get(self, name: str, default: Any = None) -> Any:
-        value = self._form.get(name, default)
-        return clean_answer(value) if isinstance(value, str) else value
+        values = self._values.get(name)
+        return values[0] if values else default
 
     def getlist(self, name: str) -> list[str]:
-        return [clean_answer(v) for v in self._form.getlist(name)]
+        return list(self._values.get(name, []))
 
 
-def parse_answers(view: dict[str, Any], form: Any) -> dict[str, Any]:
-    """The posted form as the raw responses of ``toetsbatterij.items`` (the item types parse
-    their own fields: ``items.parse_posted_answers``)."""
-    return parse_posted_answers(view, _CleanedForm(form))
+def parse_answers(view: dict[str, Any], form: Any, ids: OpaqueIds) -> dict[str, Any]:
+    """The posted form (opaque names and values) as the raw responses of
+    ``toetsbatterij.items``, with the bank's ids (the item types parse their own fields:
+    ``items.parse_posted_answers``)."""
+    return parse_posted_answers(view, _PostedForm(form, opaque_table(view, ids)))
 
 
 @bp.post("/toets/antwoord")
@@ -219,13 +262,14 @@ def answer() -> Any:
         # last confirmed draft, a speaking task's the final take (productions).
         with contextlib.suppress(DeadlinePassed, AttemptPaused):
             attempts.submit(db(), clock(), _content(), attempt, presentation_id=presentation_id,
-                            responses=complete_answers(db(), _content(), attempt, pres,
-                                                       parse_answers(view, request.form)),
+                            responses=complete_answers(
+                                db(), _content(), attempt, pres,
+                                parse_answers(view, request.form, opaque_ids(attempt))),
                             grace_seconds=_grace())
     return redirect(url_for("candidate.screen"))
 
 
-# -- audio: plays counted on the server, URLs bound to the attempt and short-lived --------------
+# -- audio: each counted play is a single-use grant (delivery/media.py) --------------------------
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -235,31 +279,59 @@ def _signer() -> URLSafeTimedSerializer:
 @bp.post("/toets/audio/<id:presentation_id>")
 def play_audio(presentation_id: int) -> Any:
     with _locked_attempt() as attempt:
-        left = attempts.register_audio_play(db(), _content(), attempt, presentation_id)
-    token = media_token(attempt.id, presentation_id, "audio")
+        left = attempts.register_audio_play(db(), clock(), _content(), attempt, presentation_id,
+                                            grace_seconds=_grace())
+        play = db().get(Presentation, presentation_id).audio_plays  # type: ignore[union-attr]
+    token = media_token(attempt.id, presentation_id, "audio", play=play)
     return jsonify({"url": url_for("candidate.media", token=token), "plays_left": left})
 
 
-def media_token(attempt_id: int, presentation_id: int, kind: str) -> str:
-    return _signer().dumps({"a": attempt_id, "p": presentation_id, "k": kind})
+def media_token(attempt_id: int, presentation_id: int, kind: str, *, play: int = 0) -> str:
+    """A signed media URL token: an image of a screen, or the grant of audio play ``play``."""
+    data: dict[str, Any] = {"a": attempt_id, "p": presentation_id, "k": kind}
+    if kind == "audio":
+        data |= {"n": play, "g": secrets.token_urlsafe(16)}
+    return _signer().dumps(data)
 
 
-@bp.get("/media/<token>")
-def media(token: str) -> Any:
+def _grant_policy() -> media.GrantPolicy:
+    cfg = current_app.config
+    return media.GrantPolicy(
+        window_seconds=int(cfg["MEDIA_GRANT_WINDOW_SECONDS"]),
+        max_requests=int(cfg["MEDIA_GRANT_MAX_REQUESTS"]),
+        lifetime_seconds=int(cfg["MEDIA_URL_TTL_SECONDS"]) + int(cfg["MEDIA_GRANT_WINDOW_SECONDS"]))
+
+
+def _from_start() -> bool:
+    """Does this request ask for the file from its first byte (a new playback)?"""
+    ranges = request.range.ranges if request.range is not None else None
+    return not ranges or ranges[0][0] == 0
+
+
+@bp.get("/media/<token>", endpoint="media")
+def media_file(token: str) -> Any:
     attempt = _attempt()
     try:
         data = _signer().loads(token, max_age=current_app.config["MEDIA_URL_TTL_SECONDS"])
     except (SignatureExpired, BadSignature):
         raise NotAuthenticated("Deze link is verlopen.") from None
-    if data.get("a") != attempt.id:
+    if not isinstance(data, dict) or data.get("a") != attempt.id or not isinstance(
+            data.get("p"), int):
         raise NotAuthenticated("Deze link hoort niet bij uw toets.")
-    pres = db().get(Presentation, int(data["p"]))
+    pres = db().get(Presentation, data["p"])
     if pres is None or pres.attempt_id != attempt.id:
         raise NotAuthenticated()
     kind = data.get("k", "audio")
+    attempts.ensure_presentation_open(db(), clock(), attempt, pres, _grace())
     path = _content().for_attempt(db(), attempt).asset_path(pres.unit_id, kind)
     if path is None:
         raise InvalidInput("Geen bestand bij deze vraag.")
+    if kind == "audio":
+        if data.get("n") != pres.audio_plays or not pres.audio_plays:
+            raise Conflict("Deze link is verlopen.", detail="not the latest counted play")
+        media.use_grant(services().state_store, clock(), str(data.get("g", "")),
+                        from_start=_from_start(), policy=_grant_policy())
+        path = media.stripped_copy(path, services().instance_path / "media-cache")
     mimetype = "audio/ogg" if kind == "audio" else (
         mimetypes.guess_type(path.name)[0] or "application/octet-stream")
     response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
@@ -269,5 +341,5 @@ def media(token: str) -> Any:
 
 @bp.post("/afmelden-kandidaat")
 def candidate_logout() -> Any:
-    session.clear()
+    end_login_session()
     return redirect(url_for("candidate.login"))

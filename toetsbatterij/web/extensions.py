@@ -38,15 +38,21 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = N_("Meld u aan om deze pagina te bekijken.")
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # Who is logged in comes from the server-side login session named by the tb_login cookie
+    # (web/auth.py), never from the Flask session: no user id is stored there.
+    login_manager.session_protection = None
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     babel.init_app(app, locale_selector=_locale)
 
     @login_manager.user_loader
-    def _load(user_id: str):  # type: ignore[no-untyped-def]
+    def _ignore_session_user(_user_id: str) -> None:
+        return None  # an old cookie's user id in the Flask session authenticates nobody
+
+    @login_manager.request_loader
+    def _load(_request):  # type: ignore[no-untyped-def]
         from toetsbatterij.web.auth import load_staff_user
 
-        return load_staff_user(user_id)
+        return load_staff_user()
 
     @app.context_processor
     def _inject() -> dict:

@@ -101,7 +101,7 @@ class AccommodationFields:
         return {name: getattr(self, name).data for name in accommodations.FIELDS}
 
 
-class CandidateForm(FlaskForm, AccommodationFields):
+class CandidateForm(StaffForm, AccommodationFields):
     first_name = StringField(render_kw={"required": True, "maxlength": "100",
                                         "autocomplete": "off"})
     last_name = StringField(render_kw={"required": True, "maxlength": "100",
@@ -115,7 +115,7 @@ class CandidateForm(FlaskForm, AccommodationFields):
     FIELD_OF: Mapping[str, str] = {}
 
 
-class AccommodationsForm(FlaskForm, AccommodationFields):
+class AccommodationsForm(StaffForm, AccommodationFields):
     FIELD_OF: Mapping[str, str] = {}
 
 

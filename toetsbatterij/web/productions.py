@@ -22,7 +22,7 @@ from toetsbatterij.delivery.models import Presentation, TestDefinitionRecord
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.productions import service
 from toetsbatterij.productions.storage import FilesystemStorage, RecordingStorage
-from toetsbatterij.web.candidate import _content, _locked_attempt
+from toetsbatterij.web.candidate import _content, _locked_attempt, opaque_ids, opaque_table
 from toetsbatterij.web.context import clock, db
 from toetsbatterij.web.errors import translate_error
 from toetsbatterij.web.unit_of_work import mark_failed
@@ -76,6 +76,18 @@ def _str(value: Any) -> str:
     return value
 
 
+def _bank_item(attempt: Any, presentation_id: Any, raw: Any) -> str:
+    """The bank id of the item a page names by its opaque id (delivery/opaque.py)."""
+    pres = db().get(Presentation, _int(presentation_id))
+    if pres is None or pres.attempt_id != attempt.id:
+        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
+    view = _content().for_attempt(db(), attempt).candidate_view(pres.unit_id, attempt.seed)
+    item_id = opaque_table(view, opaque_ids(attempt)).get(_str(raw))
+    if item_id is None:
+        raise InvalidInput("Deze vraag hoort niet bij uw toets.")
+    return item_id
+
+
 # -- what the templates read (GET never writes) ---------------------------------------------------
 
 
@@ -111,7 +123,8 @@ def save_text() -> Any:
         with _locked_attempt() as attempt:
             version = service.save_draft(
                 db(), clock(), _content(), attempt,
-                presentation_id=_int(data.get("presentation_id")), item_id=_str(data.get("item_id")),
+                presentation_id=_int(data.get("presentation_id")),
+                item_id=_bank_item(attempt, data.get("presentation_id"), data.get("item_id")),
                 base_version=data.get("version"), text=data.get("text"), grace_seconds=_grace())
     except service.StaleSave as exc:
         mark_failed()
@@ -129,7 +142,8 @@ def start_recording() -> Any:
     with _locked_attempt() as attempt:
         started = service.start_recording(
             db(), clock(), _content(), attempt, presentation_id=_int(data.get("presentation_id")),
-            item_id=_str(data.get("item_id")), content_type=str(data.get("mime_type") or ""),
+            item_id=_bank_item(attempt, data.get("presentation_id"), data.get("item_id")),
+            content_type=str(data.get("mime_type") or ""),
             new_take=bool(data.get("new_take")), limits=limits(), grace_seconds=_grace())
     return jsonify({"take": started.take, "part": started.part, "takes_left": started.takes_left,
                     "seconds_left": started.seconds_left})
@@ -147,7 +161,8 @@ def upload_chunk() -> Any:
             ack = service.add_chunk(
                 db(), clock(), _content(), storage(), attempt,
                 presentation_id=_int(args.get("presentation_id")),
-                item_id=_str(args.get("item_id")), take=_int(args.get("take")),
+                item_id=_bank_item(attempt, args.get("presentation_id"), args.get("item_id")),
+                take=_int(args.get("take")),
                 part=_int(args.get("part")), seq=_int(args.get("seq")),
                 content_type=request.content_type or "", data=body, limits=lim,
                 grace_seconds=_grace())
@@ -164,7 +179,9 @@ def stop_recording() -> Any:
     with _locked_attempt() as attempt:
         service.stop_recording(db(), clock(), _content(), attempt,
                                presentation_id=_int(data.get("presentation_id")),
-                               item_id=_str(data.get("item_id")), take=_int(data.get("take")),
+                               item_id=_bank_item(attempt, data.get("presentation_id"),
+                                                  data.get("item_id")),
+                               take=_int(data.get("take")),
                                grace_seconds=_grace())
     return jsonify({"ok": True})
 

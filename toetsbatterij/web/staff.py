@@ -26,7 +26,7 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from toetsbatterij.accounts import service as accounts
@@ -56,7 +56,13 @@ from toetsbatterij.i18n import translator
 from toetsbatterij.organisations import service as organisations
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.web import forms
-from toetsbatterij.web.auth import actor_id, login_staff, org_id, require_roles
+from toetsbatterij.web.auth import (
+    actor_id,
+    end_login_session,
+    login_staff,
+    org_id,
+    require_roles,
+)
 from toetsbatterij.web.context import clock, db, services
 from toetsbatterij.web.ids import form_id, parse_id
 from toetsbatterij.web.productions import microphone_column
@@ -138,11 +144,19 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     accounts.log_out(db(), clock(), organisation_id=org_id(), account_id=actor_id())
-    logout_user()
-    from flask import session
-
-    session.clear()
+    end_login_session()
     flash(gettext("U bent afgemeld."), "info")
+    return redirect(url_for("staff.login"))
+
+
+@bp.post("/afmelden-overal")
+@login_required
+def logout_everywhere() -> Any:
+    """End every session of this account, on every browser (audited)."""
+    accounts.log_out_everywhere(db(), clock(), organisation_id=org_id(), account_id=actor_id(),
+                                actor_id=actor_id())
+    end_login_session()
+    flash(gettext("U bent overal afgemeld."), "info")
     return redirect(url_for("staff.login"))
 
 
@@ -575,6 +589,16 @@ def staff_accounts() -> Any:
                            role_labels=ROLE_LABELS,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), \
         forms.status(form)
+
+
+@bp.post("/personeel/<id:account_id>/deactiveren")
+@require_roles(ROLE_ADMIN)
+def deactivate_account(account_id: int) -> Any:
+    acc = accounts.deactivate_account(db(), clock(), organisation_id=org_id(),
+                                      actor_id=actor_id(), account_id=account_id)
+    flash(gettext("Het account van %(name)s is gedeactiveerd en overal afgemeld.",
+                  name=acc.display_name), "success")
+    return redirect(url_for("staff.staff_accounts"))
 
 
 @bp.get("/audit")
