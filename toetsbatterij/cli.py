@@ -64,11 +64,11 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     if not rows:
         raise SystemExit("The item bank has no test manifests (itembank/tests/*.yaml): "
                          "nothing to plan a session with.")
-    # Speaking in the browser comes with the companion issue: the demo prefers a test whose
-    # sections the candidate screens fully support.
-    supported = [r for r in rows
-                 if {s["skill"] for s in r.manifest["sections"]} <= {"reading", "listening"}]
-    definition = (supported or rows)[0]
+    # The demo shows every skill: writing with autosave and speaking with the microphone check
+    # are taken in the browser (their rating comes with the rating module).
+    four = [r for r in rows if {s["skill"] for s in r.manifest["sections"]}
+            >= {"reading", "listening", "writing", "speaking"}]
+    definition = (four or rows)[0]
     organisations.seed_agencies(db)
     org = organisations.get_organisation(db, DEMO_ORG)
     loc = db.scalar(select(Location).where(Location.organisation_id == org.id))
