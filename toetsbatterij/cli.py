@@ -197,10 +197,14 @@ def erase_expired(platform: Platform) -> int:
 
     from toetsbatterij.privacy.retention import RetentionPolicy
     from toetsbatterij.privacy.retention import erase_expired as erase
+    from toetsbatterij.productions.retention import recordings_eraser
+    from toetsbatterij.productions.storage import storage_for
 
     policy = RetentionPolicy.from_config(platform.config)
+    storage = storage_for(platform.config, platform.instance_path)
+    extra = {"recordings": [recordings_eraser(storage)]}
     with platform.unit_of_work() as db:
-        report = erase(db, platform.clock, policy)
+        report = erase(db, platform.clock, policy, extra)
     if platform.engine.dialect.name == "sqlite":
         with platform.engine.connect() as conn:
             conn.execute(text("VACUUM"))

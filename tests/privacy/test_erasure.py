@@ -73,6 +73,19 @@ def person(app, world, content):
     attempt = take_attempt(world, content, world.a, len(world.a["access_codes"]) - 1)
     typed = world.db.scalar(select(Response).where(Response.attempt_id == attempt.id))
     typed.raw = {"gap": f"ik heet {FIRST} {LAST}, geboren {BIRTH.strftime('%d/%m/%Y')}"}
+    # A writing draft and a spoken take that say who they are (productions: the recording lives
+    # in the recordings storage of the instance folder, the draft in the database).
+    from toetsbatterij.productions.models import RecordingTake, WritingDraft
+    from toetsbatterij.productions.storage import storage_for
+
+    world.db.add(WritingDraft(attempt_id=attempt.id, presentation_id=typed.presentation_id,
+                              item_id="W-A2-0001", version=3, text=f"Ik ben {FIRST} {LAST}.",
+                              saved_at=world.clock.now()))
+    world.db.add(RecordingTake(uid="ab" * 16, attempt_id=attempt.id,
+                               presentation_id=typed.presentation_id, item_id="S-A2-0001",
+                               number=1, started_at=world.clock.now()))
+    storage_for(app.config, Path(app.instance_path)).put_chunk(
+        "ab" * 16, 0, 0, f"OggS ... mijn naam is {FIRST} {LAST}".encode())
     world.db.commit()
     assert {t for hit in scan_every_table(world.db) for t in hit[2]} >= {FIRST, LAST, NUMBER}
     return cand

@@ -157,8 +157,20 @@ BUILT_IN: dict[str, Eraser] = {
 }
 
 
-def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy) -> ErasureReport:
-    """Remove the personal data past retention, every kind (flushes; the caller commits).
+def _erase_writing_drafts(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
+    """Typed texts kept as drafts (productions) are responses too."""
+    from toetsbatterij.productions.retention import erase_drafts
+
+    return erase_drafts(db, clock, cutoff)
+
+
+ERASERS["responses"].append(_erase_writing_drafts)
+
+
+def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy,
+                  extra: Mapping[str, list[Eraser]] | None = None) -> ErasureReport:
+    """Remove the personal data past retention, every kind (flushes; the caller commits);
+    ``extra`` adds erasers per kind for data kept elsewhere (the recordings storage).
     Each agency whose candidates' identity data were erased gets an audit entry with the
     number (ids and counts only, like every audit entry)."""
     now = clock.now()
@@ -168,7 +180,8 @@ def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy) -> Erasure
     report = ErasureReport()
     for kind in KINDS:
         cutoff = policy.cutoff(kind, now)
-        erasers = ([BUILT_IN[kind]] if kind in BUILT_IN else []) + ERASERS[kind]
+        erasers = (([BUILT_IN[kind]] if kind in BUILT_IN else []) + ERASERS[kind]
+                   + list((extra or {}).get(kind, [])))
         report.counts[kind] = sum(eraser(db, clock, cutoff) for eraser in erasers)
     for org, count in sorted(per_org.items()):
         events.audit(db, clock, organisation_id=org, actor_id=None, action="privacy.erase",

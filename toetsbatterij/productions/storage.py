@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 _UID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -18,6 +20,9 @@ class RecordingStorage(Protocol):
 
     def read_part(self, take_uid: str, part: int, chunks: int) -> bytes:
         """Chunks 0 .. ``chunks``-1 of a part, concatenated (one playable WebM/Ogg file)."""
+
+    def delete_take(self, take_uid: str) -> bool:
+        """Remove every stored chunk of a take (retention)."""
 
 
 class FilesystemStorage:
@@ -49,3 +54,17 @@ class FilesystemStorage:
     def read_part(self, take_uid: str, part: int, chunks: int) -> bytes:
         folder = self._part_dir(take_uid, part)
         return b"".join((folder / f"{seq:05d}.chunk").read_bytes() for seq in range(chunks))
+
+    def delete_take(self, take_uid: str) -> bool:
+        """Remove every file of a take (retention); True when there was something to remove."""
+        folder = self._part_dir(take_uid, 0).parent
+        if not folder.exists():
+            return False
+        shutil.rmtree(folder)
+        return True
+
+
+def storage_for(config: Mapping[str, Any], instance_path: Path) -> FilesystemStorage:
+    """The recordings storage of a configuration (``RECORDINGS_PATH``, by default
+    ``<instance>/recordings``): the app and the erasure job use the same one."""
+    return FilesystemStorage(config.get("RECORDINGS_PATH") or Path(instance_path) / "recordings")

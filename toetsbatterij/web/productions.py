@@ -21,7 +21,7 @@ from flask import (
 from toetsbatterij.delivery.models import Presentation, TestDefinitionRecord
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.productions import service
-from toetsbatterij.productions.storage import FilesystemStorage, RecordingStorage
+from toetsbatterij.productions.storage import RecordingStorage, storage_for
 from toetsbatterij.web.candidate import _content, _locked_attempt, opaque_ids, opaque_table
 from toetsbatterij.web.context import clock, db
 from toetsbatterij.web.errors import translate_error
@@ -32,8 +32,7 @@ STORAGE_KEY = "toetsbatterij.recordings"
 
 
 def init_app(app: Flask) -> None:
-    root = app.config["RECORDINGS_PATH"] or str(Path(app.instance_path) / "recordings")
-    app.extensions[STORAGE_KEY] = FilesystemStorage(root)
+    app.extensions[STORAGE_KEY] = storage_for(app.config, Path(app.instance_path))
     app.register_blueprint(bp)
     app.context_processor(lambda: {"production": production_state})
 
