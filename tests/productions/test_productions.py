@@ -388,3 +388,21 @@ def test_webm_parts_are_measured_by_their_cluster_time_stamps(app, exam):
     assert late.status_code == 409 and "langer dan de tijd" in late.get_json()["error"]
     assert chunk(client, pid, 1, 0, 2, webm_cluster(22_000), mime=webm).status_code == 200
     assert chunk(client, pid, 1, 0, 3, b"OggS" + b"\0" * 40).status_code == 415  # not this part's type
+
+
+def test_a_longer_preparation_is_applied_on_the_speaking_screen(app, exam, world, db_session):
+    """The accommodation "longer speaking preparation" (a percentage on the candidate) sets the
+    preparation time the speaking screen counts down (the task has 5 s; +100 % gives 10 s)."""
+    from toetsbatterij.delivery.models import Candidate
+
+    plain, helped = (db_session.scalar(select(Candidate).where(Candidate.access_code == code))
+                     for code in exam["access"])
+    helped.speaking_prep_percent = 100
+    db_session.commit()
+    pages = {}
+    for i in (0, 1):
+        client = login(app, exam, i)
+        at_speaking(client)
+        pages[i] = client.get("/toets").get_data(as_text=True)
+    assert 'data-preparation="5"' in pages[0] and plain.speaking_prep_percent == 0
+    assert 'data-preparation="10"' in pages[1]

@@ -70,20 +70,25 @@ def _attempt() -> Attempt:
 
 
 @contextlib.contextmanager
-def _locked_attempt() -> Iterator[Attempt]:
+def _locked_attempt(*, settle_first: bool = False, advance: bool = True) -> Iterator[Attempt]:
     """The attempt of this browser, loaded AFTER its lock is taken (a write request).
 
     The lock serialises one candidate's own requests (double clicks, two tabs) across workers;
-    the unique constraints stay the real guard when the lock times out. Due transitions (a
-    section whose time ran out) are carried out first, so the action sees the real state.
+    the unique constraints stay the real guard when the lock times out. After the action the
+    due transitions are carried out (``advance``: the next unit, a section whose time ran out);
+    with ``settle_first`` also before it, for actions that depend on the state having moved on
+    (starting the next section). Actions that check their own deadline (an answer, a play, an
+    upload) need no walk before them, and uploads none after them either (the heartbeat does).
     """
     attempt_id = _attempt_id()
     with services().state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10):
         attempt = _attempt()
         attempts.touch(db(), clock(), attempt)
-        attempts.advance(db(), clock(), _content(), attempt, _grace())
+        if settle_first:
+            attempts.advance(db(), clock(), _content(), attempt, _grace())
         yield attempt
-        attempts.advance(db(), clock(), _content(), attempt, _grace())
+        if advance:
+            attempts.advance(db(), clock(), _content(), attempt, _grace())
         # Commit while the lock is held: the next request of this candidate sees this one.
         commit_now()
 
@@ -179,7 +184,7 @@ def heartbeat() -> Any:
 @bp.post("/toets/verder")
 def proceed() -> Any:
     step = request.form.get("step", "")
-    with _locked_attempt() as attempt:
+    with _locked_attempt(settle_first=True) as attempt:
         if attempt.paused_at is not None:
             return redirect(url_for("candidate.screen"))
         if step == "practice":
@@ -278,7 +283,7 @@ def _signer() -> URLSafeTimedSerializer:
 
 @bp.post("/toets/audio/<id:presentation_id>")
 def play_audio(presentation_id: int) -> Any:
-    with _locked_attempt() as attempt:
+    with _locked_attempt(advance=False) as attempt:
         left = attempts.register_audio_play(db(), clock(), _content(), attempt, presentation_id,
                                             grace_seconds=_grace())
         play = db().get(Presentation, presentation_id).audio_plays  # type: ignore[union-attr]

@@ -18,7 +18,8 @@ from flask import (
     url_for,
 )
 
-from toetsbatterij.delivery.models import Presentation, TestDefinitionRecord
+from toetsbatterij.delivery import accommodations
+from toetsbatterij.delivery.models import Attempt, Presentation, TestDefinitionRecord
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.productions import service
 from toetsbatterij.productions.storage import RecordingStorage, storage_for
@@ -105,7 +106,11 @@ def production_state(presentation: Presentation, item: dict[str, Any]) -> dict[s
         if check is not None and check.checked_at > since:
             since = check.checked_at
         shown = (clock().now() - since).total_seconds()
-        prep = int(item["view"]["preparation_seconds"])
+        # The task's preparation time, longer for a candidate with that accommodation.
+        attempt = db().get(Attempt, presentation.attempt_id)
+        prep = accommodations.for_candidate(db(), attempt.candidate_id).preparation_seconds(
+            int(item["view"]["preparation_seconds"])) if attempt else int(
+            item["view"]["preparation_seconds"])
         return {**state, "preparation_left": max(0, int(prep - shown)) if not state["takes"]
                 else 0, "chunk_ms": int(float(current_app.config["RECORDING_CHUNK_SECONDS"])
                                         * 1000)}
@@ -119,7 +124,7 @@ def production_state(presentation: Presentation, item: dict[str, Any]) -> dict[s
 def save_text() -> Any:
     data = _json()
     try:
-        with _locked_attempt() as attempt:
+        with _locked_attempt(advance=False) as attempt:
             version = service.save_draft(
                 db(), clock(), _content(), attempt,
                 presentation_id=_int(data.get("presentation_id")),
@@ -138,7 +143,7 @@ def save_text() -> Any:
 @bp.post("/toets/opname/start")
 def start_recording() -> Any:
     data = _json()
-    with _locked_attempt() as attempt:
+    with _locked_attempt(advance=False) as attempt:
         started = service.start_recording(
             db(), clock(), _content(), attempt, presentation_id=_int(data.get("presentation_id")),
             item_id=_bank_item(attempt, data.get("presentation_id"), data.get("item_id")),
@@ -156,7 +161,7 @@ def upload_chunk() -> Any:
     args = request.args
     body = request.get_data(cache=False)
     try:
-        with _locked_attempt() as attempt:
+        with _locked_attempt(advance=False) as attempt:
             ack = service.add_chunk(
                 db(), clock(), _content(), storage(), attempt,
                 presentation_id=_int(args.get("presentation_id")),
@@ -175,7 +180,7 @@ def upload_chunk() -> Any:
 @bp.post("/toets/opname/stop")
 def stop_recording() -> Any:
     data = _json()
-    with _locked_attempt() as attempt:
+    with _locked_attempt(advance=False) as attempt:
         service.stop_recording(db(), clock(), _content(), attempt,
                                presentation_id=_int(data.get("presentation_id")),
                                item_id=_bank_item(attempt, data.get("presentation_id"),
