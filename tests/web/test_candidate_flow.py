@@ -158,3 +158,18 @@ def test_image_stimulus_is_served_through_a_bound_url(app, world, content, db_se
     other = app.test_client()
     candidate_login(other, world.a, 1)
     assert other.get(src.group(1)).status_code == 401
+
+
+def test_logout_and_login_again_on_the_same_pc_a_change_of_pc_needs_the_proctor(app, world):
+    """After a candidate logs out, the same browser is recognised (no "already logged in on
+    another device"); another PC is refused until the proctor releases the device."""
+    world.open(world.a)
+    pc = app.test_client()
+    assert candidate_login(pc, world.a).status_code == 302
+    assert pc.post("/afmelden-kandidaat").status_code == 302
+    assert pc.get("/toets").status_code == 302  # logged out
+    assert candidate_login(pc, world.a).status_code == 302  # the same PC: welcome back
+    assert pc.get("/toets").status_code == 200
+    other = app.test_client()
+    refused = candidate_login(other, world.a)
+    assert refused.status_code == 409 and "ander toestel" in refused.get_data(as_text=True)

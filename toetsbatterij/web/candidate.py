@@ -346,5 +346,11 @@ def media_file(token: str) -> Any:
 
 @bp.post("/afmelden-kandidaat")
 def candidate_logout() -> Any:
+    """End this browser's candidate session. The browser keeps its device token, so the same
+    candidate on the same PC can log in again; another PC stays refused until the proctor
+    releases the device (a confirmed action in the room view)."""
+    device = session.get("device")
     end_login_session()
+    if device:
+        session["device"] = device
     return redirect(url_for("candidate.login"))
