@@ -47,7 +47,7 @@ def bank_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def content(bank_dir: Path) -> Any:
-    from toetsbatterij.delivery.forms import open_forms as open_bank
+    from delivery_support import open_forms as open_bank
 
     return open_bank(bank_dir)
 
@@ -109,7 +109,7 @@ def make_app(migrated_url: str, clock: FrozenClock, content: Any, tmp_path: Path
                   **overrides}
         os.environ["TOETSBATTERIJ_INSTANCE_PATH"] = str(tmp_path / "instance")
         app = create_app(config, clock=overrides.pop("clock", None) or clock)
-        app.extensions["toetsbatterij"].set_bank(content)
+        app.extensions["toetsbatterij"].set_forms(content)
         made.append(app)
         return app
 

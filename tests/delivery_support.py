@@ -5,16 +5,65 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 from toetsbatterij.accounts import service as accounts
 from toetsbatterij.accounts.models import ROLES
 from toetsbatterij.clock import FrozenClock
 from toetsbatterij.delivery import attempts, definitions, proctoring, sessions
+from toetsbatterij.delivery.forms import FormStore
 from toetsbatterij.delivery.identity import make_national_number
+from toetsbatterij.items.errors import UnknownContent
 from toetsbatterij.organisations import service as organisations
 
 PASSWORD = "correct horse battery staple"
+
+
+class BankForms(FormStore):
+    """The platform's form store with look-ups by unit or item over every current form (the
+    same unit is the same on every form): what tests ask when they fill in a screen."""
+
+    @property
+    def items(self) -> dict[str, Any]:
+        return {i: item for form in self.current.values() for i, item in form.items.items()}
+
+    @property
+    def units(self) -> dict[str, Any]:
+        return {u: form.unit(u) for form in self.current.values() for u in form.unit_ids()}
+
+    def _form_with(self, unit_id: str) -> Any:
+        form = next((f for f in self.current.values() if unit_id in f.unit_ids()), None)
+        if form is None:
+            raise UnknownContent(detail=f"unknown unit {unit_id}")
+        return form
+
+    def unit_of(self, item_id: str) -> str:
+        form = next((f for f in self.current.values() if item_id in f.items), None)
+        if form is None:
+            raise UnknownContent(detail=f"unknown item {item_id}")
+        return form.unit_of(item_id)
+
+    def candidate_view(self, unit_id: str, seed: int) -> dict[str, Any]:
+        return self._form_with(unit_id).candidate_view(unit_id, seed)
+
+    def item_ids(self, unit_id: str) -> list[str]:
+        return self._form_with(unit_id).item_ids(unit_id)
+
+    def score(self, item_id: str, raw: Any) -> float | None:
+        return self._form_with(self.unit_of(item_id)).score(item_id, raw)
+
+    def feedback(self, unit_id: str) -> str:
+        return self._form_with(unit_id).feedback(unit_id)
+
+    def max_plays(self, unit_id: str) -> int:
+        return self._form_with(unit_id).max_plays(unit_id)
+
+
+def open_forms(bank_path: Path, asset_dir: Path | None = None) -> BankForms:
+    """The forms of the bank at ``bank_path``; snapshot assets beside it unless told."""
+    bank_path = Path(bank_path)
+    return BankForms(bank_path, asset_dir or bank_path.parent / "form-assets")
 START = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 
 

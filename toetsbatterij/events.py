@@ -1,8 +1,8 @@
-"""What services tell the world: audit records and live-feed events, through one sink.
+"""What services tell the room: live-feed events, published after the commit.
 
-Services never build either by hand in a view. They call :func:`audit` (an append to the audit
-log, in the same transaction as the action it records) and :func:`feed` (an event for a room's
-live feed). Feed events are queued on the database session and published to the state store
+Services (never views) emit them: :func:`feed` queues an event for a room's live feed, next to
+the audit record the same service appends with ``audit.service.record`` in the same
+transaction. Feed events are queued on the database session and published to the state store
 that the composition root (``toetsbatterij.platform``) attached to it, only AFTER the session
 commits; a rollback drops them. A session without a sink attached (a bare test session, a batch
 job) keeps the audit records and drops the feed: the feed is a rebuildable cache, the room table
@@ -37,15 +37,6 @@ def attach(db: Session, clock: Clock, state_store: Any) -> None:
     if not event.contains(db, "after_commit", _publish_pending):
         event.listen(db, "after_commit", _publish_pending)
         event.listen(db, "after_soft_rollback", _drop_pending)
-
-
-def audit(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None, action: str,
-          object_type: str, object_id: int | None, **details: Any) -> Any:
-    """Append one entry to the audit log (flushed with the action it records)."""
-    from toetsbatterij.audit.service import record
-
-    return record(db, clock, organisation_id=organisation_id, actor_id=actor_id, action=action,
-                  object_type=object_type, object_id=object_id, **details)
 
 
 def feed(db: Session, clock: Clock, session_id: int, message: str, *,

@@ -65,7 +65,7 @@ class Platform:
         self.clock: Clock = clock or SystemClock()
         self.state_store: StateStore = state_store or state_store_from_url(config["REDIS_URL"])
         self.itembank_path = Path(config["ITEMBANK_PATH"])
-        self._bank: Any = None
+        self._forms: Any = None
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None, *,
@@ -83,16 +83,14 @@ class Platform:
     def forms(self) -> Any:
         """The test forms this platform delivers (``delivery.forms.FormStore``): the bank's
         current forms and every pinned version; snapshot assets in ``<instance>/forms/assets``."""
-        if self._bank is None:
+        if self._forms is None:
             from toetsbatterij.delivery.forms import FormStore
 
-            self._bank = FormStore(self.itembank_path, self.instance_path / "forms" / "assets")
-        return self._bank
+            self._forms = FormStore(self.itembank_path, self.instance_path / "forms" / "assets")
+        return self._forms
 
-    bank = forms  # the older name
-
-    def set_bank(self, forms: Any) -> None:
-        self._bank = forms
+    def set_forms(self, forms: Any) -> None:
+        self._forms = forms
 
     def sync_definitions(self, db: Session) -> list[Any]:
         """Store the definitions and form snapshots of the bank this platform delivers."""

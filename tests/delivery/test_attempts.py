@@ -318,9 +318,7 @@ def test_section_closes_after_the_grace(world, content):
 def test_all_wrong_is_stored_as_below_a1(db_session, clock, tmp_path):
     import yaml
     from bankfixture import write_bank
-    from delivery_support import World
-
-    from toetsbatterij.delivery.forms import open_forms
+    from delivery_support import World, open_forms
 
     # A form whose cut scores are high: all wrong lies below A1 (the cuts are part of the form).
     root = write_bank(tmp_path / "bank")

@@ -6,9 +6,9 @@ from pathlib import Path
 import yaml
 from bankfixture import write_bank
 from delivery_support import World, take_attempt
+from delivery_support import open_forms as open_bank
 from sqlalchemy import select
 
-from toetsbatterij.delivery.forms import open_forms as open_bank
 from toetsbatterij.delivery.models import FINISHED, Presentation
 from toetsbatterij.items import build_forms, load_bank
 

@@ -6,12 +6,12 @@ import pytest
 import yaml
 from bankfixture import write_bank
 from delivery_support import World, take_attempt
+from delivery_support import open_forms as open_bank
 from sqlalchemy import select
 
 from toetsbatterij import cli
 from toetsbatterij.delivery import attempts
 from toetsbatterij.delivery.exposure import ExposureFileError, exposure_counts, load_k_values
-from toetsbatterij.delivery.forms import open_forms as open_bank
 from toetsbatterij.delivery.models import Presentation
 
 

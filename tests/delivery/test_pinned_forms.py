@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import yaml
 from bankfixture import write_bank
-from delivery_support import World
+from delivery_support import World, open_forms
 from sqlalchemy import select
 
 from toetsbatterij.delivery import attempts, models
-from toetsbatterij.delivery.forms import FormNotAvailable, FormStore, open_forms
+from toetsbatterij.delivery.forms import FormNotAvailable, FormStore
 from toetsbatterij.delivery.models import FINISHED, Attempt, FormSnapshot, SectionRun
 
 

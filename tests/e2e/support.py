@@ -21,7 +21,7 @@ def bank_with_real_practice(tmp_path_factory) -> Path:
 
 
 def open_content(bank_dir: Path):
-    from toetsbatterij.delivery.forms import open_forms as open_bank
+    from delivery_support import open_forms as open_bank
 
     return open_bank(bank_dir)
 

@@ -9,8 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from toetsbatterij import events
 from toetsbatterij.accounts.models import ROLES, StaffAccount
+from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery import throttle
 from toetsbatterij.errors import InvalidInput, LoginFailed, NotFound
@@ -127,13 +127,13 @@ def log_in(db: Session, clock: Clock, email: str, password: str, *, max_failures
     """Authenticate and record the login in the audit log."""
     account = authenticate(db, clock, email, password, max_failures=max_failures,
                            lock_seconds=lock_seconds, backoff_seconds=backoff_seconds)
-    events.audit(db, clock, organisation_id=account.organisation_id, actor_id=account.id,
+    record(db, clock, organisation_id=account.organisation_id, actor_id=account.id,
                  action="staff.login", object_type="staff_account", object_id=account.id)
     return account
 
 
 def log_out(db: Session, clock: Clock, *, organisation_id: int, account_id: int) -> None:
-    events.audit(db, clock, organisation_id=organisation_id, actor_id=account_id,
+    record(db, clock, organisation_id=organisation_id, actor_id=account_id,
                  action="staff.logout", object_type="staff_account", object_id=account_id)
 
 
@@ -144,7 +144,7 @@ def add_staff_account(db: Session, clock: Clock, *, organisation_id: int, actor_
     account = create_account(db, clock, organisation_id=organisation_id, email=email,
                              display_name=display_name, role=role, password=password,
                              min_length=min_length)
-    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+    record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
                  action="staff.create", object_type="staff_account", object_id=account.id,
                  role=account.role)
     return account
@@ -156,7 +156,7 @@ def log_out_everywhere(db: Session, clock: Clock, *, organisation_id: int, accou
     account = get_scoped_account(db, organisation_id, account_id)
     ended = login_sessions.end_for_account(db, clock, account.id, "everywhere")
     account.session_epoch += 1
-    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+    record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
                  action="staff.logout_everywhere", object_type="staff_account",
                  object_id=account.id, sessions=ended)
     return ended
@@ -176,7 +176,7 @@ def change_password(db: Session, clock: Clock, *, organisation_id: int, account_
     account.password_hash = hash_password(new_password)
     account.session_epoch += 1
     ended = login_sessions.end_for_account(db, clock, account.id, "password_change")
-    events.audit(db, clock, organisation_id=organisation_id, actor_id=account.id,
+    record(db, clock, organisation_id=organisation_id, actor_id=account.id,
                  action="staff.password_change", object_type="staff_account",
                  object_id=account.id, sessions=ended)
 
@@ -191,7 +191,7 @@ def deactivate_account(db: Session, clock: Clock, *, organisation_id: int, actor
     account.active = False
     account.session_epoch += 1
     ended = login_sessions.end_for_account(db, clock, account.id, "deactivated")
-    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+    record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
                  action="staff.deactivate", object_type="staff_account", object_id=account.id,
                  sessions=ended)
     return account

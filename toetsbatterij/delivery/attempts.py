@@ -193,12 +193,6 @@ def _candidate(db: Session, attempt: Attempt) -> Candidate:
     return cand
 
 
-def _definition(db: Session, attempt: Attempt) -> TestDefinitionRecord:
-    definition = db.get(TestDefinitionRecord, attempt.test_definition_id)
-    assert definition is not None
-    return definition
-
-
 def _form(db: Session, content: Content, attempt: Attempt) -> TestForm:
     return content.for_attempt(db, attempt)
 
@@ -342,8 +336,8 @@ def transition(attempt: Attempt, event: str, target: str) -> None:
 def current_screen(db: Session, clock: Clock, content: Content, attempt: Attempt,
                    grace_seconds: int = 2) -> Screen:
     """What the candidate sees now. Reads only: a section whose time ran out shows as closed,
-    but is closed in the database by the next :func:`advance` (any POST of the candidate, the
-    status heartbeat, or ``close_expired``)."""
+    but is closed in the database by the next :func:`advance` (any POST of the candidate, such
+    as the page's status heartbeat)."""
     return _walk(db, clock, content, attempt, grace_seconds, write=False)
 
 
@@ -468,14 +462,6 @@ def _practice_outcome(db: Session, form: TestForm, pres: Presentation) -> str:
     got = sum(float(s) for s in scores if s is not None)
     best = sum(form.item(item_id).max_score for item_id in pres.item_ids)
     return "correct" if got >= best else "partly" if got > 0 else "wrong"
-
-
-def close_expired(db: Session, clock: Clock, content: Content, attempt: Attempt,
-                  grace_seconds: int = 2) -> None:
-    """Close the section of an attempt whose time ran out while nobody was looking (a browser
-    that went away): the batch side of :func:`advance`, for the proctor and for results."""
-    if attempt.state == SECTION and attempt.paused_at is None:
-        advance(db, clock, content, attempt, grace_seconds)
 
 
 def _view(form: TestForm, db: Session, attempt: Attempt, unit_id: str) -> dict[str, Any]:

@@ -60,11 +60,6 @@ def check_manifest(manifest: dict[str, Any], source: str = "") -> None:
             raise InvalidInput(detail=f"{where}section {i}: time_limit_minutes out of range")
 
 
-def manifests_of_bank(bank: Any) -> list[dict[str, Any]]:
-    """The raw manifests of a loaded ``toetsbatterij.items.Bank`` (as written in the files)."""
-    return [dict(m.data) for m in bank.tests.values()]
-
-
 def sync_definitions(db: Session, clock: Clock, manifests: list[dict[str, Any]],
                      bank_version: str) -> list[TestDefinitionRecord]:
     """Store every manifest (idempotent per (code, content version + bank version))."""

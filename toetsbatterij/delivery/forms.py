@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,8 +26,8 @@ from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.models import Attempt, FormSnapshot, TestDefinitionRecord
 from toetsbatterij.errors import Conflict
 from toetsbatterij.i18n import N_
-from toetsbatterij.items import Bank, Item, TestForm, Testlet, build_forms, load_bank
-from toetsbatterij.items.errors import FormDocumentError, UnknownContent
+from toetsbatterij.items import Bank, TestForm, build_forms, load_bank
+from toetsbatterij.items.errors import FormDocumentError
 
 
 class FormStore:
@@ -137,59 +135,13 @@ class FormStore:
                                           "match the version") from None
         return form
 
-    # -- look-ups over the current bank (the same unit is the same on every form) -----------------
-
-    @property
-    def items(self) -> Mapping[str, Item]:
-        out: dict[str, Item] = {}
-        for form in self.current.values():
-            out.update(form.items)
-        return out
-
-    @property
-    def units(self) -> Mapping[str, Item | Testlet]:
-        out: dict[str, Item | Testlet] = {}
-        for form in self.current.values():
-            out.update((u, form.unit(u)) for u in form.unit_ids())
-        return out
-
-    def _form_with(self, unit_id: str) -> TestForm:
-        for form in self.current.values():
-            try:
-                form.unit(unit_id)
-            except UnknownContent:
-                continue
-            return form
-        raise UnknownContent(detail=f"unknown unit {unit_id}")
+    # -- over every current form ------------------------------------------------------------------
 
     def item_types(self) -> dict[str, str]:
-        """Item id -> item type, over every current form (the rater's start page counts the
+        """Item id -> item type over every current form (the rater's start page counts the
         productions waiting by type)."""
-        return {item_id: item.type for item_id, item in self.items.items()}
-
-    def candidate_view(self, unit_id: str, seed: int) -> dict[str, Any]:
-        return self._form_with(unit_id).candidate_view(unit_id, seed)
-
-    def item_ids(self, unit_id: str) -> list[str]:
-        return self._form_with(unit_id).item_ids(unit_id)
-
-    def unit_of(self, item_id: str) -> str:
-        for form in self.current.values():
-            if item_id in form.items:
-                return form.unit_of(item_id)
-        raise UnknownContent(detail=f"unknown item {item_id}")
-
-    def score(self, item_id: str, raw: Any) -> float | None:
-        return self._form_with(self.unit_of(item_id)).score(item_id, raw)
-
-    def feedback(self, unit_id: str) -> str:
-        return self._form_with(unit_id).feedback(unit_id)
-
-    def max_plays(self, unit_id: str) -> int:
-        return self._form_with(unit_id).max_plays(unit_id)
-
-    def asset_path(self, unit_id: str, kind: str) -> Path | None:
-        return self._form_with(unit_id).asset_path(unit_id, kind)
+        return {item_id: item.type for form in self.current.values()
+                for item_id, item in form.items.items()}
 
 
 class FormNotAvailable(Conflict):
@@ -198,9 +150,3 @@ class FormNotAvailable(Conflict):
     default_message = N_("De toets kan op dit toestel niet starten. Verwittig de "
                          "toetsbegeleider.")
 
-
-def open_forms(bank_path: Path, asset_dir: Path | None = None) -> FormStore:
-    """The form store of the bank at ``bank_path``; snapshot assets go to ``asset_dir`` (by
-    default a folder beside the bank: tests and tools; the platform passes its instance folder)."""
-    bank_path = Path(bank_path)
-    return FormStore(bank_path, asset_dir or bank_path.parent / "form-assets")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from toetsbatterij import events
+from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.errors import InvalidInput, NotFound
 from toetsbatterij.i18n import N_
@@ -74,6 +74,6 @@ def create_location(db: Session, clock: Clock, organisation_id: int, *, actor_id
                     name: str, address: str = "", capacity: int = 20) -> Location:
     """An agency admin adds an exam room (audited)."""
     loc = add_location(db, organisation_id, name=name, address=address, capacity=capacity)
-    events.audit(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+    record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
                  action="location.create", object_type="location", object_id=loc.id)
     return loc

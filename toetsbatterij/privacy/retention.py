@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from toetsbatterij import events
+from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.models import (
     Attempt,
@@ -184,7 +184,7 @@ def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy,
                    + list((extra or {}).get(kind, [])))
         report.counts[kind] = sum(eraser(db, clock, cutoff) for eraser in erasers)
     for org, count in sorted(per_org.items()):
-        events.audit(db, clock, organisation_id=org, actor_id=None, action="privacy.erase",
+        record(db, clock, organisation_id=org, actor_id=None, action="privacy.erase",
                      object_type="organisation", object_id=org, candidates=count,
                      retention_days=policy.days["identity"])
     db.flush()

@@ -43,7 +43,7 @@ from toetsbatterij.login_sessions.service import CANDIDATE
 from toetsbatterij.productions.service import complete_answers
 from toetsbatterij.textinput import clean_answer
 from toetsbatterij.web.auth import current_principal, end_login_session, login_candidate
-from toetsbatterij.web.context import clock, db, services
+from toetsbatterij.web.context import clock, db, platform
 from toetsbatterij.web.errors import translate_error
 from toetsbatterij.web.ids import form_id, form_int
 from toetsbatterij.web.unit_of_work import commit_now, mark_failed
@@ -52,7 +52,7 @@ bp = Blueprint("candidate", __name__)
 
 
 def _content() -> Any:
-    return services().bank
+    return platform().forms
 
 
 def _attempt_id() -> int:
@@ -81,7 +81,7 @@ def _locked_attempt(*, settle_first: bool = False, advance: bool = True) -> Iter
     upload) need no walk before them, and uploads none after them either (the heartbeat does).
     """
     attempt_id = _attempt_id()
-    with services().state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10):
+    with platform().state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10):
         attempt = _attempt()
         attempts.touch(db(), clock(), attempt)
         if settle_first:
@@ -334,9 +334,9 @@ def media_file(token: str) -> Any:
     if kind == "audio":
         if data.get("n") != pres.audio_plays or not pres.audio_plays:
             raise Conflict("Deze link is verlopen.", detail="not the latest counted play")
-        media.use_grant(services().state_store, clock(), str(data.get("g", "")),
+        media.use_grant(platform().state_store, clock(), str(data.get("g", "")),
                         from_start=_from_start(), policy=_grant_policy())
-        path = media.stripped_copy(path, services().instance_path / "media-cache")
+        path = media.stripped_copy(path, platform().instance_path / "media-cache")
     mimetype = "audio/ogg" if kind == "audio" else (
         mimetypes.guess_type(path.name)[0] or "application/octet-stream")
     response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)

@@ -10,14 +10,11 @@ from flask_babel import force_locale, gettext
 from toetsbatterij.platform import Platform
 from toetsbatterij.web.unit_of_work import db
 
-__all__ = ["clock", "db", "platform", "services", "staff_text"]
+__all__ = ["clock", "db", "platform", "staff_text"]
 
 
 def platform() -> Platform:
     return current_app.extensions["toetsbatterij"]
-
-
-services = platform  # the older name, kept for the views that say services()
 
 
 def clock() -> Any:

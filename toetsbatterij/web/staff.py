@@ -63,7 +63,7 @@ from toetsbatterij.web.auth import (
     org_id,
     require_roles,
 )
-from toetsbatterij.web.context import clock, db, services
+from toetsbatterij.web.context import clock, db, platform
 from toetsbatterij.web.ids import form_id, parse_id
 from toetsbatterij.web.productions import microphone_column
 from toetsbatterij.web.unit_of_work import mark_failed
@@ -170,7 +170,7 @@ def dashboard() -> Any:
     role = current_user.role
     common = {"organisation": org, "role_label": ROLE_LABELS[role]}
     if role == ROLE_PSYCHOMETRICIAN:
-        bank = services().bank
+        bank = platform().forms
         return render_template("staff/start_psychometrician.html", **common,
                                forms=overviews.forms_and_exposure(db(), bank.bank_version),
                                bank_version=bank.bank_version,
@@ -178,7 +178,7 @@ def dashboard() -> Any:
     if role == ROLE_RATER:
         return render_template("staff/start_rater.html", **common,
                                waiting=overviews.waiting_productions(
-                                   db(), org_id(), services().bank.item_types()),
+                                   db(), org_id(), platform().forms.item_types()),
                                skill_labels=definitions.SKILL_LABELS)
     return render_template("staff/dashboard.html", **common,
                            sessions=sessions.list_sessions(db(), org_id()),
@@ -191,7 +191,7 @@ def dashboard() -> Any:
 @bp.route("/sessies/nieuw", methods=["GET", "POST"])
 @require_roles(*EXAM_ROLES)
 def new_session() -> Any:
-    bank = services().bank
+    bank = platform().forms
     form = forms.SessionForm()
     # The bank this server delivers defines what can be planned: its definitions are stored
     # when the server starts (Platform.sync_definitions) and by `cli sync-definitions`.
@@ -373,7 +373,7 @@ def room_json(session_id: int) -> Any:
     microphone_column(db(), data["candidates"])
     after = request.args.get("na", default=0, type=int)
     try:
-        feed_events = services().state_store.events_since(f"room:{session_id}", after)
+        feed_events = platform().state_store.events_since(f"room:{session_id}", after)
     except Exception:  # noqa: BLE001 - the feed is a cache; the table above is the truth
         feed_events = []
     data["events"] = [_feed_event(seq, event) for seq, event in feed_events[-20:]]
