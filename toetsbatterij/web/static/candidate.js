@@ -25,6 +25,13 @@
     });
   }
 
+  // Once the page is on its way to the next screen (an answer sent, a reload started), a poll
+  // that answers late must not reload: that would abort the navigation in flight.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
+  function reload() { if (!leaving) { leaving = true; window.location.reload(); } }
+
   function fmt(s) { var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
 
   // The status poll is the page's heartbeat: a POST (it notes the contact and lets the server
@@ -55,7 +62,7 @@
         if (form && answered(form)) { var b = form.querySelector("button.next"); if (b) b.disabled = true; form.submit(); }
         // Nothing filled in: send nothing (an empty answer would count as wrong); the server
         // closes the section once its short grace has passed.
-        else { setTimeout(function () { window.location.reload(); }, 1000); }
+        else { setTimeout(reload, 1000); }
       }
     };
     var handle = setInterval(tick, 1000);
@@ -64,7 +71,7 @@
     var pollMs = 1000 * parseInt(timer.dataset.poll || "5", 10);
     setInterval(function () {
       status(timer.dataset.statusUrl, function (d) {
-        if (d.kind !== "item" || String(d.presentation_id) !== presentation) { window.location.reload(); return; }
+        if (d.kind !== "item" || String(d.presentation_id) !== presentation) { reload(); return; }
         deadline = Date.now() + d.remaining_seconds * 1000;
       });
     }, pollMs);
@@ -74,7 +81,7 @@
   if (watch) {
     setInterval(function () {
       status(watch.dataset.statusUrl, function (d) {
-        if (String(d.presentation_id) !== watch.dataset.presentation) window.location.reload();
+        if (String(d.presentation_id) !== watch.dataset.presentation) reload();
       });
     }, 1000 * parseInt(watch.dataset.poll || "5", 10));
   }
@@ -83,7 +90,7 @@
   var paused = document.getElementById("paused") || document.getElementById("waiting");
   if (paused) {
     setInterval(function () {
-      status(paused.dataset.statusUrl, function (d) { if (d.kind !== paused.id) window.location.reload(); });  // the id is the screen kind
+      status(paused.dataset.statusUrl, function (d) { if (d.kind !== paused.id) reload(); });  // the id is the screen kind
     }, 1000 * parseInt(paused.dataset.poll || "3", 10));
   }
 
