@@ -32,6 +32,7 @@ from toetsbatterij.scoring import (
     Design,
     ItemPool,
     ReportingScale,
+    category_probabilities,
     classify,
     next_step,
     rng_for,
@@ -646,6 +647,16 @@ class TestForm:
             return None
         # The attempt's generator for this position (scoring.rng_for), like the engine.
         return units[int(rng_for(seed, position).integers(len(units)))]
+
+    def category_probabilities(self, item_id: str, theta: float) -> list[float]:
+        """P(score = k | θ) for k = 0..max of a machine-scored item under its parameters in this
+        form (for simulated candidates: the demo, tests, benchmarks)."""
+        item = self.item(item_id)
+        pool = self.scoring_pool(item.skill)
+        if item_id not in pool.index:
+            raise UnknownContent(detail=f"{item_id} has no parameters in this form")
+        probs = category_probabilities(pool, float(theta), [pool.index[item_id]])[0, :, 0]
+        return [float(p) for p in probs[: item.max_score + 1]]
 
     def classification(self, section_index: int,
                        history: list[tuple[str, float]]) -> Classification:
