@@ -40,7 +40,8 @@ def test_the_simulated_candidate_finishes_the_four_skill_attest(db_session, cloc
     proctoring.admit_candidates(db, clock, organisation_id=org.id, session_id=sess.id,
                                 candidate_ids=None, actor_id=None)
     _, attempt, _ = attempts.candidate_login(db, clock, session_code=sess.code,
-                                             access_code=cand.access_code, device_token=None)
+                                             access_code=cand.access_code, device_token=None,
+                                             forms=forms)
     storage = FilesystemStorage(tmp_path / "recordings")
     take_test(db, clock, forms, storage, attempt,
               SimulatedCandidate({"reading": 1.5, "listening": -2.5}, seed=3), commit=db.commit)

@@ -1,0 +1,51 @@
+"""`seed-demo` (what scripts/run-demo runs) on a fresh SQLite database: everything it promises
+is there and the printed logins work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from toetsbatterij.accounts import service as accounts
+from toetsbatterij.delivery.models import FINISHED, Attempt, Candidate
+from toetsbatterij.demo.seed import DEMO_CANDIDATES, seed_demo
+from toetsbatterij.platform import Platform
+
+REAL_BANK = Path(__file__).resolve().parents[2] / "itembank"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    platform = Platform.from_config(
+        {"DATABASE_URL": f"sqlite:///{root / 'demo.sqlite3'}", "ITEMBANK_PATH": str(REAL_BANK),
+         "RECORDINGS_PATH": str(root / "recordings")},
+        instance_path=root, require_secret=False)
+    result = seed_demo(platform, root / "out")
+    yield platform, result, root
+    platform.close()
+
+
+def test_the_seed_prints_working_logins_and_writes_the_tickets(seeded):
+    platform, result, _ = seeded
+    assert Path(result["tickets"]).read_bytes().startswith(b"%PDF")
+    with platform.unit_of_work() as db:
+        for email, password in result["logins"].values():
+            assert accounts.authenticate(db, platform.clock, email=email, password=password)
+    assert len(result["candidates"]) == len(DEMO_CANDIDATES)
+
+
+def test_one_candidate_has_finished_the_four_skill_test(seeded):
+    platform, result, _ = seeded
+    first, last, attempt_id = result["finished"]
+    with platform.unit_of_work() as db:
+        attempt = db.get(Attempt, attempt_id)
+        assert attempt.state == FINISHED
+        cand = db.get(Candidate, attempt.candidate_id)
+        assert (cand.first_name, cand.last_name) == (first, last)
+        skills = {s["skill"] for s in platform.forms.for_attempt(db, attempt).manifest["sections"]}
+        assert skills == {"reading", "listening", "writing", "speaking"}
+        others = db.scalars(select(Attempt).where(Attempt.id != attempt_id)).all()
+        assert all(a.state != FINISHED for a in others)
