@@ -57,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     # erasure job `python -m toetsbatterij.cli erase-expired` removes what is older. The
     # lengths are the agency's decision; these defaults are placeholders to be confirmed.
     "RETENTION_DAYS": {"identity": 730, "responses": 730, "recordings": 730, "incidents": 730,
-                       "sessions": 30, "login_throttle": 1},
+                       "sessions": 30, "login_throttle": 1, "staff": 730},
     "SUBMIT_GRACE_SECONDS": 2,
     "MEDIA_URL_TTL_SECONDS": 15 * 60,
     # One audio play is one grant: its first request opens a window of this many seconds for

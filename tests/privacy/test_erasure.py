@@ -25,7 +25,7 @@ FIRST, LAST = "Zoltanova", "Qwertyuiopska"
 BIRTH = dt.date(1973, 5, 17)
 NUMBER = make_national_number(BIRTH, 987)
 POLICY_DAYS = {"identity": 730, "responses": 730, "recordings": 730, "incidents": 730,
-               "sessions": 30, "login_throttle": 1}
+               "sessions": 30, "login_throttle": 1, "staff": 730}
 
 
 def traces(value) -> list[str]:
@@ -166,3 +166,29 @@ def test_the_retention_configuration_is_checked():
     with pytest.raises(ConfigurationError):
         RetentionPolicy.from_config({"RETENTION_DAYS": dict(POLICY_DAYS, sessions=0)})
     assert RetentionPolicy.from_config({"RETENTION_DAYS": POLICY_DAYS}).days == POLICY_DAYS
+
+
+def test_a_deactivated_staff_account_is_anonymised_after_its_retention(world, clock):
+    from toetsbatterij.accounts import service as accounts
+    from toetsbatterij.accounts.models import StaffAccount
+
+    db = world.db
+    rater = world.a["staff"]["rater"]
+    accounts.deactivate_account(db, clock, organisation_id=world.a["org"],
+                                actor_id=world.a["staff"]["agency_admin"], account_id=rater)
+    db.commit()
+    policy = RetentionPolicy.from_config({"RETENTION_DAYS": POLICY_DAYS})
+    clock.advance(days=729)
+    assert erase_expired(db, clock, policy).counts["staff"] == 0
+    assert db.get(StaffAccount, rater).email == "rater@antwerpen.test"
+    clock.advance(days=2)
+    assert erase_expired(db, clock, policy).counts["staff"] == 1
+    db.commit()
+    account = db.get(StaffAccount, rater)
+    assert (account.display_name, account.email, account.password_hash) == (
+        f"Verwijderd account {rater}", f"erased-{rater}@erased.invalid", "")
+    assert not account.active and account.role == "rater"
+    # Active accounts and the audit chain are untouched; a second run finds nothing to do.
+    assert db.get(StaffAccount, world.a["staff"]["proctor"]).email == "proctor@antwerpen.test"
+    assert erase_expired(db, clock, policy).counts["staff"] == 0
+    assert chain.verify(db).ok

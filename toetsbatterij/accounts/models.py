@@ -31,6 +31,9 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # When an admin deactivated the account; the staff retention period runs from then, after
+    # which the erasure job replaces the name and e-mail address (privacy.retention).
+    deactivated_at: Mapped[dt.datetime | None]
     # Failed logins are throttled per typed address in login_throttle (delivery.throttle),
     # never per IP: a whole exam room shares one address.
     last_login_at: Mapped[dt.datetime | None]

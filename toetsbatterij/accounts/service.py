@@ -189,6 +189,7 @@ def deactivate_account(db: Session, clock: Clock, *, organisation_id: int, actor
     if account.id == actor_id:
         raise InvalidInput("U kunt uw eigen account niet deactiveren.")
     account.active = False
+    account.deactivated_at = clock.now()
     account.session_epoch += 1
     ended = login_sessions.end_for_account(db, clock, account.id, "deactivated")
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,

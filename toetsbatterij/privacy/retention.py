@@ -20,6 +20,10 @@ candidate shows without a name). tests/privacy checks that rule on a full exam d
 | incidents        | end of the session                          | incident rows deleted                  |
 | sessions         | end (revocation or expiry) of the login     | login_session rows deleted             |
 | login_throttle   | the last failure                            | login_throttle rows deleted            |
+| staff            | the deactivation of a staff account         | display name and e-mail replaced, the  |
+|                  |                                             | password hash emptied (id and role     |
+|                  |                                             | stay: the audit log and ratings name   |
+|                  |                                             | the account by id)                     |
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from toetsbatterij.accounts.models import StaffAccount
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
 from toetsbatterij.delivery.models import (
@@ -45,7 +50,8 @@ from toetsbatterij.delivery.models import (
 from toetsbatterij.errors import ConfigurationError
 from toetsbatterij.login_sessions import service as login_sessions
 
-KINDS = ("identity", "responses", "recordings", "incidents", "sessions", "login_throttle")
+KINDS = ("identity", "responses", "recordings", "incidents", "sessions", "login_throttle",
+         "staff")
 ERASED_BIRTH_DATE = dt.date(1900, 1, 1)
 
 #: Erasers of further data kinds, registered by the package that stores them (recordings on
@@ -148,12 +154,27 @@ def purge_sessions(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
     return login_sessions.purge_ended(db, clock, older_than=clock.now() - cutoff)
 
 
+def anonymise_staff(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
+    """Deactivated accounts past retention: a neutral name, an address that cannot receive
+    mail, no password (an empty hash never verifies)."""
+    due = db.scalars(select(StaffAccount).where(
+        StaffAccount.active.is_(False), StaffAccount.deactivated_at.is_not(None),
+        StaffAccount.deactivated_at < cutoff, StaffAccount.password_hash != "")).all()
+    for account in due:
+        account.display_name = f"Verwijderd account {account.id}"
+        account.email = f"erased-{account.id}@erased.invalid"
+        account.password_hash = ""
+    db.flush()
+    return len(due)
+
+
 BUILT_IN: dict[str, Eraser] = {
     "identity": erase_identities,
     "responses": erase_responses,
     "incidents": delete_incidents,
     "sessions": purge_sessions,
     "login_throttle": delete_login_throttles,
+    "staff": anonymise_staff,
 }
 
 
