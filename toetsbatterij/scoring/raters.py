@@ -85,6 +85,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 
 __all__ = [
     "Agreement",
@@ -277,8 +278,9 @@ class MFRMResult:
     converged : bool; ``n_iter`` iterations; ``max_change`` the last largest change (logits)
     loglik : log-likelihood of the non-extreme observations at the (uncorrected) JML estimates
     bias_factor : the factor applied to the facet measures (1.0 without correction)
-    n_observations : observations used; ``n_subsets``: connected subsets of the design (1 is
-        needed for the measures of different subsets to be comparable)
+    n_observations : observations given; ``n_subsets``: disjoint subsets of the design among
+        the non-extreme observations (1 is needed for the measures of different subsets to be
+        comparable; with more, the estimates are one of many equally likely solutions)
     """
 
     persons: dict[Label, FacetEstimate]
@@ -326,11 +328,14 @@ def _category_probabilities(eta: np.ndarray, tau: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _moments(p: np.ndarray, x: np.ndarray | None = None):
+def _moments(p: np.ndarray, fourth: bool = False):
+    """Mean, variance and (with ``fourth``) the fourth central moment of each row's categories."""
     k = np.arange(p.shape[1], dtype=float)
     e = p @ k
+    v = np.maximum(p @ (k * k) - e * e, 0.0)
+    if not fourth:
+        return e, v, None
     dev = k[None, :] - e[:, None]
-    v = (p * dev**2).sum(axis=1)
     c4 = (p * dev**4).sum(axis=1)
     return e, v, c4
 
@@ -373,30 +378,36 @@ class _Codes:
         return list(self.index)
 
 
-def _count_subsets(p: np.ndarray, t: np.ndarray, r: np.ndarray, n_p: int, n_t: int, n_r: int) -> int:
-    """Connected components of the person-task-rater graph (criteria are crossed with all)."""
-    parent = list(range(n_p + n_t + n_r))
+def _count_subsets(p: np.ndarray, t: np.ndarray, c: np.ndarray, r: np.ndarray,
+                   n_t: int, n_c: int, n_r: int) -> int:
+    """Number of disjoint subsets of the design: ``1 + (nullity - 3)`` of the additive model.
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        a, b = find(i), find(j)
-        if a != b:
-            parent[a] = b
-
-    seen = set()
-    for pi, ti, ri in zip(p.tolist(), t.tolist(), r.tolist(), strict=True):
-        key = (pi, ti, ri)
-        if key in seen:
-            continue
-        seen.add(key)
-        union(pi, n_p + ti)
-        union(pi, n_p + n_t + ri)
-    return len({find(i) for i in range(len(parent))})
+    The measures are identified up to the three facet origins iff the only solutions of
+    ``a_person = b_task + e_criterion + g_rater`` on every observed combination are the constant
+    ones. Eliminating the persons (each person's combinations must share one value of
+    ``b + e + g``) leaves a system in the task, criterion and rater measures only: its rows are the
+    differences between the indicator vectors of a person's combinations. Its null space has
+    dimension 3 when the design is connected; every further dimension is one more subset that
+    can move against the rest (e.g. two groups of persons rated by two separate groups of
+    raters). Computed exactly from the (small) Gram matrix of those rows.
+    """
+    n_cols = n_t + n_c + n_r
+    combos = np.unique(np.stack([p, t, c, r], axis=1), axis=0)
+    cols = np.stack([combos[:, 1], n_t + combos[:, 2], n_t + n_c + combos[:, 3]], axis=1)
+    first = np.ones(combos.shape[0], dtype=bool)
+    first[1:] = combos[1:, 0] != combos[:-1, 0]
+    anchor = np.maximum.accumulate(np.where(first, np.arange(combos.shape[0]), 0))
+    rows = np.flatnonzero(~first)
+    gram = np.zeros((n_cols, n_cols))
+    if rows.size:
+        k = rows.size
+        row_idx = np.repeat(np.arange(k), 6)
+        col_idx = np.concatenate([cols[rows], cols[anchor[rows]]], axis=1).reshape(-1)
+        vals = np.tile(np.array([1.0, 1.0, 1.0, -1.0, -1.0, -1.0]), k)
+        diff = sparse.csr_matrix((vals, (row_idx, col_idx)), shape=(k, n_cols))
+        gram = (diff.T @ diff).toarray()
+    rank = int(np.linalg.matrix_rank(gram, hermitian=True)) if gram.any() else 0
+    return max(1, n_cols - rank - 2)
 
 
 def _read_observations(observations: Iterable[FacetObservation | tuple]):
@@ -553,7 +564,6 @@ def fit_mfrm(observations: Iterable[FacetObservation | tuple], *,
             break
 
     pr = probs()
-    e_act, v_act, c4_act = _moments(pr)
     loglik = float(np.log(np.maximum(pr[np.arange(xa.size), xa], 1e-300)).sum())
 
     # --- standard errors of thresholds (criterion facet as fixed)
@@ -593,7 +603,7 @@ def fit_mfrm(observations: Iterable[FacetObservation | tuple], *,
     # --- per-element statistics over all observations (fit over active ones)
     eta_all = theta[p] - delta[0][t] - delta[1][c] - delta[2][r]
     p_all = _category_probabilities(eta_all, tau[c])
-    e_all, v_all, c4_all = _moments(p_all)
+    e_all, v_all, c4_all = _moments(p_all, fourth=True)
     y2_all = (x - e_all) ** 2
 
     def facet_table(f: int, idx: np.ndarray, n: int, corrected: float) -> dict[Label, FacetEstimate]:
@@ -627,7 +637,8 @@ def fit_mfrm(observations: Iterable[FacetObservation | tuple], *,
                       for ci in range(n_c)},
         max_scores={crit_labels[ci]: int(m[ci]) for ci in range(n_c)},
         converged=converged, n_iter=n_iter, max_change=max_change, loglik=loglik, bias_factor=factor,
-        n_observations=int(x.size), n_subsets=_count_subsets(p, t, r, n_p, n_t, n_r))
+        n_observations=int(x.size),
+        n_subsets=_count_subsets(pa, ta, ca, ra, n_t, n_c, n_r))
 
 
 def _solve_one(params, f, el, sel, p, t, c, r, tau, target, sign) -> float:
