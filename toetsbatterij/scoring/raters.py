@@ -663,8 +663,7 @@ def _solve_one(params, f, el, sel, p, t, c, r, tau, target, sign) -> float:
 # ============================================================================ drift
 @dataclass(frozen=True)
 class WindowSeverity:
-    """A rater's severity in one time window, with every other parameter anchored at the
-    overall estimates (persons, tasks, criteria, thresholds of an :class:`MFRMResult`)."""
+    """A rater's severity in one time window (see :func:`window_severities`)."""
 
     window: Label
     severity: float
@@ -672,60 +671,39 @@ class WindowSeverity:
     n: int
 
 
-def window_severities(result: MFRMResult, observations: Iterable[FacetObservation | tuple],
-                      windows: Sequence[Label], extreme_adjustment: float = 0.3) -> tuple[WindowSeverity, ...]:
-    """Severity of one rater per time window, anchored on ``result``.
+def window_severities(observations: Iterable[FacetObservation | tuple], windows: Sequence[Label], *,
+                      max_scores: Mapping[Label, int] | None = None,
+                      raters: Iterable[Label] | None = None) -> dict[Label, tuple[WindowSeverity, ...]]:
+    """Severity of every rater per time window, from one fit in which each (rater, window) is
+    an element of the rater facet.
 
-    ``observations`` are the rater's (``rater`` is ignored; persons, tasks and criteria must be
-    in ``result``), ``windows`` a parallel sequence of window labels (e.g. week numbers or
-    0 = first half, 1 = second half); the result follows the order of first appearance, so give
-    the observations in time order. Per window the severity ``s`` solves
-    ``sum (x - E[x | θ_n, δ_t, δ_c, τ_c, s]) = 0`` (an all-minimum or all-maximum window uses
-    the raw score moved ``extreme_adjustment`` points towards the centre); SE = 1 / sqrt(info).
-    Anchoring puts the windows on the overall scale; the result's bias factor is applied to the
-    window severities as to the overall ones, so they are comparable.
+    ``windows`` is parallel to ``observations`` (e.g. week numbers, or 0 / 1 for the first and
+    second half); windows are ordered by first appearance, so give the observations in time
+    order. ``raters`` (default: all) restricts which raters are split by window; the others
+    stay one element each (they then anchor the scale). The split fit lets the persons' θ
+    follow the model: a rater who turns harsher in the late window does not drag the θ of the
+    persons they rated down, so a shift is seen at its size (anchoring the window on an
+    overall fit instead attenuates it by about the rater's share of each person's ratings).
 
-    A real shift is *attenuated*: the anchored θ of the persons this rater scored in the late
-    window already absorbed part of the shift (about the rater's share of each person's
-    ratings: with two raters per production and two tasks about 1/4), so a +1 logit drift shows
-    as roughly +0.7. :class:`DriftRule`'s ``min_shift`` of 0.5 allows for that.
+    The severities are on the scale of that fit (the rater-window elements centred at 0, JMLE
+    bias factor applied): compare windows of one rater with each other, not with the severities
+    of another fit. An all-minimum or all-maximum window is an extreme element (see
+    :func:`fit_mfrm`), with its adjusted estimate. Raises ``ValueError`` as :func:`fit_mfrm`.
     """
-    obs = list(observations)
+    obs = [tuple(o) for o in observations]
     if len(obs) != len(windows):
         raise ValueError("one window label per observation")
-    groups: dict[Label, list[tuple]] = {}
-    for o, w in zip(obs, windows, strict=True):
-        groups.setdefault(w, []).append(tuple(o))
-    out = []
-    factor = result.bias_factor or 1.0
-    for w, rows in groups.items():
-        base = np.array([result.persons[pn].measure - result.tasks[tk].measure / factor
-                         - result.criteria[cr].measure / factor for pn, tk, cr, _, _ in rows])
-        xs = np.array([int(s) for *_, s in rows], dtype=float)
-        mc = max(len(result.thresholds[cr]) for _, _, cr, _, _ in rows)
-        tau = np.full((len(rows), mc), np.nan)
-        tops = np.zeros(len(rows))
-        for i, (_, _, cr, _, _) in enumerate(rows):
-            th = np.asarray(result.thresholds[cr]) / factor
-            tau[i, : th.size] = th
-            tops[i] = th.size
-        target = min(max(xs.sum(), extreme_adjustment), tops.sum() - extreme_adjustment)
-        s = 0.0
-        info = 0.0
-        for _ in range(100):
-            e, v, _ = _moments(_category_probabilities(base - s, tau))
-            info = float(v.sum())
-            if info < 1e-12:
-                break
-            step = float(np.clip(-(target - e.sum()) / info, -1.0, 1.0))
-            s += step
-            if abs(step) < 1e-8:
-                break
-        e, v, _ = _moments(_category_probabilities(base - s, tau))
-        info = float(v.sum())
-        se = 1.0 / math.sqrt(info) if info > 1e-12 else float("inf")
-        out.append(WindowSeverity(window=w, severity=s * factor, se=se * factor, n=len(rows)))
-    return tuple(out)
+    split = None if raters is None else set(raters)
+    relabelled = [(pn, tk, cr, (rt, w) if split is None or rt in split else (rt, None), sc)
+                  for (pn, tk, cr, rt, sc), w in zip(obs, windows, strict=True)]
+    res = fit_mfrm(relabelled, max_scores=max_scores)
+    order = {w: i for i, w in enumerate(dict.fromkeys(windows))}
+    out: dict[Label, list[WindowSeverity]] = {}
+    for (rater, window), est in res.raters.items():
+        if split is not None and rater not in split:
+            continue
+        out.setdefault(rater, []).append(WindowSeverity(window, est.measure, est.se, est.n))
+    return {r: tuple(sorted(ws, key=lambda w: order[w.window])) for r, ws in out.items()}
 
 
 @dataclass(frozen=True)
