@@ -264,7 +264,10 @@ def test_extreme_persons_are_left_out_of_the_joint_step_and_estimated_at_an_adju
     extra = [FacetObservation("TOP", task, crit, rater, 3)
              for task in ("T1", "T2") for crit in ("C1", "C2", "C3", "C4") for rater in ("R01", "R02")]
     extra += [FacetObservation("BOTTOM", "T1", crit, "R03", 0) for crit in ("C1", "C2", "C3", "C4")]
+    # RY rated only TOP and BOTTOM: a raw score in the middle, but nothing left for the joint step
+    extra += [FacetObservation("TOP", "T1", "C1", "RY", 3), FacetObservation("BOTTOM", "T1", "C1", "RY", 0)]
     res = fit_mfrm(list(sim.observations) + extra)
+    assert res.raters["RY"].extreme and np.isfinite(res.raters["RY"].measure)
     top, bottom = res.persons["TOP"], res.persons["BOTTOM"]
     assert top.extreme and bottom.extreme and top.infit is None
     others = [v.measure for k, v in res.persons.items() if k not in ("TOP", "BOTTOM")]
@@ -273,6 +276,7 @@ def test_extreme_persons_are_left_out_of_the_joint_step_and_estimated_at_an_adju
     # the raters' estimates do not move when the extreme persons are added
     base = fit_mfrm(sim.observations)
     for k in base.raters:
+        assert not res.raters[k].extreme
         assert res.raters[k].measure == pytest.approx(base.raters[k].measure, abs=1e-6)
 
 
@@ -285,8 +289,11 @@ def test_mfrm_refuses_what_it_cannot_estimate():
         fit_mfrm(obs)
     with pytest.raises(ValueError, match="above its maximum"):
         fit_mfrm([("p", "t", "c", "A", 3), ("p", "t", "c", "B", 1)], max_scores={"c": 2})
-    with pytest.raises(ValueError, match="not an integer"):
-        fit_mfrm([("p", "t", "c", "A", 1.5)])
+    for bad in (1.5, -1, "x", None, True):
+        with pytest.raises(ValueError, match="not an integer"):
+            fit_mfrm([("p", "t", "c", "A", bad)])
+    with pytest.raises(ValueError, match="person, task, criterion, rater, score"):
+        fit_mfrm([("p", "t", "c", 1)])
 
 
 def test_labels_of_any_hashable_type_and_disconnected_designs_are_reported():

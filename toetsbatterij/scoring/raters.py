@@ -58,7 +58,9 @@ all of their observations has an infinite JML estimate. Such elements are exclud
 joint estimation (repeatedly, as excluding one may make another extreme) and then estimated with
 every other parameter fixed, at the raw score moved ``extreme_adjustment`` (0.3, FACETS's
 default) score points towards the centre. They are marked ``extreme=True``; their fit is not
-computed (``None``).
+computed (``None``). An element all of whose observations belong to extreme elements (a rater
+who rated only extreme persons) is treated the same way. The centring constraints hold over the
+non-extreme elements.
 
 Fit, on the residuals ``y = x - E[x]`` with ``W = Var[x]`` and ``C = E[(x - E[x])^4]`` over the
 element's (non-extreme) observations (Wright & Masters, 1982)::
@@ -418,10 +420,14 @@ def _read_observations(observations: Iterable[FacetObservation | tuple]):
             person, task, criterion, rater, score = obs
         except (TypeError, ValueError):
             raise ValueError(f"observation {i}: (person, task, criterion, rater, score)") from None
-        if isinstance(score, bool) or not float(score).is_integer() or int(score) < 0:
+        try:
+            bad = isinstance(score, bool) or not float(score).is_integer() or float(score) < 0
+        except (TypeError, ValueError):
+            bad = True
+        if bad:
             raise ValueError(f"observation {i}: score {score!r} is not an integer of 0 or more")
         rows.append((codes[0].code(person), codes[1].code(task), codes[2].code(criterion),
-                     codes[3].code(rater), int(score)))
+                     codes[3].code(rater), int(float(score))))
     arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
     return codes, arr
 
@@ -479,6 +485,10 @@ def fit_mfrm(observations: Iterable[FacetObservation | tuple], *,
                 changed = True
         if not changed:
             break
+    # an element all of whose observations belong to extreme elements of other facets has
+    # nothing left to be estimated from in the joint step: it is treated as extreme too
+    for f, (idx, n) in enumerate(facets):
+        extreme[f] |= np.bincount(idx[active], minlength=n) == 0
     if not active.any():
         raise ValueError("every observation belongs to an element with an extreme score; nothing to estimate")
     for ci, label in enumerate(crit_labels):
