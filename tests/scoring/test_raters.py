@@ -287,6 +287,11 @@ def test_mfrm_refuses_what_it_cannot_estimate():
     obs = [(f"p{i}", "t", "c", r, s) for i in range(6) for r, s in (("A", 0 if i % 2 else 2), ("B", 2 if i % 3 else 0))]
     with pytest.raises(ValueError, match="never used"):
         fit_mfrm(obs)
+    # everybody gets the top score on criterion d
+    sim = simulate_ratings(2, n_persons=40, n_raters=3)
+    with pytest.raises(ValueError, match="only the lowest or only the highest"):
+        fit_mfrm(list(sim.observations) + [(f"P{i:04d}", "T1", "d", "R01", 3) for i in range(1, 41)],
+                 max_scores={"d": 3})
     with pytest.raises(ValueError, match="above its maximum"):
         fit_mfrm([("p", "t", "c", "A", 3), ("p", "t", "c", "B", 1)], max_scores={"c": 2})
     for bad in (1.5, -1, "x", None, True):

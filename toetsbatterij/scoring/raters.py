@@ -443,8 +443,8 @@ def fit_mfrm(observations: Iterable[FacetObservation | tuple], *,
     ``max_scores`` gives ``m_c`` per criterion (the rubric's top score); by default the largest
     score observed on the criterion. A score above ``m_c``, a category in ``0..m_c`` that no
     non-extreme observation of the criterion uses (its threshold has no finite estimate; merge
-    categories or give a smaller ``max_scores``), no observations, or nothing left after
-    excluding extreme elements raise ``ValueError``. Non-convergence does not raise: see
+    categories or give a smaller ``max_scores``), a criterion that is itself extreme, no
+    observations, or nothing left after excluding extreme elements raise ``ValueError``. Non-convergence does not raise: see
     ``converged``.
     """
     codes, arr = _read_observations(observations)
@@ -491,9 +491,11 @@ def fit_mfrm(observations: Iterable[FacetObservation | tuple], *,
         extreme[f] |= np.bincount(idx[active], minlength=n) == 0
     if not active.any():
         raise ValueError("every observation belongs to an element with an extreme score; nothing to estimate")
+    if extreme[2].any():
+        bad = [crit_labels[i] for i in np.flatnonzero(extreme[2])]
+        raise ValueError(f"criteria {bad!r} have only the lowest or only the highest score on the "
+                         "observations left after excluding extreme persons; no thresholds")
     for ci, label in enumerate(crit_labels):
-        if extreme[2][ci]:
-            continue
         used = np.bincount(x[active & (c == ci)], minlength=m[ci] + 1)
         if np.any(used == 0):
             missing = [int(k) for k in np.flatnonzero(used == 0)]
