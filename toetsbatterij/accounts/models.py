@@ -31,6 +31,9 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # A rater who may give the third rating when two ratings disagree (set by the agency admin;
+    # a flag on the rater role rather than a role of its own: a senior rater is a rater).
+    senior_rater: Mapped[bool] = mapped_column(default=False)
     # Failed logins are throttled per typed address in login_throttle (delivery.throttle),
     # never per IP: a whole exam room shares one address.
     last_login_at: Mapped[dt.datetime | None]
