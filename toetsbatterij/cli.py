@@ -146,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                    "changed, removed or inserted entry (exit status 1 when the chain is broken)")
     sub.add_parser("erase-expired", help="remove personal data past its retention "
                    "(RETENTION_DAYS per data kind; docs/privacy.md)")
+    sub.add_parser("pull-ratings", help="queue the writing and speaking responses of closed "
+                   "sections for rating (blank ones are resolved at once); raters' requests "
+                   "do the same, this command keeps the queue current between them")
     args = parser.parse_args(argv)
     platform = platform_from_args(args.database_url, args.itembank)
     try:
@@ -187,6 +190,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return audit_verify(platform)
     elif args.command == "erase-expired":
         return erase_expired(platform)
+    elif args.command == "pull-ratings":
+        return pull_ratings(platform)
     return 0
 
 
@@ -211,6 +216,16 @@ def erase_expired(platform: Platform) -> int:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     for kind, count in report.counts.items():
         print(f"{kind:16s} {count:6d} (bewaartermijn {policy.days[kind]} dagen)")
+    return 0
+
+
+def pull_ratings(platform: Platform) -> int:
+    from toetsbatterij.rating.service import RatingPolicy, pull_tasks
+
+    policy = RatingPolicy.from_config(platform.config)
+    with platform.unit_of_work() as db:
+        created = pull_tasks(db, platform.clock, platform.forms, policy)
+    print(f"{created} nieuwe productie(s) in de wachtrij van de beoordelaars")
     return 0
 
 

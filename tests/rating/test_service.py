@@ -402,3 +402,14 @@ def test_policy_from_config_refuses_nonsense():
                 {"RATING_ADMISSION": {"exact": 0.5}}, {"RATING_ASSIGNMENT_HOURS": 0}):
         with pytest.raises(ConfigurationError):
             service.RatingPolicy.from_config({**DEFAULTS, **bad})
+
+
+def test_the_cli_pulls_the_queue(world, content, storage, migrated_url, capsys):
+    from toetsbatterij import cli
+
+    finished_attempt(world, content, storage, world.a)
+    world.db.close()
+    assert cli.main(["--database-url", migrated_url, "--itembank", str(content.bank.root),
+                     "pull-ratings"]) == 0
+    assert capsys.readouterr().out.startswith("2 ")
+    assert world.db.scalar(select(func.count(RatingTask.id))) == 2

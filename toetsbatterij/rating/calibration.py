@@ -255,6 +255,21 @@ def add_reference(db: Session, clock: Clock, *, organisation_id: int, actor_id: 
     return ref
 
 
+def candidate_audio(db: Session, storage: Any, organisation_id: int, task_id: int,
+                    part: int) -> tuple[str, bytes]:
+    """One part of a resolved live recording of the agency (to listen to before promoting)."""
+    from toetsbatterij.rating.service import _audio, _production, without_tags
+
+    task = db.get(RatingTask, task_id)
+    if (task is None or task.organisation_id != organisation_id or task.kind != LIVE
+            or task.status != RESOLVED or task.skill != "speaking"):
+        raise NotFound(detail=f"task {task_id}")
+    audio = _audio(db, storage, _production(db, task))
+    if not 0 <= part < len(audio.parts):
+        raise NotFound(None, detail=f"no part {part}")
+    return audio.mime_type, without_tags(audio.mime_type, audio.parts[part])
+
+
 def remove_reference(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                      reference_id: int) -> RatingReference:
     """Take a reference out of use (it stays, for the runs and controls that rated it)."""
@@ -305,10 +320,10 @@ def start_run(db: Session, clock: Clock, rater: StaffAccount, set_id: int) -> Ra
     all assigned to the rater. Returns the next production to rate."""
     if rater.role != ROLE_RATER or not rater.active:
         raise NotFound(detail="not a rater")
+    cal_set = get_set(db, rater.organisation_id, set_id)
     current = open_assignment(db, rater.id, (CALIBRATION,))
     if current is not None:
         return current  # one run at a time: finish the one begun
-    cal_set = get_set(db, rater.organisation_id, set_id)
     refs = [r for r in references(db, set_id=cal_set.id) if _showable(db, r)]
     if not refs:
         raise Conflict("Deze kalibratieset bevat nog geen producties.")
