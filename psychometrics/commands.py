@@ -567,3 +567,59 @@ def run_export(args: argparse.Namespace) -> int:
             raise InputError(args.persons, None, str(exc)) from None
     print_json({"responses": n, "covariates": n_cov})
     return 0
+
+
+# ---------------------------------------------------------------------------- raters
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:  # a pipe or a captured stream: wide enough for the tables
+        console = Console(width=160)
+    return console
+
+
+@command("raters", "Beoordelaarskwaliteit: overeenstemming, gewogen kappa, Rasch-strengheid en fit, drift.")
+def _raters_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ratings", required=True, metavar="RATINGS.csv",
+                   help="beoordelingen: person,task,criterion,rater,score (optioneel rubric, max_score, "
+                        "window, reference)")
+    p.add_argument("--json", metavar="RATERS.json", help="schrijf alle cijfers ook als JSON weg")
+    p.set_defaults(run=run_raters)
+
+
+def run_raters(args: argparse.Namespace) -> int:
+    from .raters import analyse_file, render
+
+    analysis = analyse_file(args.ratings)
+    _write_json(args.json, analysis)
+    render(analysis, _console())
+    return 0
+
+
+@command("simulate-raters", "Simulatie met bekende beoordelaarsstrengheden: RMSE, fit van een willekeurige "
+                            "beoordelaar, drift.")
+def _simulate_raters_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=20260101, help="toevalszaad")
+    p.add_argument("--persons", type=int, default=400, help="aantal personen (standaard 400)")
+    p.add_argument("--raters", type=int, default=12, help="aantal beoordelaars, de laatste scoort willekeurig")
+    p.add_argument("--severity-sd", type=float, default=0.5, help="SD van de ware strengheden (logit)")
+    p.add_argument("--drift", type=float, default=1.0, help="verschuiving van de driftende beoordelaar (logit)")
+    p.add_argument("--json", metavar="STUDY.json", help="schrijf alle cijfers ook als JSON weg")
+    p.set_defaults(run=run_simulate_raters)
+
+
+def run_simulate_raters(args: argparse.Namespace) -> int:
+    from .raters import render_simulation, simulation_study
+
+    if args.persons < 20:
+        raise InputError(None, None, "--persons moet minstens 20 zijn")
+    if args.raters < 3:
+        raise InputError(None, None, "--raters moet minstens 3 zijn")
+    if not args.severity_sd >= 0:
+        raise InputError(None, None, "--severity-sd mag niet negatief zijn")
+    study = simulation_study(args.seed, n_persons=args.persons, n_raters=args.raters,
+                             severity_sd=args.severity_sd, drift=args.drift)
+    _write_json(args.json, study)
+    render_simulation(study, _console())
+    return 0

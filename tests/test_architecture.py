@@ -8,7 +8,9 @@
 - the services never import the web layer;
 - the services and the web layer never import the scoring core: they ask the test form
   (``items.TestForm``), which owns the manifest format and the designs (web -> services ->
-  items -> scoring);
+  items -> scoring); ONE exception (``SCORING_EXCEPTIONS``): the rating service may import
+  ``toetsbatterij.scoring.raters``, the rater statistics (agreement, kappa, the many-facet
+  Rasch model, drift), which are about raters and not about a test form;
 - ``psychometrics`` is never imported by ``toetsbatterij`` (it reads exports and uses scoring
   and items);
 - the web layer knows no item type by name (answer parsing lives in the item-type registry).
@@ -25,17 +27,17 @@ PACKAGE = ROOT / "toetsbatterij"
 SERVICES_EXCLUDED = {"scoring", "items", "web"}
 
 
-def module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
+def module_name(path: Path, root: Path = ROOT) -> str:
+    rel = path.relative_to(root).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = module_name(path)
+    package = module_name(path, root)
     if path.name != "__init__.py":
         package = package.rsplit(".", 1)[0]
     found: set[str] = set()
@@ -195,6 +197,20 @@ def test_items_and_scoring_never_import_sqlalchemy():
     assert not offenders, "\n".join(offenders)
 
 
+#: The documented exceptions to "services never import scoring": package -> the one scoring
+#: module it may import. Rater statistics (agreement, kappa, many-facet Rasch severity and fit,
+#: drift) describe raters, not a test form, so the test form has nothing to own there.
+SCORING_EXCEPTIONS = {"rating": "toetsbatterij.scoring.raters"}
+
+
+def scoring_import_allowed(package: str, name: str) -> bool:
+    """Whether a module of ``toetsbatterij.<package>`` may import scoring module ``name``:
+    only the exact module of ``SCORING_EXCEPTIONS`` (or a name inside it, ``from
+    toetsbatterij.scoring.raters import agreement``), never the scoring package itself."""
+    allowed = SCORING_EXCEPTIONS.get(package)
+    return allowed is not None and (name == allowed or name.startswith(allowed + "."))
+
+
 def test_services_and_web_never_import_scoring():
     offenders = []
     for path in python_files(PACKAGE):
@@ -202,9 +218,42 @@ def test_services_and_web_never_import_scoring():
         if rel[0] in ("scoring", "items") or path.name == "platform.py":
             continue
         for name in imported_modules(path):
-            if name.startswith("toetsbatterij.scoring"):
+            if name.startswith("toetsbatterij.scoring") and not scoring_import_allowed(rel[0], name):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_scoring_exception_is_narrow(tmp_path):
+    """Only the rating service, only ``scoring.raters``; the import forms that reach other
+    scoring modules (the package, a sibling, a relative ``from ..scoring import ...``) stay
+    refused."""
+    assert scoring_import_allowed("rating", "toetsbatterij.scoring.raters")
+    assert scoring_import_allowed("rating", "toetsbatterij.scoring.raters.agreement")
+    assert not scoring_import_allowed("rating", "toetsbatterij.scoring")
+    assert not scoring_import_allowed("rating", "toetsbatterij.scoring.estimation")
+    assert not scoring_import_allowed("rating", "toetsbatterij.scoring.ratersx")
+    assert not scoring_import_allowed("results", "toetsbatterij.scoring.raters")
+    assert not scoring_import_allowed("web", "toetsbatterij.scoring.raters")
+    # each import form, as imported_modules sees it in a module of the rating package
+    pkg = tmp_path / "toetsbatterij" / "rating"
+    pkg.mkdir(parents=True)
+    forms = {
+        "from toetsbatterij.scoring.raters import agreement": True,
+        "from ..scoring.raters import fit_mfrm": True,
+        "import toetsbatterij.scoring.raters": True,
+        # the package form cannot be told apart from "from toetsbatterij.scoring import engine"
+        "from toetsbatterij.scoring import raters": False,
+        "from ..scoring import raters": False,
+        "from toetsbatterij.scoring import engine": False,
+        "from ..scoring.estimation import eap": False,
+        "import toetsbatterij.scoring": False,
+    }
+    for i, (line, allowed) in enumerate(forms.items()):
+        probe = pkg / f"probe{i}.py"
+        probe.write_text(line + "\n", encoding="utf-8")
+        names = [n for n in imported_modules(probe, root=tmp_path) if n.startswith("toetsbatterij.scoring")]
+        assert names, line
+        assert all(scoring_import_allowed("rating", n) for n in names) is allowed, (line, names)
 
 
 def test_toetsbatterij_never_imports_psychometrics():

@@ -47,6 +47,9 @@ Parameters (:mod:`.parameters`)
     ``ItemParameters(model, a, b, c, thresholds, provenance, item, se)``: the one parameters
     type of the house (items, delivery, psychometrics); ``values``/``vector()``/
     ``from_values`` in natural names (``param_names``), ``record()`` for ``ItemPool``.
+Raters (:mod:`.raters`, imported as a module, not re-exported)
+    ``agreement`` (exact, adjacent, quadratic-weighted kappa), ``fit_mfrm`` (many-facet Rasch:
+    severity, fit), ``window_severities`` and ``detect_drift``, ``simulate_ratings``.
 Simulation (:mod:`.simulation`)
     ``simulate(design, pool, true_thetas, seed, oracle=False) -> SimulationReport``,
     ``tune_sympson_hetter(design, pool, r_max, ...) -> (tuned pool, history)``.
