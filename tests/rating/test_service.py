@@ -356,14 +356,12 @@ def test_calibration_admits_a_rater_above_the_agreement_threshold(world, content
         run = calibration.last_run(world.db, account.id)
         assert run.finished_at is not None and run.pairs == 8
         assert run.passed is exact and (run.exact == 1.0) is exact
+        assert (run.kappa == 1.0) is exact
     assert service.admitted_skills(world.db, good.id) == {"writing"}
     assert service.admitted_skills(world.db, bad.id) == set()
 
 
-def test_agreement_by_hand():
-    pairs = [(2, 2), (1, 2), (0, 2), (1, 1)]
-    result = calibration.agreement(pairs)
-    assert (result.exact, result.adjacent, result.pairs) == (0.5, 0.75, 4)
+def test_codes_count_as_zero_in_the_calibration_pairs():
     assert calibration.score_pairs(["a", "b"], {}, "silence", {"a": 1, "b": 0}, None) == [
         (0, 1), (0, 0)]
 

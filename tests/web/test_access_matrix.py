@@ -107,6 +107,7 @@ ACCESS: dict[str, Rule] = {
     "rating.controls": QUALITY,
     "rating.remove_reference": QUALITY,
     "rating.candidate_audio": QUALITY,
+    "rating.statistics": QUALITY,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")

@@ -78,6 +78,8 @@ def test_no_get_route_writes(app, world, content, db_session):
         "rating.calibration_set": [(staff["psychometrician"],
                                     f"/beheer/kalibratie/{rating['set_id']}")],
         "rating.controls": [(staff["agency_admin"], "/beheer/controles")],
+        "rating.statistics": [(c, "/beheer/beoordelaars/statistieken") for c in
+                              (staff["agency_admin"], staff["psychometrician"])],
         "rating.candidate_audio": [(staff["agency_admin"],
                                     f"/beheer/referenties/kandidaat/{rating['task_id']}/opname/0")],
     }

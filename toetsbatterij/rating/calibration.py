@@ -17,8 +17,10 @@ the reference (``source``):
 
 **Runs.** A rater rates every active reference of a set (:func:`start_run`); when the last one
 is submitted the run's agreement is computed over every criterion score (a code counts as 0 on
-every criterion, as the rubric scores it): *exact* is the share equal to the reference,
-*adjacent* the share at most one point off. The rater is admitted to the set's skill when both
+every criterion, as the rubric scores it) with ``scoring.raters.agreement``: *exact* is the share
+equal to the reference, *adjacent* the share at most one point off, and the quadratic-weighted
+kappa is kept beside them (shown to the admin; with a handful of productions it is too unstable
+to decide on). The rater is admitted to the set's skill when both
 reach ``RATING_ADMISSION`` (``exact``, ``adjacent``); a failed run withdraws an earlier
 admission of that skill. An agency admin may also admit or withdraw by decision, with a reason
 (the first raters of an agency have nobody to calibrate against), audited.
@@ -26,7 +28,7 @@ admission of that skill. An agency admin may also admit or withdraw by decision,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,30 +66,14 @@ from toetsbatterij.rating.service import (
     open_assignment,
     resolve_task,
 )
+from toetsbatterij.scoring.raters import agreement
 from toetsbatterij.textinput import clean_text
 
 PURPOSES = (CALIBRATION, CONTROL)
 SKILL_LABELS = {"writing": N_("Schrijven"), "speaking": N_("Spreken")}
 
 
-# -- agreement -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Agreement:
-    exact: float
-    adjacent: float  # exact or one point apart
-    pairs: int
-
-
-def agreement(pairs: Iterable[tuple[int, int]]) -> Agreement:
-    """Exact and adjacent agreement of (rater, reference) score pairs."""
-    pairs = list(pairs)
-    if not pairs:
-        return Agreement(0.0, 0.0, 0)
-    exact = sum(1 for a, b in pairs if a == b)
-    adjacent = sum(1 for a, b in pairs if abs(a - b) <= 1)
-    return Agreement(exact / len(pairs), adjacent / len(pairs), len(pairs))
+# -- agreement (scoring.raters: exact, adjacent, quadratic-weighted kappa) ------------------------
 
 
 def score_pairs(criteria: Sequence[str], given: Mapping[str, Any], given_code: str | None,
@@ -371,16 +357,19 @@ def finish_run_if_done(db: Session, clock: Clock, run_id: int,
     if any(t.status != RESOLVED for t in tasks):
         return None
     pairs: list[tuple[int, int]] = []
+    top = 0
     for task in tasks:
         ref = db.get(RatingReference, task.reference_id)
         given = db.scalar(select(Rating).where(Rating.task_id == task.id,
                                                Rating.submitted.is_(True)))
-        criteria = list(criteria_of(form_of(db, task.form_version), task.rubric_id))
-        pairs += score_pairs(criteria, given.scores, given.code, ref.scores, ref.code)
-    result = agreement(pairs)
-    run.exact, run.adjacent, run.pairs = result.exact, result.adjacent, result.pairs
-    run.passed = (result.exact >= policy.admission_exact
-                  and result.adjacent >= policy.admission_adjacent)
+        criteria = criteria_of(form_of(db, task.form_version), task.rubric_id)
+        top = max(top, *criteria.values())
+        pairs += score_pairs(list(criteria), given.scores, given.code, ref.scores, ref.code)
+    result = agreement([a for a, _ in pairs], [b for _, b in pairs], max_score=top)
+    run.exact, run.adjacent, run.kappa = result.exact or 0.0, result.adjacent or 0.0, result.kappa
+    run.pairs = result.n
+    run.passed = (run.exact >= policy.admission_exact
+                  and run.adjacent >= policy.admission_adjacent)
     run.finished_at = clock.now()
     rater = db.get(StaffAccount, run.rater_id)
     db.add(RaterAdmission(rater_id=run.rater_id, skill=run.skill, admitted=run.passed,
@@ -389,8 +378,7 @@ def finish_run_if_done(db: Session, clock: Clock, run_id: int,
     db.flush()
     record(db, clock, organisation_id=rater.organisation_id, actor_id=rater.id,
            action="calibration.finish", object_type="calibration_run", object_id=run.id,
-           exact=round(result.exact, 4), adjacent=round(result.adjacent, 4),
-           passed=run.passed)
+           exact=round(run.exact, 4), adjacent=round(run.adjacent, 4), passed=run.passed)
     return run
 
 

@@ -178,6 +178,7 @@ class CalibrationRun(Base):
     finished_at: Mapped[dt.datetime | None]
     exact: Mapped[float | None] = mapped_column(Float)
     adjacent: Mapped[float | None] = mapped_column(Float)  # exact or one apart
+    kappa: Mapped[float | None] = mapped_column(Float)     # quadratic-weighted
     pairs: Mapped[int] = mapped_column(default=0)  # criterion scores compared
     passed: Mapped[bool | None]
 

@@ -209,6 +209,16 @@ def decide_admission() -> Any:
     return redirect(url_for("rating.raters"))
 
 
+@bp.get("/beoordelaars/statistieken")
+@require_roles(*QUALITY_ROLES)
+def statistics() -> Any:
+    from toetsbatterij.rating import statistics as stats
+
+    return render_template("staff/rater_statistics.html",
+                           stats=stats.rater_statistics(db(), org_id()),
+                           reasons=stats.DRIFT_REASONS, fit_band=stats.FIT_BAND)
+
+
 # -- calibration sets and control responses (agency admin, psychometrician) ----------------------
 
 

@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("finished_at", utc, nullable=True),
         sa.Column("exact", sa.Float(), nullable=True),
         sa.Column("adjacent", sa.Float(), nullable=True),
+        sa.Column("kappa", sa.Float(), nullable=True),
         sa.Column("pairs", sa.Integer(), nullable=False),
         sa.Column("passed", sa.Boolean(), nullable=True),
         _fk("calibration_run", "rater_id", "staff_account"),
