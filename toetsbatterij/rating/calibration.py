@@ -127,7 +127,7 @@ def get_set(db: Session, organisation_id: int, set_id: int, *, editable: bool = 
     row = db.get(CalibrationSet, set_id)
     if row is None or not row.active or row.organisation_id not in (
             (organisation_id,) if editable else (None, organisation_id)):
-        raise NotFound(detail=f"calibration set {set_id}")
+        raise NotFound(None, detail=f"calibration set {set_id}")
     return row
 
 
@@ -208,7 +208,7 @@ def add_reference(db: Session, clock: Clock, *, organisation_id: int, actor_id: 
         raise InvalidInput("Kies kalibratie of controle.", field="purpose")
     task = db.get(RatingTask, task_id)
     if task is None or task.organisation_id != organisation_id or task.kind != LIVE:
-        raise NotFound(detail=f"task {task_id}")
+        raise NotFound(None, detail=f"task {task_id}")
     agreed = agreed_scores(db, task)
     if agreed is None:
         raise Conflict("Alleen een productie waarover de beoordelaars het volledig eens waren, "
@@ -249,7 +249,7 @@ def candidate_audio(db: Session, storage: Any, organisation_id: int, task_id: in
     task = db.get(RatingTask, task_id)
     if (task is None or task.organisation_id != organisation_id or task.kind != LIVE
             or task.status != RESOLVED or task.skill != "speaking"):
-        raise NotFound(detail=f"task {task_id}")
+        raise NotFound(None, detail=f"task {task_id}")
     audio = _audio(db, storage, _production(db, task))
     if not 0 <= part < len(audio.parts):
         raise NotFound(None, detail=f"no part {part}")
@@ -261,7 +261,7 @@ def remove_reference(db: Session, clock: Clock, *, organisation_id: int, actor_i
     """Take a reference out of use (it stays, for the runs and controls that rated it)."""
     ref = db.get(RatingReference, reference_id)
     if ref is None or ref.organisation_id != organisation_id or not ref.active:
-        raise NotFound(detail=f"reference {reference_id}")
+        raise NotFound(None, detail=f"reference {reference_id}")
     ref.active = False
     db.flush()
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
@@ -278,14 +278,14 @@ def add_text_reference(db: Session, clock: Clock, forms: Any, *, organisation_id
     holds ``item_id``."""
     form = next((f for f in forms.current.values() if item_id in f.items), None)
     if form is None:
-        raise NotFound(detail=f"no current form holds {item_id}")
+        raise NotFound(None, detail=f"no current form holds {item_id}")
     rubric = form.rubric_of(item_id)
     if rubric is None:
-        raise InvalidInput(detail=f"{item_id} is not rated")
+        raise InvalidInput(None, detail=f"{item_id} is not rated")
     criteria = criteria_of(form, rubric.id)
     values = {c: int(scores[c]) for c in criteria} if code is None else {}
     if any(not 0 <= v <= criteria[c] for c, v in values.items()):
-        raise InvalidInput(detail=f"{item_id}: score outside the rubric")
+        raise InvalidInput(None, detail=f"{item_id}: score outside the rubric")
     forms.register(db, clock, form)  # the snapshot the reference is rated on
     ref = RatingReference(organisation_id=organisation_id, purpose=purpose,
                           calibration_set_id=set_id, skill=form.item(item_id).skill,
@@ -305,7 +305,7 @@ def start_run(db: Session, clock: Clock, rater: StaffAccount, set_id: int) -> Ra
     """Begin (or go on with) the rater's calibration on a set: one task per active reference,
     all assigned to the rater. Returns the next production to rate."""
     if rater.role != ROLE_RATER or not rater.active:
-        raise NotFound(detail="not a rater")
+        raise NotFound(None, detail="not a rater")
     cal_set = get_set(db, rater.organisation_id, set_id)
     current = open_assignment(db, rater.id, (CALIBRATION,))
     if current is not None:
@@ -398,7 +398,7 @@ def last_run(db: Session, rater_id: int) -> CalibrationRun | None:
 def _rater(db: Session, organisation_id: int, rater_id: int) -> StaffAccount:
     acc = db.get(StaffAccount, rater_id)
     if acc is None or acc.organisation_id != organisation_id or acc.role != ROLE_RATER:
-        raise NotFound(detail=f"rater {rater_id}")
+        raise NotFound(None, detail=f"rater {rater_id}")
     return acc
 
 

@@ -325,7 +325,7 @@ def admitted_skills(db: Session, rater_id: int) -> set[str]:
 
 def _check_rater(rater: StaffAccount) -> None:
     if rater.role != ROLE_RATER or not rater.active:
-        raise Forbidden(detail=f"account {rater.id} is not an active rater")
+        raise Forbidden(None, detail=f"account {rater.id} is not an active rater")
 
 
 def _available(db: Session, rater: StaffAccount, policy: RatingPolicy,
@@ -530,7 +530,7 @@ def assignment_of(db: Session, rater: StaffAccount, token: str) -> RatingAssignm
         raise NotYours()
     assignment = db.scalar(select(RatingAssignment).where(RatingAssignment.token == token))
     if assignment is None or assignment.rater_id != rater.id:
-        raise NotYours(detail="token of no assignment of this rater")
+        raise NotYours(None, detail="token of no assignment of this rater")
     return assignment
 
 
