@@ -171,6 +171,7 @@ def test_disagreement_goes_to_a_senior_who_did_not_rate_it(world, content, stora
     assert task.status == ADJUDICATION and task.thresholds == {"criterion": 1, "total": 2}
     assert take(world, content, r3) is None        # not a senior rater
     assert take(world, content, senior) is None    # rated it: never its adjudication
+    assert calibration.waiting_for_senior(world.db, world.a["org"]) == 1
     senior2 = rater(world, world.a, "senior2", senior=True, skills=("writing",))
     a3 = take(world, content, senior2)
     assert a3.task_id == task.id and a3.position == 3

@@ -19,6 +19,8 @@ OBJECT_TYPE_LABELS = {
     "candidate": N_("Kandidaat"), "exam_session": N_("Sessie"), "session": N_("Sessie"),
     "staff_account": N_("Personeelslid"), "location": N_("Toetslokaal"),
     "attempt": N_("Afname van"), "incident": N_("Incident"), "organisation": N_("Agentschap"),
+    "rating_task": N_("Beoordelingstaak"), "rating_reference": N_("Referentieproductie"),
+    "calibration_set": N_("Kalibratieset"), "calibration_run": N_("Kalibratie"),
 }
 
 

@@ -41,6 +41,7 @@ from toetsbatterij.clock import Clock
 from toetsbatterij.errors import Conflict, InvalidInput, NotFound
 from toetsbatterij.i18n import N_
 from toetsbatterij.rating.models import (
+    ADJUDICATION,
     CALIBRATION,
     CONTROL,
     LIVE,
@@ -443,6 +444,18 @@ class RaterRow:
     admissions: dict[str, RaterAdmission]   # skill -> the newest decision
     last_run: CalibrationRun | None
     submitted: int                           # live ratings submitted
+
+
+def waiting_for_senior(db: Session, organisation_id: int) -> int:
+    """The agency's productions that wait for a third rating nobody has taken yet (when it stays
+    above zero: too few senior raters who did not rate them already)."""
+    from sqlalchemy import exists, func
+
+    third = exists().where(RatingAssignment.task_id == RatingTask.id,
+                           RatingAssignment.position == 3)
+    return int(db.scalar(select(func.count(RatingTask.id)).where(
+        RatingTask.kind == LIVE, RatingTask.organisation_id == organisation_id,
+        RatingTask.status == ADJUDICATION, ~third)) or 0)
 
 
 def raters(db: Session, organisation_id: int) -> list[RaterRow]:

@@ -173,6 +173,7 @@ def _admission_form() -> forms.AdmissionForm:
 
 def _raters_page(form: forms.AdmissionForm | None = None, status: int = 200) -> Any:
     return render_template("staff/raters.html", raters=calibration.raters(db(), org_id()),
+                           waiting_for_senior=calibration.waiting_for_senior(db(), org_id()),
                            form=form or _admission_form(), skill_labels=SKILL_LABELS,
                            policy=policy()), status
 
