@@ -170,7 +170,7 @@ def _rating_targets(world, content, tenant):
     assignment = calibration.start_run(world.db, world.clock, rater, cal_set.id)
     world.db.commit()
     return {"set_id": cal_set.id, "reference_id": ref.id, "task_id": assignment.task_id,
-            "assignment": assignment.token, "part": 0}
+            "assignment": assignment.token, "part": 1}
 
 
 def _targets(app, world, db, content):

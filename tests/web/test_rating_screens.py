@@ -104,7 +104,7 @@ def test_the_recording_is_served_without_tags_to_its_rater_only(app, world, cont
     token = next_token(client)
     page = client.get(f"/beheer/beoordelen/{token}").get_data(as_text=True)
     assert 'class="waveform"' in page and 'data-rate="0.75"' in page and 'data-rate="1.5"' in page
-    url = f"/beheer/beoordelen/{token}/opname/0"
+    url = f"/beheer/beoordelen/{token}/opname/1"
     assert url in page
     resp = client.get(url)
     assert resp.status_code == 200 and resp.mimetype == "audio/ogg"
@@ -112,7 +112,7 @@ def test_the_recording_is_served_without_tags_to_its_rater_only(app, world, cont
     assert mutagen.File(io.BytesIO(resp.data)).tags.keys() == []
     part = client.get(url, headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and len(part.data) == 100
-    assert client.get(f"/beheer/beoordelen/{token}/opname/1").status_code == 404
+    assert client.get(f"/beheer/beoordelen/{token}/opname/2").status_code == 404
     _, other = rater_client(app, world, "ander", skills=("speaking",))
     assert other.get(url).status_code == 404
     assert other.get(f"/beheer/beoordelen/{token}").status_code == 404

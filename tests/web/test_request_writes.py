@@ -71,7 +71,7 @@ def test_no_get_route_writes(app, world, content, db_session):
         "candidate.media": [(cand, media)] if media else [],
         "health": [(cand, "/gezondheid")],
         "rating.rate": [(staff["rater"], f"/beheer/beoordelen/{rating['token']}")],
-        "rating.audio": [(staff["rater"], f"/beheer/beoordelen/{rating['token']}/opname/0")],
+        "rating.audio": [(staff["rater"], f"/beheer/beoordelen/{rating['token']}/opname/1")],
         "rating.raters": [(staff["agency_admin"], "/beheer/beoordelaars")],
         "rating.calibration_sets": [(c, "/beheer/kalibratie") for c in
                                     (staff["agency_admin"], staff["psychometrician"])],
@@ -81,7 +81,7 @@ def test_no_get_route_writes(app, world, content, db_session):
         "rating.statistics": [(c, "/beheer/beoordelaars/statistieken") for c in
                               (staff["agency_admin"], staff["psychometrician"])],
         "rating.candidate_audio": [(staff["agency_admin"],
-                                    f"/beheer/referenties/kandidaat/{rating['task_id']}/opname/0")],
+                                    f"/beheer/referenties/kandidaat/{rating['task_id']}/opname/1")],
     }
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"

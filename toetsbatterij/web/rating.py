@@ -148,11 +148,12 @@ def rate(assignment: str) -> Any:
     return redirect(url_for("staff.dashboard"))
 
 
-@bp.get("/beoordelen/<assignment>/opname/<int:part>")
+@bp.get("/beoordelen/<assignment>/opname/<id:part>")
 @require_roles(ROLE_RATER)
 def audio(assignment: str, part: int) -> Any:
-    """One part of the recording, without tags: served whole or by range, never cached."""
-    mime, data = service.audio_part(db(), storage(), me(), assignment, part)
+    """One part of the recording (numbered from 1), without tags: served whole or by range,
+    never cached."""
+    mime, data = service.audio_part(db(), storage(), me(), assignment, part - 1)
     resp = Response(data, mimetype=mime)
     resp.headers["Cache-Control"] = "no-store"
     return resp.make_conditional(request, accept_ranges=True, complete_length=len(data))
@@ -313,11 +314,11 @@ def remove_reference(reference_id: int) -> Any:
     return redirect(url_for("rating.controls"))
 
 
-@bp.get("/referenties/kandidaat/<id:task_id>/opname/<int:part>")
+@bp.get("/referenties/kandidaat/<id:task_id>/opname/<id:part>")
 @require_roles(*QUALITY_ROLES)
 def candidate_audio(task_id: int, part: int) -> Any:
     """A resolved speaking production of the agency, to listen to before promoting it."""
-    mime, data = calibration.candidate_audio(db(), storage(), org_id(), task_id, part)
+    mime, data = calibration.candidate_audio(db(), storage(), org_id(), task_id, part - 1)
     resp = Response(data, mimetype=mime)
     resp.headers["Cache-Control"] = "no-store"
     return resp.make_conditional(request, accept_ranges=True, complete_length=len(data))
