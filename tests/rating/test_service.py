@@ -412,3 +412,15 @@ def test_the_cli_pulls_the_queue(world, content, storage, migrated_url, capsys):
                      "pull-ratings"]) == 0
     assert capsys.readouterr().out.startswith("2 ")
     assert world.db.scalar(select(func.count(RatingTask.id))) == 2
+
+
+def test_a_control_never_takes_the_place_of_an_adjudication(world, content, storage):
+    calibration.seed_writing_references(world.db, world.clock, content)
+    finished_attempt(world, content, storage, world.a)
+    r1, r2 = (rater(world, world.a, n, skills=("writing",)) for n in ("een", "twee"))
+    rate(world, content, r1, take(world, content, r1), 2)
+    rate(world, content, r2, take(world, content, r2), 0)
+    senior = rater(world, world.a, "senior", senior=True, skills=("writing",))
+    always = service.RatingPolicy(control_rate=1.0)
+    got = take(world, content, senior, always, random.Random(0))
+    assert got.position == 3 and task_of(world, got).kind == LIVE

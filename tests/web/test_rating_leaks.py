@@ -10,7 +10,7 @@ import re
 
 from delivery_support import PASSWORD
 from rating_support import FIRST, LAST, exam_session, finished_attempt, rater
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from toetsbatterij.delivery import proctoring
 from toetsbatterij.delivery.identity import format_national_number
@@ -118,9 +118,11 @@ def pages_of(client, token, criteria_value):
     return out, media
 
 
-def test_no_candidate_identity_reaches_a_rater(app, world, content):
+def test_no_candidate_identity_reaches_a_rater(make_app, world, content):
     from pathlib import Path
 
+    # Every "next production" that can serve a control does: control screens are searched too.
+    app = make_app(WTF_CSRF_ENABLED=False, RATING_CONTROL_RATE=1.0)
     store = storage_for(app.config, Path(app.instance_path))
     calibration.seed_writing_references(world.db, world.clock, content)
     sess = exam_session(world, world.a)
@@ -176,6 +178,8 @@ def test_no_candidate_identity_reaches_a_rater(app, world, content):
     pages += got
     pages.append(client.get("/beheer/").get_data(as_text=True))
     assert len(pages) > 40 and media
+    assert world.db.scalar(select(func.count(RatingTask.id)).where(RatingTask.kind == "control")) \
+        == 2  # the test bank's one control text, shown to each of the two raters
     for page in pages:
         assert_blind(page, secrets, numbers)
     for data in media:

@@ -22,7 +22,8 @@ the system (no assignment, no rater) with the code ``blank``, which the resoluti
   adjudications first; the senior sees no other rating (a blind third rating: the rule "the mean
   of the two closest" needs an independent judgement);
 - pre-scored control responses are mixed in at ``RATING_CONTROL_RATE``, unannounced: the same
-  screen, the same kind of token, and only while live work waits for the rater;
+  screen, the same kind of token, only while live work waits for the rater and in place of a
+  first or second rating (never of an adjudication, whose screen says it is one);
 - an assignment not submitted after ``RATING_ASSIGNMENT_HOURS`` goes back to the queue.
 
 **Ratings.** A rater may save a draft as often as they like (one draft row, replaced) and
@@ -418,9 +419,13 @@ def next_assignment(db: Session, clock: Clock, forms: Any, rater: StaffAccount,
     candidates = list(db.scalars(_available(db, rater, policy).limit(20)))
     if not candidates:
         return None
+    # A control takes the place of a first or second rating, never of an adjudication: it is
+    # shown as an ordinary rating, and a senior who knows only adjudications wait would see
+    # the difference.
+    regular = [t for t in candidates if t.status == OPEN]
     draw = (rng or random.SystemRandom()).random()
-    if draw < policy.control_rate:
-        control = _control_for(db, clock, rater, candidates[0].skill)
+    if regular and draw < policy.control_rate:
+        control = _control_for(db, clock, rater, regular[0].skill)
         if control is not None:
             return control
     for task in candidates:
