@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
                                "difference")
     recompute.add_argument("--result", type=int, action="append", default=None,
                            help="a result id (repeatable; default: every current result)")
+    sub.add_parser("pull-ratings", help="queue the writing and speaking responses of closed "
+                   "sections for rating (blank ones are resolved at once); raters' requests "
+                   "do the same, this command keeps the queue current between them")
     args = parser.parse_args(argv)
     platform = platform_from_args(args.database_url, args.itembank)
     try:
@@ -114,6 +117,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return freeze_results(platform)
     elif args.command == "recompute-results":
         return recompute_results(platform, args.result)
+    elif args.command == "pull-ratings":
+        return pull_ratings(platform)
     return 0
 
 
@@ -219,6 +224,16 @@ def erase_expired(platform: Platform) -> int:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     for kind, count in report.counts.items():
         print(f"{kind:16s} {count:6d} (bewaartermijn {policy.days[kind]} dagen)")
+    return 0
+
+
+def pull_ratings(platform: Platform) -> int:
+    from toetsbatterij.rating.service import RatingPolicy, pull_tasks
+
+    policy = RatingPolicy.from_config(platform.config)
+    with platform.unit_of_work() as db:
+        created = pull_tasks(db, platform.clock, platform.forms, policy)
+    print(f"{created} nieuwe productie(s) in de wachtrij van de beoordelaars")
     return 0
 
 

@@ -76,6 +76,22 @@ DEFAULTS: dict[str, Any] = {
     "RECORDING_MAX_PARTS": 8,
     # Writing: the browser saves a changed text after this many seconds (and on leaving the box).
     "AUTOSAVE_SECONDS": 5,
+    # Rating (toetsbatterij.rating): who rates a production: raters of the candidate's own
+    # agency ("organisation") or a pool shared by every agency ("shared").
+    "RATING_POOL": "organisation",
+    # Two ratings call for a senior rater's third rating when they differ by more than
+    # "criterion" points on any criterion or "total" points on the sum (rating.resolution.
+    # Thresholds.from_config): "default", and optionally per rubric id.
+    "RATING_THRESHOLDS": {"default": {"criterion": 1, "total": 2}},
+    # The share of "next production" requests that serves a pre-scored control response
+    # instead (unannounced; only while live work waits for the rater).
+    "RATING_CONTROL_RATE": 0.1,
+    # A rater is admitted to a skill after a calibration set with at least this share of the
+    # criterion scores equal to the reference ("exact") and at most one point off ("adjacent").
+    "RATING_ADMISSION": {"exact": 0.5, "adjacent": 0.9},
+    # An assignment not submitted after this many hours goes back to the queue (its draft is
+    # dropped), so an absent rater never holds a production up.
+    "RATING_ASSIGNMENT_HOURS": 48,
     "PREFERRED_URL_SCHEME": "https",
     "BABEL_DEFAULT_LOCALE": "nl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",

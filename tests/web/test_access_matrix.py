@@ -14,10 +14,25 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from toetsbatterij.accounts.models import ROLE_ADMIN, ROLE_PROCTOR, ROLES, StaffAccount
+from toetsbatterij.accounts.models import (
+    ROLE_ADMIN,
+    ROLE_PROCTOR,
+    ROLE_PSYCHOMETRICIAN,
+    ROLE_RATER,
+    ROLES,
+    StaffAccount,
+)
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
+from toetsbatterij.rating.models import (
+    CalibrationSet,
+    RaterAdmission,
+    Rating,
+    RatingAssignment,
+    RatingReference,
+    RatingTask,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,9 @@ PUBLIC = Rule("public")
 ANY_STAFF = Rule("staff", frozenset(ROLES))
 EXAM = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PROCTOR}))
 ADMIN = Rule("staff", frozenset({ROLE_ADMIN}))
+# A rater sees only the rating screens (and the start page, which is their queue).
+RATER = Rule("staff", frozenset({ROLE_RATER}))
+QUALITY = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))
 CANDIDATE = Rule("candidate")
 
 ACCESS: dict[str, Rule] = {
@@ -76,6 +94,20 @@ ACCESS: dict[str, Rule] = {
     "staff.locations": ADMIN,
     "staff.staff_accounts": ADMIN,
     "staff.audit": ADMIN,
+    "rating.next_production": RATER,
+    "rating.start_calibration": RATER,
+    "rating.rate": RATER,
+    "rating.audio": RATER,
+    "rating.raters": ADMIN,
+    "rating.set_senior": ADMIN,
+    "rating.decide_admission": ADMIN,
+    "rating.calibration_sets": QUALITY,
+    "rating.calibration_set": QUALITY,
+    "rating.add_set_reference": QUALITY,
+    "rating.controls": QUALITY,
+    "rating.remove_reference": QUALITY,
+    "rating.candidate_audio": QUALITY,
+    "rating.statistics": QUALITY,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -123,7 +155,25 @@ def _start_practice(app, tenant):
     return client
 
 
-def _targets(app, world, db):
+def _rating_targets(world, content, tenant):
+    """A calibration set with one reference of the tenant, and its rater's calibration run on
+    it: the ids and the assignment token the rating routes name."""
+    from toetsbatterij.rating import calibration
+
+    cal_set = calibration.create_set(world.db, world.clock, organisation_id=tenant["org"],
+                                     actor_id=None, skill="writing", name="Set")
+    ref = calibration.add_text_reference(
+        world.db, world.clock, content, organisation_id=tenant["org"], purpose="calibration",
+        item_id="W-A2-0001", text="Beste juf, ik ben ziek.", set_id=cal_set.id,
+        scores={"task": 1, "coherence": 1, "vocabulary": 1, "grammar": 1})
+    rater = world.db.get(StaffAccount, tenant["staff"]["rater"])
+    assignment = calibration.start_run(world.db, world.clock, rater, cal_set.id)
+    world.db.commit()
+    return {"set_id": cal_set.id, "reference_id": ref.id, "task_id": assignment.task_id,
+            "assignment": assignment.token, "part": 1}
+
+
+def _targets(app, world, db, content):
     out = {}
     for label, tenant in (("own", world.a), ("other", world.b)):
         att = db.scalar(select(Attempt).where(Attempt.candidate_id == tenant["candidates"][0]))
@@ -135,6 +185,7 @@ def _targets(app, world, db):
         out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
                       "presentation_id": pres.id, "token": token,
                       "account_id": tenant["staff"]["rater"]}
+        out[label].update(_rating_targets(world, content, tenant))
     return out
 
 
@@ -145,7 +196,11 @@ def _form(ids, token):
             "email": "nieuw@x.test", "display_name": "Nieuw", "role": "agency_admin",
             "password": "lang genoeg wachtwoord", "first_name": "A", "last_name": "B",
             "birth_date": "1990-01-01", "id_kind": "foreign", "id_number": "P1234567",
-            "id_country": "MA", "session_code": "X", "access_code": "Y"}
+            "id_country": "MA", "session_code": "X", "access_code": "Y",
+            # the rating routes: a promotion, an admission, the senior flag, a rating
+            "task_id": ids["task_id"], "rater_id": ids["account_id"], "skill": "writing",
+            "decision": "admit", "senior": "1", "label": "x", "action": "submit",
+            **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")}}
     if token:
         data["csrf_token"] = token
     return data
@@ -155,7 +210,8 @@ def _urls(rule, ids):
     path = rule.rule
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
-    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id"):
+    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
+                 "assignment", "part", "set_id", "reference_id", "task_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -184,9 +240,14 @@ def _refused(resp) -> bool:
 def _snapshot(db):
     db.expire_all()
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
-            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation)} | {
+            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
+             RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission)} | {
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
+        "senior": db.scalar(select(func.count(StaffAccount.id))
+                            .where(StaffAccount.senior_rater.is_(True))),
+        "active_references": db.scalar(select(func.count(RatingReference.id))
+                                       .where(RatingReference.active.is_(True))),
     }
 
 
@@ -195,13 +256,13 @@ def csrf_app(make_app):
     return make_app()  # CSRF on, as in production
 
 
-def test_access_matrix(csrf_app, world, db_session):
+def test_access_matrix(csrf_app, world, db_session, content):
     app = csrf_app
     world.open(world.a)
     world.open(world.b)
     candidate = _start_practice(app, world.a)
     _start_practice(app, world.b)
-    targets = _targets(app, world, db_session)
+    targets = _targets(app, world, db_session, content)
     principals = [Principal("anonymous", _client(app), "anonymous"),
                   Principal("candidate", candidate, "candidate")]
     for role in ROLES:

@@ -228,13 +228,22 @@ def _write_through(world, content, session_code, access_code):
 
 
 def test_the_rater_sees_the_waiting_productions_of_the_own_agency(app, world, content):
+    """The rater's start page is the queue: counts of the productions that wait for this rater
+    (of closed sections, of the own agency, of the skills the rater is admitted to)."""
     import datetime as dt
+
+    from toetsbatterij.rating import calibration
 
     rater = app.test_client()
     login_staff(rater, world.a, "rater")
     empty = rater.get("/beheer/").get_data(as_text=True)
-    assert "Nog geen beoordelingen" in empty and "Er wachten geen producties" in empty
-    assert "werkplek" not in empty
+    assert "nog niet toegelaten" in empty and "werkplek" not in empty
+    for tenant in (world.a, world.b):
+        calibration.decide_admission(world.db, world.clock, organisation_id=tenant["org"],
+                                     actor_id=None, rater_id=tenant["staff"]["rater"],
+                                     skill="writing", admitted=True, reason="test")
+    world.db.commit()
+    assert "Er wacht nu geen productie op u." in rater.get("/beheer/").get_data(as_text=True)
     sess = sessions.create_session(
         world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
         location_id=world.a["location"],
@@ -246,12 +255,12 @@ def test_the_rater_sees_the_waiting_productions_of_the_own_agency(app, world, co
     world.open({"org": world.a["org"], "session": sess.id})
     _write_through(world, content, sess.code, cand.access_code)
     page = rater.get("/beheer/").get_data(as_text=True)
-    row = re.search(r"<tbody>.*?</tbody>", page, re.S).group(0)
-    assert "Lezen en schrijven (test)" in row and "Schrijven" in row
-    assert re.search(r"<td>1</td><td>1</td>", row)  # one production from one attempt
+    counts = re.search(r'<ul class="queue-counts".*?</ul>', page, re.S).group(0)
+    assert re.search(r"Schrijven: <strong class=\"count\">1</strong>", counts)
+    assert 'id="next-production"' in page
     other = app.test_client()
     login_staff(other, world.b, "rater")
-    assert "Er wachten geen producties" in other.get("/beheer/").get_data(as_text=True)
+    assert "Er wacht nu geen productie op u." in other.get("/beheer/").get_data(as_text=True)
 
 
 def test_the_psychometrician_sees_the_forms_their_versions_and_exposure(app, world, content):

@@ -47,6 +47,7 @@ def test_no_get_route_writes(app, world, content, db_session):
                                                    "psychometrician")}
     for role, client in staff.items():
         login_staff(client, world.a, role)
+    rating = _rating_pages(app, world, content)
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -69,6 +70,18 @@ def test_no_get_route_writes(app, world, content, db_session):
         "candidate.status": [(cand, "/toets/status.json")],
         "candidate.media": [(cand, media)] if media else [],
         "health": [(cand, "/gezondheid")],
+        "rating.rate": [(staff["rater"], f"/beheer/beoordelen/{rating['token']}")],
+        "rating.audio": [(staff["rater"], f"/beheer/beoordelen/{rating['token']}/opname/1")],
+        "rating.raters": [(staff["agency_admin"], "/beheer/beoordelaars")],
+        "rating.calibration_sets": [(c, "/beheer/kalibratie") for c in
+                                    (staff["agency_admin"], staff["psychometrician"])],
+        "rating.calibration_set": [(staff["psychometrician"],
+                                    f"/beheer/kalibratie/{rating['set_id']}")],
+        "rating.controls": [(staff["agency_admin"], "/beheer/controles")],
+        "rating.statistics": [(c, "/beheer/beoordelaars/statistieken") for c in
+                              (staff["agency_admin"], staff["psychometrician"])],
+        "rating.candidate_audio": [(staff["agency_admin"],
+                                    f"/beheer/referenties/kandidaat/{rating['task_id']}/opname/1")],
     }
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"
@@ -95,8 +108,43 @@ def test_no_get_route_writes(app, world, content, db_session):
         assert cand.get("/toets/status.json").status_code == 200
     check_all("section expired")
     assert "section_index" in cand.get("/toets").get_data(as_text=True)  # next section's intro
-    open_pres = db_session.scalar(select(Presentation).where(Presentation.section_index == 0))
+    from toetsbatterij.delivery.models import Attempt
+
+    attempt_id = db_session.scalar(select(Attempt.id).where(Attempt.candidate_id == cid))
+    open_pres = db_session.scalar(select(Presentation).where(
+        Presentation.section_index == 0, Presentation.attempt_id == attempt_id))
     assert open_pres is not None and open_pres.answered_at is None  # nothing was closed by a GET
+
+
+def _rating_pages(app, world, content):
+    """A resolved speaking production (two raters), another one the world's rater is rating,
+    and a calibration set of the agency: what the rating GET routes show."""
+    from pathlib import Path
+
+    from rating_support import finished_attempt, rate_all, rater
+
+    from toetsbatterij.accounts.models import StaffAccount
+    from toetsbatterij.productions.storage import storage_for
+    from toetsbatterij.rating import calibration, service
+    from toetsbatterij.rating.models import RatingTask
+
+    store = storage_for(app.config, Path(app.instance_path))
+    finished_attempt(world, content, store, world.a)
+    for name in ("r1", "r2"):
+        rate_all(world, content, rater(world, world.a, name, skills=("speaking",)))
+    resolved = world.db.scalar(select(RatingTask).where(RatingTask.skill == "speaking",
+                                                        RatingTask.status == "resolved"))
+    finished_attempt(world, content, store, world.a, number=1)
+    mine = world.db.get(StaffAccount, world.a["staff"]["rater"])
+    calibration.decide_admission(world.db, world.clock, organisation_id=world.a["org"],
+                                 actor_id=None, rater_id=mine.id, skill="speaking",
+                                 admitted=True, reason="test")
+    assignment = service.next_assignment(world.db, world.clock, content, mine,
+                                         service.RatingPolicy(control_rate=0.0))
+    cal_set = calibration.create_set(world.db, world.clock, organisation_id=world.a["org"],
+                                     actor_id=None, skill="speaking", name="Spreken")
+    world.db.commit()
+    return {"token": assignment.token, "task_id": resolved.id, "set_id": cal_set.id}
 
 
 def test_a_write_in_a_get_request_is_refused(app):

@@ -34,6 +34,9 @@ class StaffAccount(Base):
     # When an admin deactivated the account; the staff retention period runs from then, after
     # which the erasure job replaces the name and e-mail address (privacy.retention).
     deactivated_at: Mapped[dt.datetime | None]
+    # A rater who may give the third rating when two ratings disagree (set by the agency admin;
+    # a flag on the rater role rather than a role of its own: a senior rater is a rater).
+    senior_rater: Mapped[bool] = mapped_column(default=False)
     # Failed logins are throttled per typed address in login_throttle (delivery.throttle),
     # never per IP: a whole exam room shares one address.
     last_login_at: Mapped[dt.datetime | None]

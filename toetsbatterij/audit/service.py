@@ -20,6 +20,8 @@ OBJECT_TYPE_LABELS = {
     "staff_account": N_("Personeelslid"), "location": N_("Toetslokaal"),
     "attempt": N_("Afname van"), "incident": N_("Incident"), "organisation": N_("Agentschap"),
     "result": N_("Resultaat"),
+    "rating_task": N_("Beoordelingstaak"), "rating_reference": N_("Referentieproductie"),
+    "calibration_set": N_("Kalibratieset"), "calibration_run": N_("Kalibratie"),
 }
 
 

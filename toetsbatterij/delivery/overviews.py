@@ -1,11 +1,7 @@
-"""Read-only overviews for the start pages of the roles without an exam room.
-
-- the psychometrician: the test definitions (forms) with their versions, and per definition
-  version the observed exposure per section (``delivery.exposure.exposure_counts``: counts
-  over every agency; no candidate data leaves it);
-- the rater: the productions (writing texts, spoken answers) that wait for a rating in the
-  rater's own agency, counted from the stored responses. Rating itself comes with the rating
-  module; until then nothing is rated, so every production waits.
+"""Read-only overviews for the start page of the psychometrician: the test definitions
+(forms) with their versions, and per definition version the observed exposure per section
+(``delivery.exposure.exposure_counts``: counts over every agency; no candidate data leaves it).
+The rater's start page is the rating queue (``toetsbatterij.rating.service.queue``).
 """
 
 from __future__ import annotations
@@ -18,10 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from toetsbatterij.delivery.exposure import exposure_counts
-from toetsbatterij.delivery.models import Attempt, Presentation, Response, TestDefinitionRecord
-
-#: The item types whose responses a person rates, and the skill each belongs to.
-RATED_TYPES = {"extended_text": "writing", "spoken_response": "speaking"}
+from toetsbatterij.delivery.models import Attempt, TestDefinitionRecord
 
 
 @dataclass(frozen=True)
@@ -72,39 +65,3 @@ def forms_and_exposure(db: Session, bank_version: str | None) -> list[FormOvervi
         out.append(FormOverview(definition=row, current=row.bank_version == bank_version,
                                 attempts=int(attempts.get(row.id, 0)), sections=sections))
     return out
-
-
-@dataclass(frozen=True)
-class WaitingProductions:
-    definition_name: str
-    skill: str               # writing | speaking
-    productions: int         # responses with a production in them
-    attempts: int            # attempts they come from
-
-
-def waiting_productions(db: Session, organisation_id: int,
-                        item_types: Mapping[str, str]) -> list[WaitingProductions]:
-    """The productions of this agency's candidates that wait for a rating: operational and
-    pretest responses (not practice) to items of a rated type that hold a production.
-    ``item_types`` maps the bank's item ids to their type (``FormStore.item_types``)."""
-    rated = {item_id: RATED_TYPES[kind] for item_id, kind in item_types.items()
-             if kind in RATED_TYPES}
-    if not rated:
-        return []
-    stmt = (select(TestDefinitionRecord.name, Response.item_id, Response.attempt_id,
-                   Response.raw)
-            .join(Presentation, Presentation.id == Response.presentation_id)
-            .join(Attempt, Attempt.id == Response.attempt_id)
-            .join(TestDefinitionRecord, TestDefinitionRecord.id == Attempt.test_definition_id)
-            .where(Attempt.organisation_id == organisation_id, Presentation.section_index >= 0,
-                   Response.item_id.in_(sorted(rated))))
-    productions: dict[tuple[str, str], int] = {}
-    attempts: dict[tuple[str, str], set[int]] = {}
-    for name, item_id, attempt_id, raw in db.execute(stmt):
-        if raw in (None, "", {}, []):
-            continue  # nothing was written or recorded: nothing to rate
-        key = (name, rated[item_id])
-        productions[key] = productions.get(key, 0) + 1
-        attempts.setdefault(key, set()).add(attempt_id)
-    return [WaitingProductions(name, skill, count, len(attempts[(name, skill)]))
-            for (name, skill), count in sorted(productions.items())]

@@ -161,6 +161,33 @@ class EndAttemptForm(ConfirmForm):
                          render_kw={"maxlength": "1000"})
 
 
+class RatingForm(StaffForm):
+    """The rating screen: the criteria's radio groups (``c.<criterion>``) and the code are read
+    by the view, the service checks them against the rubric."""
+
+    action = StringField(default="draft")  # draft | submit
+
+
+class AdmissionForm(StaffForm):
+    rater_id = SelectField(validate_choice=False)  # parsed by the view (web.ids)
+    skill = SelectField(validate_choice=False)
+    decision = SelectField(validate_choice=False)
+    reason = StringField(validators=[InputRequired(_l("Geef een reden op."))],
+                         render_kw={"maxlength": "1000"})
+
+
+class CalibrationSetForm(StaffForm):
+    name = StringField(render_kw={"required": True, "maxlength": "200"})
+    skill = SelectField(validate_choice=False)
+    rubric_id = StringField(render_kw={"maxlength": "40"})
+
+
+class ReferenceForm(StaffForm):
+    """Promote a resolved production (``task_id``, parsed by the view) to a reference."""
+
+    label = StringField(render_kw={"maxlength": "200"})
+
+
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as the options of a SelectField."""
     return [SelectChoice(value, label) for value, label in pairs]

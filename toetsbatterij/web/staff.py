@@ -66,6 +66,7 @@ from toetsbatterij.web.auth import (
 from toetsbatterij.web.context import clock, db, platform
 from toetsbatterij.web.ids import form_id, parse_id
 from toetsbatterij.web.productions import microphone_column
+from toetsbatterij.web.rating import queue_page
 from toetsbatterij.web.unit_of_work import mark_failed
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer")
@@ -176,10 +177,7 @@ def dashboard() -> Any:
                                bank_version=bank.bank_version,
                                skill_labels=definitions.SKILL_LABELS)
     if role == ROLE_RATER:
-        return render_template("staff/start_rater.html", **common,
-                               waiting=overviews.waiting_productions(
-                                   db(), org_id(), platform().forms.item_types()),
-                               skill_labels=definitions.SKILL_LABELS)
+        return queue_page(common)
     return render_template("staff/dashboard.html", **common,
                            sessions=sessions.list_sessions(db(), org_id()),
                            can_exam=role in EXAM_ROLES, is_admin=role == ROLE_ADMIN)

@@ -1,7 +1,7 @@
 """result: frozen, immutable results of attempts (revisions superseded by corrections).
 
 Revision ID: 0014
-Revises: 0017
+Revises: 0013
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import toetsbatterij.db
 
 revision = "0014"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
