@@ -9,6 +9,12 @@ speaking with a stand-in text and recording id. Each production is then rated by
 raters (each criterion drawn from its GPCM at θ) and resolved with the rating rules, with a
 third (senior) rating where the two disagree. The recovered θ's must correlate with the true
 ones (a sanity bar, not a calibration study).
+
+Run time: the attempts are the cost (about 0.27 s each on SQLite on a quiet core, 720 SQL
+statements per attempt in the delivery services; the adaptive selection is a tenth of it). On
+PostgreSQL every statement is a round trip and the same 200 attempts take several minutes, so
+the PostgreSQL pass runs 50 of them: the check there is that JSON, floats and the snapshot
+round-trip through PostgreSQL identically, which 50 show as well as 200.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from .support import Answerer, Ratings, exam_session, take
 pytestmark = pytest.mark.slow
 
 N_ATTEMPTS = 200
+N_ATTEMPTS_POSTGRESQL = 50
 SKILLS = ("reading", "listening", "writing", "speaking")
 
 
@@ -43,15 +50,16 @@ def real_forms(tmp_path):
 
 def test_two_hundred_four_skill_attempts_recompute_identically(db_session, clock, real_forms):
     db, forms = db_session, real_forms
+    n = N_ATTEMPTS if db.get_bind().dialect.name == "sqlite" else N_ATTEMPTS_POSTGRESQL
     rows = {d.code: d for d in definitions.sync_forms(db, clock, forms)}
     org = organisations.seed_agencies(db)[1]
     sess = exam_session(db, clock, organisation_id=org.id,
-                        definition_id=rows["attest-4"].id, candidates=N_ATTEMPTS)
+                        definition_id=rows["attest-4"].id, candidates=n)
     db.commit()
     form = forms.current["attest-4"]
     assert [s.skill for s in form.sections] == list(SKILLS)
     rng = np.random.default_rng(20261203)
-    thetas = rng.standard_normal(N_ATTEMPTS)
+    thetas = rng.standard_normal(n)
     answerer, ratings = Answerer(form), Ratings()
     attempts = []
     started = time.perf_counter()
@@ -67,7 +75,7 @@ def test_two_hundred_four_skill_attempts_recompute_identically(db_session, clock
     results = [service.freeze(db, clock, forms, a, ratings, rules) for a in attempts]
     db.commit()
     frozen = time.perf_counter()
-    assert len({r.id for r in results}) == N_ATTEMPTS
+    assert len({r.id for r in results}) == n
     assert {r.form_version for r in results} == {form.version}
 
     # Recomputed from the stored inputs: identical, every field of every result.
@@ -87,14 +95,14 @@ def test_two_hundred_four_skill_attempts_recompute_identically(db_session, clock
     assert all(len(r.document["productions"]) == 5 for r in results)
     items = np.mean([sum(s["n_items"] for s in r.document["skills"]) for r in results])
     # Reported with -s (figures for the notes; nothing here is a timing assertion).
-    print(f"\nrecompute check: {N_ATTEMPTS} attempts ({items:.1f} counted responses each), "
-          f"{adjudicated} of {5 * N_ATTEMPTS} productions adjudicated; corr(θ̂, θ) "
+    print(f"\nrecompute check: {n} attempts ({items:.1f} counted responses each), "
+          f"{adjudicated} of {5 * n} productions adjudicated; corr(θ̂, θ) "
           + ", ".join(f"{k} {v:.3f}" for k, v in corr.items())
           + f"; attempts {taken - started:.1f} s, freeze {frozen - taken:.1f} s, "
           f"recompute {recomputed - frozen:.1f} s")
 
     # One stored response score changed: exactly that result differs.
-    victim = results[int(rng.integers(N_ATTEMPTS))]
+    victim = results[int(rng.integers(n))]
     response = db.scalar(
         select(Response).join(Presentation, Presentation.id == Response.presentation_id)
         .where(Response.attempt_id == victim.attempt_id, Response.counts.is_(True),
@@ -114,7 +122,7 @@ def test_two_hundred_four_skill_attempts_recompute_identically(db_session, clock
     assert service.recompute(db, forms, ratings) == []
 
     # One rating changed (so the resolution the provider returns): exactly that result differs.
-    victim = results[int(rng.integers(N_ATTEMPTS))]
+    victim = results[int(rng.integers(n))]
     productions = victim.document["productions"]
     response_id = productions[int(rng.integers(len(productions)))]["response_id"]
     before = dict(ratings.resolutions[victim.attempt_id])
