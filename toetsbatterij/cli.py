@@ -122,54 +122,16 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
     return 0
 
 
-def resolutions_provider() -> Any:
-    """``rating.service.resolutions(db, attempt_id)``: the resolved productions of an attempt
-    (None while one is not resolved), imported only when a results command runs."""
-    try:
-        from toetsbatterij.rating import service as rating_service
-    except ImportError:
-        rating_service = None
-    provider = getattr(rating_service, "resolutions", None)
-    if provider is None:
-        raise SystemExit("De beoordelingsmodule (toetsbatterij.rating.service.resolutions) "
-                         "ontbreekt: geen resultaten zonder beoordelingen.")
-    return provider
-
-
-def severities_provider() -> Any:
-    """``rating.service.severities(db, attempt)``: rater id -> severity, for fair scores."""
-    try:
-        from toetsbatterij.rating import service as rating_service
-    except ImportError:
-        rating_service = None
-    provider = getattr(rating_service, "severities", None)
-    if provider is None:
-        raise SystemExit("RESULTS_FAIR_SCORES staat aan, maar er zijn geen strengheden van "
-                         "beoordelaars (toetsbatterij.rating.service.severities).")
-    return provider
-
-
-def freeze_results(platform: Platform, resolutions_of: Any = None,
-                   severities_of: Any = None) -> int:
+def freeze_results(platform: Platform) -> int:
     """Freeze every finished attempt without a result whose productions are resolved; the
     others wait for their raters (one unit of work)."""
-    from toetsbatterij.results import service
-    from toetsbatterij.results.rules import ScoringRules
-
-    rules = ScoringRules.from_config(platform.config)
-    resolutions_of = resolutions_of or resolutions_provider()
-    if rules.fair_scores:
-        severities_of = severities_of or severities_provider()
-    frozen = waiting = 0
+    rules = platform.scoring_rules
     with platform.unit_of_work() as db:
-        for attempt in service.attempts_to_freeze(db):
-            if resolutions_of(db, attempt.id) is None:
-                waiting += 1
-                continue
-            service.freeze(db, platform.clock, platform.forms, attempt, resolutions_of, rules,
-                           severities_of=severities_of)
-            frozen += 1
-    print(f"Resultaten vastgelegd: {frozen}; wachten op beoordeling: {waiting} "
+        from toetsbatterij.results import service
+
+        waiting = len(service.attempts_to_freeze(db))
+        frozen = len(platform.freeze_ready(db))
+    print(f"Resultaten vastgelegd: {frozen}; wachten op beoordeling: {waiting - frozen} "
           f"(regels {rules.version[:16]}, fair scores {'aan' if rules.fair_scores else 'uit'})")
     return 0
 
@@ -181,7 +143,7 @@ def recompute_results(platform: Platform, result_ids: list[int] | None = None,
     from toetsbatterij.results import service
     from toetsbatterij.results.models import Result
 
-    resolutions_of = resolutions_of or resolutions_provider()
+    resolutions_of = resolutions_of or platform.resolutions_of
     with platform.unit_of_work() as db:
         if result_ids:
             count = len(set(result_ids))
@@ -233,7 +195,10 @@ def pull_ratings(platform: Platform) -> int:
     policy = RatingPolicy.from_config(platform.config)
     with platform.unit_of_work() as db:
         created = pull_tasks(db, platform.clock, platform.forms, policy)
-    print(f"{created} nieuwe productie(s) in de wachtrij van de beoordelaars")
+        # Blank productions are resolved by the pull: an attempt may be complete now.
+        frozen = platform.freeze_ready(db)
+    print(f"{created} nieuwe productie(s) in de wachtrij van de beoordelaars; "
+          f"{len(frozen)} resultaat/resultaten vastgelegd")
     return 0
 
 

@@ -98,6 +98,44 @@ class Platform:
 
         return definitions.sync_forms(db, self.clock, self.forms)
 
+    # -- results: the rules and the providers a result is computed with ---------------------------
+
+    @property
+    def scoring_rules(self) -> Any:
+        """The scoring rules of this configuration (``results.rules.ScoringRules``)."""
+        from toetsbatterij.results.rules import ScoringRules
+
+        return ScoringRules.from_config(self.config)
+
+    @staticmethod
+    def resolutions_of(db: Session, attempt_id: int) -> Any:
+        """The resolved productions of an attempt (``rating.service.resolutions``)."""
+        from toetsbatterij.rating.service import resolutions
+
+        return resolutions(db, attempt_id)
+
+    def severities_of(self, db: Session, attempt: Any) -> Any:
+        """Rater severities for fair scores (``rating.statistics.severities``)."""
+        from toetsbatterij.rating.statistics import severities
+
+        return severities(db, attempt)
+
+    def freeze_ready(self, db: Session, attempt_ids: Any = None) -> list[Any]:
+        """Freeze the result of every finished attempt (of ``attempt_ids``, or all) that has
+        none yet and whose productions are resolved; the others wait. Returns the new results."""
+        from toetsbatterij.results import service as results
+
+        rules = self.scoring_rules
+        frozen = []
+        for attempt in results.attempts_to_freeze(db, attempt_ids):
+            if self.resolutions_of(db, attempt.id) is None:
+                continue
+            frozen.append(results.freeze(db, self.clock, self.forms, attempt,
+                                         self.resolutions_of, rules,
+                                         severities_of=self.severities_of
+                                         if rules.fair_scores else None))
+        return frozen
+
     # -- units of work ----------------------------------------------------------------------------
 
     def new_session(self) -> Session:

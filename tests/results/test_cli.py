@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from toetsbatterij import cli
+from toetsbatterij.platform import Platform
 from toetsbatterij.results import service
 from toetsbatterij.results.models import Result
 
@@ -16,7 +17,8 @@ from .test_results import bank, defs, forms, run  # noqa: F401  (fixtures)
 @pytest.fixture
 def commands(monkeypatch, migrated_url, bank):  # noqa: F811
     def call(*args, provider):
-        monkeypatch.setattr(cli, "resolutions_provider", lambda: provider)
+        # The composition root's provider is the rating service's; here the simulated raters'.
+        monkeypatch.setattr(Platform, "resolutions_of", staticmethod(provider))
         return cli.main(["--database-url", migrated_url, "--itembank", str(bank), *args])
     return call
 
@@ -51,11 +53,3 @@ def test_freeze_then_recompute_and_a_difference_fails(world, forms, defs, comman
     assert "Herberekend: 1 resultaten, 0 met verschillen" in capsys.readouterr().out
     assert commands("recompute-results", "--result", str(target.id), provider=ratings) == 1
     assert commands("recompute-results", "--result", "999999", provider=ratings) == 2
-
-
-def test_without_the_rating_service_the_commands_say_so(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "toetsbatterij.rating.service", None)
-    with pytest.raises(SystemExit, match="beoordelingsmodule"):
-        cli.resolutions_provider()

@@ -790,6 +790,13 @@ def rated_responses(db: Session, attempt: Attempt) -> list[Response]:
             or (r.item_id in form.items and form.rubric_of(r.item_id) is not None)]
 
 
+def live_attempt_of(db: Session, assignment: RatingAssignment) -> int | None:
+    """The attempt a submitted rating of a live production belongs to (None for a control or
+    calibration production)."""
+    task = db.get(RatingTask, assignment.task_id)
+    return task.attempt_id if task is not None and task.kind == LIVE else None
+
+
 def resolutions(db: Session, attempt_id: int) -> dict[int, Resolution] | None:
     """Response id -> resolution for every rated response of the attempt, or None while any of
     them is not resolved (no task yet, waiting for a rating or for the adjudication). An

@@ -224,3 +224,15 @@ def _rubrics(db: Session, forms: dict[str, TestForm], tasks: dict[int, RatingTas
                                     adjudicated.get(rubric_id, 0),
                                     agreement(a, b, max_score=tops[rubric_id]) if a else None))
     return out
+
+
+def severities(db: Session, attempt: Any) -> dict[int, float]:
+    """Rater id -> severity (logits, positive = harsh) from the many-facet Rasch model over every
+    scored live rating in reach of the attempt's agency, for fair scores
+    (``RESULTS_FAIR_SCORES``). Empty when the model cannot be estimated yet (too few ratings):
+    the result then records that no rater was adjusted. The result stores what it used, so a
+    recompute applies the same values."""
+    model = rater_statistics(db, attempt.organisation_id).mfrm
+    if model is None:
+        return {}
+    return {int(rater): float(est.measure) for rater, est in model.raters.items()}

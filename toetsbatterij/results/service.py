@@ -448,9 +448,11 @@ def recompute(db: Session, forms: Forms, resolutions_of: ResolutionsOf,
     return out
 
 
-def attempts_to_freeze(db: Session) -> list[Attempt]:
-    """Finished attempts without a result (their productions may still wait for raters)."""
+def attempts_to_freeze(db: Session, attempt_ids: Iterable[int] | None = None) -> list[Attempt]:
+    """Finished attempts without a result (their productions may still wait for raters), all
+    or those of ``attempt_ids``."""
     has_result = select(Result.attempt_id)
-    return list(db.scalars(select(Attempt).where(Attempt.state == FINISHED,
-                                                 Attempt.id.not_in(has_result))
-                           .order_by(Attempt.id)))
+    stmt = select(Attempt).where(Attempt.state == FINISHED, Attempt.id.not_in(has_result))
+    if attempt_ids is not None:
+        stmt = stmt.where(Attempt.id.in_(list(attempt_ids)))
+    return list(db.scalars(stmt.order_by(Attempt.id)))

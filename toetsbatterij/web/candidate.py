@@ -26,7 +26,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from toetsbatterij.delivery import accommodations, attempts, media
-from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
+from toetsbatterij.delivery.models import FINISHED, Attempt, Candidate, Presentation
 from toetsbatterij.delivery.opaque import OpaqueIds
 from toetsbatterij.errors import (
     AttemptPaused,
@@ -43,7 +43,7 @@ from toetsbatterij.login_sessions.service import CANDIDATE
 from toetsbatterij.productions.service import complete_answers
 from toetsbatterij.textinput import clean_answer
 from toetsbatterij.web.auth import current_principal, end_login_session, login_candidate
-from toetsbatterij.web.context import clock, db, platform
+from toetsbatterij.web.context import clock, db, freeze_ready, platform
 from toetsbatterij.web.errors import translate_error
 from toetsbatterij.web.ids import form_id, form_int
 from toetsbatterij.web.unit_of_work import commit_now, mark_failed
@@ -89,6 +89,9 @@ def _locked_attempt(*, settle_first: bool = False, advance: bool = True) -> Iter
         yield attempt
         if advance:
             attempts.advance(db(), clock(), _content(), attempt, _grace())
+        if attempt.state == FINISHED:
+            # A test without writing or speaking has its result now; the others when rated.
+            freeze_ready([attempt.id])
         # Commit while the lock is held: the next request of this candidate sees this one.
         commit_now()
 

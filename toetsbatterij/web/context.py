@@ -10,7 +10,7 @@ from flask_babel import force_locale, gettext
 from toetsbatterij.platform import Platform
 from toetsbatterij.web.unit_of_work import db
 
-__all__ = ["clock", "db", "platform", "staff_text"]
+__all__ = ["clock", "db", "freeze_ready", "platform", "staff_text"]
 
 
 def platform() -> Platform:
@@ -19,6 +19,18 @@ def platform() -> Platform:
 
 def clock() -> Any:
     return platform().clock
+
+
+def freeze_ready(attempt_ids: list[int]) -> None:
+    """Freeze the results of these attempts that are finished and fully rated, inside this
+    request's unit of work. A failure to freeze leaves the request's own work standing (logged;
+    ``cli freeze-results`` retries): a rater's submitted rating or a candidate's last answer
+    must never be lost to it."""
+    try:
+        with db().begin_nested():
+            platform().freeze_ready(db(), attempt_ids)
+    except Exception:  # noqa: BLE001 - logged, retried by the sweep
+        current_app.logger.exception("freezing the results of attempts %s failed", attempt_ids)
 
 
 STAFF_LOCALE = "nl"

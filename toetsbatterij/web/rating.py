@@ -33,7 +33,7 @@ from toetsbatterij.rating.models import CALIBRATION, CONTROL
 from toetsbatterij.rating.resolution import UNRATEABLE_CODES
 from toetsbatterij.web import forms
 from toetsbatterij.web.auth import actor_id, org_id, require_roles
-from toetsbatterij.web.context import clock, db, platform
+from toetsbatterij.web.context import clock, db, freeze_ready, platform
 from toetsbatterij.web.errors import translate_error
 from toetsbatterij.web.ids import form_id
 from toetsbatterij.web.productions import storage
@@ -120,9 +120,9 @@ def rate(assignment: str) -> Any:
                             posted=posted, status=400)
     try:
         with db().begin_nested():
-            service.save_rating(db(), clock(), platform().forms, me(), assignment,
-                                scores={c: v for c, v in posted.items() if c != "code"},
-                                code=posted["code"], submit=submit, policy=policy())
+            saved = service.save_rating(db(), clock(), platform().forms, me(), assignment,
+                                        scores={c: v for c, v in posted.items() if c != "code"},
+                                        code=posted["code"], submit=submit, policy=policy())
     except (InvalidInput, Conflict) as exc:
         mark_failed(exc)
         field = getattr(exc, "field", None) or ""
@@ -133,6 +133,9 @@ def rate(assignment: str) -> Any:
               "success")
         return redirect(url_for("rating.rate", assignment=assignment))
     flash(gettext("Uw beoordeling is ingediend."), "success")
+    attempt_id = service.live_attempt_of(db(), saved)
+    if attempt_id is not None:  # the last rating of an attempt freezes its result
+        freeze_ready([attempt_id])
     if view.calibration is not None:
         nxt = service.open_assignment(db(), me().id, (CALIBRATION,))
         if nxt is not None:
