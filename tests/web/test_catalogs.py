@@ -46,6 +46,7 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/delivery/forms.py",  # a form that cannot start (shown at login)
     "toetsbatterij/productions/",  # refusals of a save or a recording upload
     "toetsbatterij/web/productions.py",
+    "toetsbatterij/reports/",  # the score report: levels and what they mean, in both languages
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
