@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from toetsbatterij.delivery.models import Attempt, Candidate, TestDefinitionRecord
-from toetsbatterij.errors import Conflict
+from toetsbatterij.errors import Conflict, NotFound
 from toetsbatterij.i18n import LANGUAGES, N_, SOURCE_LANGUAGE, Translate, identity
 from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.reports import levels
@@ -68,6 +68,12 @@ class ScoreReport:
 
     def level_of(self, skill: str) -> str | None:
         return next((s.level for s in self.skills if s.skill == skill), None)
+
+
+class NotReleased(NotFound):
+    """The candidate asked for a report that is not released (or not frozen) yet."""
+
+    default_message = N_("Uw resultaat is er nog niet. U krijgt het later van het agentschap.")
 
 
 class IdentityErased(Conflict):

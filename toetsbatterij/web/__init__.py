@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         ids,
         literacy,
         productions,
+        reports,
         security,
         staff,
     )
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.register_blueprint(staff.bp)
     app.register_blueprint(candidate.bp)
     productions.init_app(app)
+    reports.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
