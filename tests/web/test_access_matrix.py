@@ -14,10 +14,18 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from toetsbatterij.accounts.models import ROLE_ADMIN, ROLE_PROCTOR, ROLES, StaffAccount
+from toetsbatterij.accounts.models import (
+    ROLE_ADMIN,
+    ROLE_PROCTOR,
+    ROLE_PSYCHOMETRICIAN,
+    ROLES,
+    StaffAccount,
+)
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
+from toetsbatterij.reports.models import ResultRelease
+from toetsbatterij.results.models import Result
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ PUBLIC = Rule("public")
 ANY_STAFF = Rule("staff", frozenset(ROLES))
 EXAM = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PROCTOR}))
 ADMIN = Rule("staff", frozenset({ROLE_ADMIN}))
+RESULTS = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))  # reports.service
 CANDIDATE = Rule("candidate")
 
 ACCESS: dict[str, Rule] = {
@@ -76,6 +85,17 @@ ACCESS: dict[str, Rule] = {
     "staff.locations": ADMIN,
     "staff.staff_accounts": ADMIN,
     "staff.audit": ADMIN,
+    "results.result_list": RESULTS,
+    "results.result_csv": RESULTS,
+    "results.session_results": RESULTS,
+    "results.session_csv": RESULTS,
+    "results.result_detail": RESULTS,
+    "results.report_preview": ADMIN,
+    "results.report_pdf": ADMIN,
+    "results.release_result": ADMIN,
+    "results.release_session": ADMIN,
+    "report.candidate_report": CANDIDATE,
+    "report.candidate_report_pdf": CANDIDATE,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -123,9 +143,24 @@ def _start_practice(app, tenant):
     return client
 
 
-def _targets(app, world, db):
+def _result(world, content, tenant):
+    """A frozen result in ``tenant`` (its last candidate took the whole test)."""
+    from delivery_support import take_attempt
+
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    attempt = take_attempt(world, content, tenant, len(tenant["candidates"]) - 1)
+    result = results.freeze(world.db, world.clock, content, attempt, lambda _db, _a: {},
+                            ScoringRules())
+    world.db.commit()
+    return result.id
+
+
+def _targets(app, world, db, content):
     out = {}
     for label, tenant in (("own", world.a), ("other", world.b)):
+        result_id = _result(world, content, tenant)
         att = db.scalar(select(Attempt).where(Attempt.candidate_id == tenant["candidates"][0]))
         pres = db.scalar(select(Presentation).where(Presentation.attempt_id == att.id))
         with app.test_request_context():
@@ -134,13 +169,14 @@ def _targets(app, world, db):
             token = media_token(att.id, pres.id, "audio")
         out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
                       "presentation_id": pres.id, "token": token,
-                      "account_id": tenant["staff"]["rater"]}
+                      "account_id": tenant["staff"]["rater"], "result_id": result_id}
     return out
 
 
 def _form(ids, token):
     data = {"presentation_id": ids["presentation_id"], "candidate_id": ids["candidate_id"],
             "step": "practice", "section_index": "0", "reason": "test", "minutes": "5",
+            "confirm": "y",
             "code": "technical", "note": "test", "name": "Zaal X", "address": "", "capacity": "9",
             "email": "nieuw@x.test", "display_name": "Nieuw", "role": "agency_admin",
             "password": "lang genoeg wachtwoord", "first_name": "A", "last_name": "B",
@@ -155,7 +191,8 @@ def _urls(rule, ids):
     path = rule.rule
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
-    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id"):
+    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
+                 "result_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -184,7 +221,8 @@ def _refused(resp) -> bool:
 def _snapshot(db):
     db.expire_all()
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
-            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation)} | {
+            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, Result,
+             ResultRelease)} | {
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
     }
@@ -195,13 +233,13 @@ def csrf_app(make_app):
     return make_app()  # CSRF on, as in production
 
 
-def test_access_matrix(csrf_app, world, db_session):
+def test_access_matrix(csrf_app, world, db_session, content):
     app = csrf_app
     world.open(world.a)
     world.open(world.b)
     candidate = _start_practice(app, world.a)
     _start_practice(app, world.b)
-    targets = _targets(app, world, db_session)
+    targets = _targets(app, world, db_session, content)
     principals = [Principal("anonymous", _client(app), "anonymous"),
                   Principal("candidate", candidate, "candidate")]
     for role in ROLES:

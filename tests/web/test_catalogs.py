@@ -46,7 +46,8 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/delivery/forms.py",  # a form that cannot start (shown at login)
     "toetsbatterij/productions/",  # refusals of a save or a recording upload
     "toetsbatterij/web/productions.py",
-    "toetsbatterij/reports/",  # the score report: levels and what they mean, in both languages
+    "toetsbatterij/reports/levels.py",  # what each level means, in the candidate's language
+    "toetsbatterij/reports/report.py",  # the score report's texts
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
