@@ -96,3 +96,32 @@ def send_screen(page) -> None:
     else:
         with page.expect_navigation():
             page.locator("button.next").click()
+
+
+def released_result(world, content, i: int, *, instruction_language: str = "nl"):
+    """A new candidate of world.a (number ``i``, in that instruction language) took the whole
+    test through the services; the result is frozen and released, the device free for a
+    browser. Returns (access code, result)."""
+    from delivery_support import take_attempt
+
+    from toetsbatterij.delivery import attempts
+    from toetsbatterij.delivery.models import Candidate
+    from toetsbatterij.reports import service as reports
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    cand = world.candidate(world.a["org"], world.a["session"], i,
+                           instruction_language=instruction_language)
+    world.a["candidates"].append(cand.id)
+    world.a["access_codes"].append(cand.access_code)
+    world.db.commit()
+    i = len(world.a["candidates"]) - 1
+    attempt = take_attempt(world, content, world.a, i)
+    result = results.freeze(world.db, world.clock, content, attempt, lambda _db, _a: {},
+                            ScoringRules())
+    reports.release(world.db, world.clock, organisation_id=world.a["org"],
+                    result_ids=[result.id], actor_id=None)
+    attempts.release_device(world.db, world.clock, world.db.get(Candidate, attempt.candidate_id),
+                            actor_id=None)
+    world.db.commit()
+    return world.a["access_codes"][i], result

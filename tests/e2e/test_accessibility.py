@@ -1,7 +1,7 @@
 """WCAG 2.2 AA audit in a real browser: axe-core (bundled by axe-playwright-python) on every
 candidate screen (login, also right-to-left, instructions, each practice item type, section
-intro, reading item, listening testlet, pause, end, an error page) and on the staff login, the
-session page and the proctor room view. Besides axe, measured in the page: every interactive
+intro, reading item, listening testlet, pause, end, an error page, the score report in Dutch and
+Arabic) and on the staff login, the session page, the proctor room view and the result pages. Besides axe, measured in the page: every interactive
 control of a candidate screen is at least 44 x 44 CSS px (our rule, stricter than 2.5.8), the
 keyboard focus is visible (outline or box-shadow under :focus-visible), and there is no
 horizontal scroll at 1280 x 720 nor at 200 % zoom (a 640 x 360 viewport)."""
@@ -366,6 +366,54 @@ def test_wcag_audit_of_the_writing_speaking_and_microphone_screens(media_browser
         page.locator(".speaking .rec-now").click()
         page.wait_for_selector(".speaking .rec-stop:not([hidden])")
         audit(page, f"speaking-recording-{lang}", shot=True)
+        ctx.close()
+    print("\n".join(audit.problems))
+    audit.check()
+
+
+def test_wcag_audit_of_the_result_pages(browser, live_server, world, content):
+    """The result pages: the session's results, a result's detail, the release confirmation, the
+    report preview, a refused filter (agency admin), the list without names (psychometrician;
+    the same templates), and the candidate's
+    finished screen with its report link and the report page, in Dutch and in Arabic."""
+    from .support import released_result
+
+    world.open(world.a)
+    audit = Audit()
+    reports = {lang: released_result(world, content, 12 + k, instruction_language=lang)
+               for k, lang in enumerate(("nl", "ar"))}
+    result = reports["nl"][1]
+    for role, pages in (
+            ("agency_admin", (("session-results", f"/beheer/sessies/{world.a['session']}/resultaten"),
+                              ("result", f"/beheer/resultaten/{result.id}"),
+                              ("release", f"/beheer/sessies/{world.a['session']}/resultaten/vrijgeven"),
+                              ("report-preview", f"/beheer/resultaten/{result.id}/rapport"),
+                              ("results-refused", "/beheer/resultaten?van=2026-13-01"))),
+            ("psychometrician", (("results-no-names", "/beheer/resultaten"),))):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.goto(f"{live_server}/beheer/aanmelden")
+        page.fill("#email", f"{role}@{world.a['domain']}")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Aanmelden").click()
+        for name, url in pages:
+            page.goto(live_server + url)
+            audit(page, f"staff-{name}", candidate=False)
+        ctx.close()
+    for lang, (access, _result) in reports.items():
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = ctx.new_page()
+        page.goto(f"{live_server}/")
+        page.fill("#session_code", world.a["session_code"])
+        page.fill("#access_code", access)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#finished")
+        audit(page, f"finished-with-report-{lang}")
+        with page.expect_navigation():
+            page.locator("a[href='/toets/resultaat']").click()
+        audit(page, f"report-{lang}", shot=True)
         ctx.close()
     print("\n".join(audit.problems))
     audit.check()

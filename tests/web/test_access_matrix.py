@@ -33,6 +33,8 @@ from toetsbatterij.rating.models import (
     RatingReference,
     RatingTask,
 )
+from toetsbatterij.reports.models import ResultRelease
+from toetsbatterij.results.models import Result
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ ADMIN = Rule("staff", frozenset({ROLE_ADMIN}))
 # A rater sees only the rating screens (and the start page, which is their queue).
 RATER = Rule("staff", frozenset({ROLE_RATER}))
 QUALITY = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))
+RESULTS = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))  # reports.service
 CANDIDATE = Rule("candidate")
 
 ACCESS: dict[str, Rule] = {
@@ -108,6 +111,17 @@ ACCESS: dict[str, Rule] = {
     "rating.remove_reference": QUALITY,
     "rating.candidate_audio": QUALITY,
     "rating.statistics": QUALITY,
+    "results.result_list": RESULTS,
+    "results.result_csv": RESULTS,
+    "results.session_results": RESULTS,
+    "results.session_csv": RESULTS,
+    "results.result_detail": RESULTS,
+    "results.report_preview": ADMIN,
+    "results.report_pdf": ADMIN,
+    "results.release_result": ADMIN,
+    "results.release_session": ADMIN,
+    "report.candidate_report": CANDIDATE,
+    "report.candidate_report_pdf": CANDIDATE,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -171,11 +185,24 @@ def _rating_targets(world, content, tenant):
     world.db.commit()
     return {"set_id": cal_set.id, "reference_id": ref.id, "task_id": assignment.task_id,
             "assignment": assignment.token, "part": 1}
+def _result(world, content, tenant):
+    """A frozen result in ``tenant`` (its last candidate took the whole test)."""
+    from delivery_support import take_attempt
+
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    attempt = take_attempt(world, content, tenant, len(tenant["candidates"]) - 1)
+    result = results.freeze(world.db, world.clock, content, attempt, lambda _db, _a: {},
+                            ScoringRules())
+    world.db.commit()
+    return result.id
 
 
 def _targets(app, world, db, content):
     out = {}
     for label, tenant in (("own", world.a), ("other", world.b)):
+        result_id = _result(world, content, tenant)
         att = db.scalar(select(Attempt).where(Attempt.candidate_id == tenant["candidates"][0]))
         pres = db.scalar(select(Presentation).where(Presentation.attempt_id == att.id))
         with app.test_request_context():
@@ -186,12 +213,14 @@ def _targets(app, world, db, content):
                       "presentation_id": pres.id, "token": token,
                       "account_id": tenant["staff"]["rater"]}
         out[label].update(_rating_targets(world, content, tenant))
+                      "account_id": tenant["staff"]["rater"], "result_id": result_id}
     return out
 
 
 def _form(ids, token):
     data = {"presentation_id": ids["presentation_id"], "candidate_id": ids["candidate_id"],
             "step": "practice", "section_index": "0", "reason": "test", "minutes": "5",
+            "confirm": "y",
             "code": "technical", "note": "test", "name": "Zaal X", "address": "", "capacity": "9",
             "email": "nieuw@x.test", "display_name": "Nieuw", "role": "agency_admin",
             "password": "lang genoeg wachtwoord", "first_name": "A", "last_name": "B",
@@ -212,6 +241,7 @@ def _urls(rule, ids):
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id"):
+                 "result_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -242,6 +272,8 @@ def _snapshot(db):
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission)} | {
+            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, Result,
+             ResultRelease)} | {
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))

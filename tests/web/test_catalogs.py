@@ -22,7 +22,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from toetsbatterij.delivery.tickets import _SHAPING, ticket_translate
+from toetsbatterij.delivery.tickets import ticket_translate
 from toetsbatterij.i18n import LANGUAGES, SOURCE_LANGUAGE, is_rtl, translator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,8 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/delivery/forms.py",  # a form that cannot start (shown at login)
     "toetsbatterij/productions/",  # refusals of a save or a recording upload
     "toetsbatterij/web/productions.py",
+    "toetsbatterij/reports/levels.py",  # what each level means, in the candidate's language
+    "toetsbatterij/reports/report.py",  # the score report's texts
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -151,20 +153,26 @@ def test_translator_outside_a_request():
 
 
 def test_ticket_language_follows_the_candidate_where_the_font_can_show_it():
-    assert ticket_translate("fr", "DejaVu", translator)("Sessiecode:") == "Code de session :"
-    assert ticket_translate("uk", "DejaVu", translator)("Toegangscode:") == "Код доступу:"
-    # Arabic script needs the shaping engine (uharfbuzz); Ethiopic a font we do not ship: Dutch.
-    arabic = ticket_translate("ar", "DejaVu", translator)("Sessiecode:")
-    assert arabic == ("رمز الجلسة:" if _SHAPING else "Sessiecode:")
-    assert ticket_translate("ti", "DejaVu", translator)("Sessiecode:") == "Sessiecode:"
-    assert ticket_translate("fr", "Helvetica", translator)("Sessiecode:") == "Sessiecode:"
-    assert ticket_translate("fr", "DejaVu", None)("Sessiecode:") == "Sessiecode:"
+    from toetsbatterij.pdf import printable_scripts
+
+    scripts = printable_scripts()
+    assert ticket_translate("fr", scripts, translator)("Sessiecode:") == "Code de session :"
+    assert ticket_translate("uk", scripts, translator)("Toegangscode:") == "Код доступу:"
+    # Arabic script needs the shaping engine (uharfbuzz); Ethiopic the shipped Noto font.
+    arabic = ticket_translate("ar", scripts, translator)("Sessiecode:")
+    assert arabic == ("رمز الجلسة:" if "Arab" in scripts else "Sessiecode:")
+    tigrinya = ticket_translate("ti", scripts, translator)("Sessiecode:")
+    assert (tigrinya != "Sessiecode:") == ("Ethi" in scripts)
+    assert ticket_translate("fr", frozenset(), translator)("Sessiecode:") == "Sessiecode:"
+    assert ticket_translate("fr", scripts, None)("Sessiecode:") == "Sessiecode:"
+    assert ticket_translate("xx", scripts, translator)("Sessiecode:") == "Sessiecode:"
 
 
 def test_tickets_ask_the_translator_per_candidate():
     from types import SimpleNamespace
 
-    from toetsbatterij.delivery.tickets import _FONT_DIRS, INSTRUCTIONS, render_tickets
+    from toetsbatterij.delivery.tickets import INSTRUCTIONS, render_tickets
+    from toetsbatterij.pdf import printable_scripts
 
     asked: list[tuple[str, str]] = []
 
@@ -175,18 +183,18 @@ def test_tickets_ask_the_translator_per_candidate():
         return translate
 
     people = [SimpleNamespace(first_name="Amal", last_name="Haddad", access_code="ABCD2345",
-                              instruction_language=lang) for lang in ("fr", "ar")]
+                              instruction_language=lang) for lang in ("fr", "ar", "ti")]
     pdf = render_tickets(organisation=SimpleNamespace(name="Agentschap"),
                          location=SimpleNamespace(name="Lokaal 1"),
                          session=SimpleNamespace(code="K7M2QP"), candidates=people,
                          login_url="https://toets.example/", local_time="1/12 09:00 - 12:00",
-                         translator=recording)
+                         translator=recording, strict=True)
     assert pdf.startswith(b"%PDF")
-    dejavu = any((d / "DejaVuSans.ttf").exists() and (d / "DejaVuSans-Bold.ttf").exists()
-                 for d in _FONT_DIRS)
-    if dejavu:  # the French ticket is French; the Arabic one Arabic when it can be shaped
+    scripts = printable_scripts()
+    if "Latn" in scripts:  # the French ticket is French; Arabic and Tigrinya where they print
         assert {m for lang, m in asked if lang == "fr"} >= set(INSTRUCTIONS) | {"Sessiecode:"}
-    assert bool([m for lang, m in asked if lang == "ar"]) == (dejavu and _SHAPING)
+    assert bool([m for lang, m in asked if lang == "ar"]) == ("Arab" in scripts)
+    assert bool([m for lang, m in asked if lang == "ti"]) == ("Ethi" in scripts)
 
 
 # -- no hard-coded text in the templates ----------------------------------------------------------

@@ -31,6 +31,26 @@ class WriteCounter:
             self.statements.append(statement.split("\n")[0][:120])
 
 
+def _released_result(world, content) -> int:
+    from delivery_support import take_attempt
+
+    from toetsbatterij.delivery import attempts
+    from toetsbatterij.delivery.models import Candidate
+    from toetsbatterij.reports import service as reports
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    attempt = take_attempt(world, content, world.a, 2)
+    result = results.freeze(world.db, world.clock, content, attempt, lambda _db, _a: {},
+                            ScoringRules())
+    reports.release(world.db, world.clock, organisation_id=world.a["org"],
+                    result_ids=[result.id], actor_id=None)
+    attempts.release_device(world.db, world.clock, world.db.get(Candidate, attempt.candidate_id),
+                            actor_id=None)
+    world.db.commit()
+    return result.id
+
+
 def test_no_get_route_writes(app, world, content, db_session):
     world.open(world.a)
     engine = app.extensions["toetsbatterij"].engine
@@ -48,6 +68,11 @@ def test_no_get_route_writes(app, world, content, db_session):
     for role, client in staff.items():
         login_staff(client, world.a, role)
     rating = _rating_pages(app, world, content)
+    # A finished attempt with a released result, and its candidate in a browser of their own.
+    rid = _released_result(world, content)
+    done = app.test_client()
+    candidate_login(done, world.a, 2)
+    readers = [staff["agency_admin"], staff["psychometrician"]]
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -65,8 +90,20 @@ def test_no_get_route_writes(app, world, content, db_session):
         "staff.locations": [(staff["agency_admin"], "/beheer/locaties")],
         "staff.staff_accounts": [(staff["agency_admin"], "/beheer/personeel")],
         "staff.audit": [(staff["agency_admin"], "/beheer/audit")],
+        "results.result_list": [(c, "/beheer/resultaten?status=all") for c in readers],
+        "results.result_csv": [(c, "/beheer/resultaten.csv") for c in readers],
+        "results.session_results": [(c, f"/beheer/sessies/{sid}/resultaten") for c in readers],
+        "results.session_csv": [(c, f"/beheer/sessies/{sid}/resultaten.csv") for c in readers],
+        "results.result_detail": [(c, f"/beheer/resultaten/{rid}") for c in readers],
+        "results.report_preview": [(staff["agency_admin"], f"/beheer/resultaten/{rid}/rapport")],
+        "results.report_pdf": [(staff["agency_admin"], f"/beheer/resultaten/{rid}/rapport.pdf")],
+        "results.release_result": [(staff["agency_admin"], f"/beheer/resultaten/{rid}/vrijgeven")],
+        "results.release_session": [
+            (staff["agency_admin"], f"/beheer/sessies/{sid}/resultaten/vrijgeven")],
+        "report.candidate_report": [(done, "/toets/resultaat"), (cand, "/toets/resultaat")],
+        "report.candidate_report_pdf": [(done, "/toets/resultaat.pdf")],
         "candidate.login": [(app.test_client(), "/"), (cand, "/")],
-        "candidate.screen": [(cand, "/toets")],
+        "candidate.screen": [(cand, "/toets"), (done, "/toets")],
         "candidate.status": [(cand, "/toets/status.json")],
         "candidate.media": [(cand, media)] if media else [],
         "health": [(cand, "/gezondheid")],
@@ -110,9 +147,10 @@ def test_no_get_route_writes(app, world, content, db_session):
     assert "section_index" in cand.get("/toets").get_data(as_text=True)  # next section's intro
     from toetsbatterij.delivery.models import Attempt
 
-    attempt_id = db_session.scalar(select(Attempt.id).where(Attempt.candidate_id == cid))
-    open_pres = db_session.scalar(select(Presentation).where(
-        Presentation.section_index == 0, Presentation.attempt_id == attempt_id))
+    mid_exam = db_session.scalar(select(Attempt.id).where(Attempt.candidate_id == cid))
+    open_pres = db_session.scalar(select(Presentation).where(Presentation.section_index == 0,
+                                                             Presentation.attempt_id == mid_exam)
+                                  .order_by(Presentation.position))
     assert open_pres is not None and open_pres.answered_at is None  # nothing was closed by a GET
 
 

@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         literacy,
         productions,
         rating,
+        reports,
         security,
         staff,
     )
@@ -51,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.register_blueprint(candidate.bp)
     productions.init_app(app)
     rating.init_app(app)
+    reports.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 

@@ -156,8 +156,11 @@ def screen() -> Any:
     cand = db().get(Candidate, attempt.candidate_id)
     name = f"{cand.first_name} {cand.last_name}" if cand else ""
     g.opaque_ids = opaque_ids(attempt)
+    from toetsbatterij.web.reports import candidate_report_available
+
+    report = scr.kind == "finished" and candidate_report_available(attempt)
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
-                           candidate_name=name,
+                           candidate_name=name, report_available=report,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
                            large_text=accommodations.for_candidate(
                                db(), attempt.candidate_id).larger_text)

@@ -21,10 +21,14 @@ def available_languages() -> set[str]:
     return {"nl"} | {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")}
 
 
+# The blueprints of the candidate's pages (the exam screens, the score report).
+CANDIDATE_BLUEPRINTS = {"candidate", "report"}
+
+
 def _locale() -> str:
     # Staff screens are Dutch. A candidate's instructions follow the instruction language of the
     # registration when a catalog exists for it (otherwise Dutch); the test content stays Dutch.
-    if request.blueprint == "candidate":
+    if request.blueprint in CANDIDATE_BLUEPRINTS:
         lang = session.get("lang", "nl")
         if lang in available_languages():
             return lang

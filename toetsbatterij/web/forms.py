@@ -238,3 +238,17 @@ def submit(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
 def status(form: FlaskForm) -> int:
     """The status of a page that shows ``form``: 200, or the status of its refusal."""
     return int(getattr(form, "refusal_status", 200))
+
+
+class ResultFilterForm(StaffForm):
+    """The filters of the results lists: read from the query string (a GET form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    sessie = SelectField(default="", validate_choice=True)
+    van = StringField(default="", render_kw={"type": "date"})
+    tot = StringField(default="", render_kw={"type": "date"})
+    vaardigheid = SelectField(default="", validate_choice=True)
+    niveau = SelectField(default="", validate_choice=True)
+    status = SelectField(default="current", validate_choice=True)
