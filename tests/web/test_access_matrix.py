@@ -211,9 +211,8 @@ def _targets(app, world, db, content):
             token = media_token(att.id, pres.id, "audio")
         out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
                       "presentation_id": pres.id, "token": token,
-                      "account_id": tenant["staff"]["rater"]}
-        out[label].update(_rating_targets(world, content, tenant))
                       "account_id": tenant["staff"]["rater"], "result_id": result_id}
+        out[label].update(_rating_targets(world, content, tenant))
     return out
 
 
@@ -240,8 +239,7 @@ def _urls(rule, ids):
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
-                 "assignment", "part", "set_id", "reference_id", "task_id"):
-                 "result_id"):
+                 "assignment", "part", "set_id", "reference_id", "task_id", "result_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
