@@ -103,7 +103,13 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
             print(f"  {first} {last:20s} sessiecode {result['session_code']}  toegangscode {code}")
         print(f"\nTickets (PDF): {Path(result['tickets']).resolve()}")
         first, last, _ = result["finished"]
-        print(f"{first} {last} heeft de hele toets al afgelegd (een gesimuleerde kandidaat).")
+        print(f"{first} {last} heeft de hele toets al afgelegd (een gesimuleerde kandidaat); "
+              f"haar schrijf- en spreekopdrachten zijn dubbel beoordeeld (één keer met een derde "
+              f"beoordeling door de senior), het resultaat is vastgelegd en vrijgegeven: "
+              f"http://127.0.0.1:5000/beheer/resultaten/{result['result']}")
+        first, last, _ = result["to_rate"]
+        print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
+              f"(aanmelden als rater en rater-2).")
     elif args.command == "tune-exposure":
         return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)

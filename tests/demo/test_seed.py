@@ -48,4 +48,31 @@ def test_one_candidate_has_finished_the_four_skill_test(seeded):
         skills = {s["skill"] for s in platform.forms.for_attempt(db, attempt).manifest["sections"]}
         assert skills == {"reading", "listening", "writing", "speaking"}
         others = db.scalars(select(Attempt).where(Attempt.id != attempt_id)).all()
-        assert all(a.state != FINISHED for a in others)
+        assert [a.id for a in others if a.state == FINISHED] == [result["to_rate"][2]]
+
+
+def test_the_finished_attempt_is_rated_adjudicated_frozen_and_released(seeded):
+    from toetsbatterij.rating import service as rating
+    from toetsbatterij.rating.models import ADJUDICATION, RatingTask
+    from toetsbatterij.rating.resolution import ADJUDICATED_CLOSEST
+    from toetsbatterij.reports import service as reports
+    from toetsbatterij.results import service as results
+
+    platform, result, _ = seeded
+    attempt_id = result["finished"][2]
+    with platform.unit_of_work() as db:
+        resolutions = rating.resolutions(db, attempt_id)
+        assert resolutions is not None and len(resolutions) == 5
+        assert [r.item_id for r in resolutions.values() if r.rule == ADJUDICATED_CLOSEST] == \
+            ["W-B1-0001"]
+        frozen = results.current_result(db, attempt_id)
+        assert frozen.id == result["result"]
+        skills = {s["skill"]: s for s in frozen.document["skills"]}
+        assert all(skills[k]["level"] for k in ("reading", "listening", "writing", "speaking"))
+        assert reports.released_result(db, db.get(Attempt, attempt_id)).id == frozen.id
+        assert results.recompute(db, platform.forms, rating.resolutions) == []
+        # The second finished attempt waits for the raters; nothing of it is adjudicated yet.
+        waiting = db.scalars(select(RatingTask).where(
+            RatingTask.attempt_id == result["to_rate"][2])).all()
+        assert all(t.status != ADJUDICATION for t in waiting)
+        assert results.current_result(db, result["to_rate"][2]) is None

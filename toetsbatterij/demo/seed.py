@@ -16,7 +16,17 @@ from toetsbatterij.db import upgrade
 from toetsbatterij.platform import Platform
 
 DEMO_ORG = "antwerpen"
-DEMO_ROLES = ("agency_admin", "proctor", "rater", "psychometrician")
+# (login label, role, display name): two raters and a senior rater rate the finished attempt;
+# "rater" is left for the newcomer, with a second finished attempt waiting in the queue.
+DEMO_ACCOUNTS = (
+    ("agency_admin", "agency_admin", "Demo beheerder"),
+    ("proctor", "proctor", "Demo toetsbegeleider"),
+    ("rater", "rater", "Demo beoordelaar"),
+    ("rater-2", "rater", "Demo beoordelaar 2"),
+    ("rater-3", "rater", "Demo beoordelaar 3"),
+    ("senior-rater", "rater", "Demo senior beoordelaar"),
+    ("psychometrician", "psychometrician", "Demo psychometricus"),
+)
 DEMO_CANDIDATES = (
     ("Amina", "El Idrissi", dt.date(1988, 4, 12), "rrn", "nl", 0),
     ("Oleksandr", "Kovalenko", dt.date(1979, 11, 3), "bis", "uk", 0),
@@ -60,17 +70,19 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
         loc = organisations.add_location(db, org.id, name="Toetslokaal 1 (Carnotstraat)",
                                          address="Carnotstraat 110, 2060 Antwerpen", capacity=16)
     logins = {}
-    for role in DEMO_ROLES:
-        email = f"{role.replace('_', '-')}@demo.toetsbatterij.be"
+    staff = {}
+    for label, role, name in DEMO_ACCOUNTS:
+        email = f"{label.replace('_', '-')}@demo.toetsbatterij.be"
         password = secrets.token_urlsafe(12)
         account = db.scalar(select(StaffAccount).where(StaffAccount.email == email))
         if account is None:
-            accounts.create_account(db, clock, organisation_id=org.id, email=email,
-                                    display_name=f"Demo {role}", role=role, password=password)
+            account = accounts.create_account(db, clock, organisation_id=org.id, email=email,
+                                              display_name=name, role=role, password=password)
         else:
             account.password_hash = accounts.hash_password(password)
             throttle.reset(db, throttle.STAFF, email)
-        logins[role] = (email, password)
+        logins[label] = (email, password)
+        staff[label] = account
     now = clock.now()
     sess = sessions.create_session(db, clock, organisation_id=org.id, actor_id=None,
                                    location_id=loc.id, test_definition_id=definition.id,
@@ -92,6 +104,10 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     proctoring.admit_candidates(db, clock, organisation_id=org.id, session_id=sess.id,
                                 candidate_ids=[c.id for c in candidates[:3]], actor_id=None)
     finished = _finished_attempt(platform, db, sess, candidates[0])
+    result = _rated_result(platform, db, finished, staff)
+    waiting = _finished_attempt(platform, db, sess, candidates[1], texts=SECOND_TEXTS,
+                                theta={"reading": -0.4, "listening": 0.3})
+    _admit_rater(platform, db, staff["rater"])
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -101,22 +117,71 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     return {"logins": logins, "session_code": sess.code, "tickets": pdf_path,
             "candidates": [(c.first_name, c.last_name, c.access_code) for c in candidates],
             "definition": definition.name,
-            "finished": (candidates[0].first_name, candidates[0].last_name, finished.id)}
+            "finished": (candidates[0].first_name, candidates[0].last_name, finished.id),
+            "result": result.id,
+            "to_rate": (candidates[1].first_name, candidates[1].last_name, waiting.id)}
 
 
 
 
-def _finished_attempt(platform: Platform, db: Any, sess: Any, candidate: Any) -> Any:
-    """The first candidate has taken the whole test already: the simulated candidate answers
-    reading at about B1 and listening at about A2, writes the demo texts and speaks the demo
-    recordings (toetsbatterij.demo.candidate)."""
+#: What the second demo candidate writes: waiting in the raters' queue.
+SECOND_TEXTS = {
+    "W-A2-0001": ("Hallo buren. Zaterdag is mijn feest. Tot 1 uur. Sorry voor de lawaai. "
+                  "Probleem? Bel mij: 0486 55 44 33. Oleksandr"),
+    "W-B1-0001": ("Geachte heer, mevrouw, in mijn slaapkamer is schimmel sinds twee maanden. Ik heb "
+                  "gebeld maar niemand komt. Mijn dochter is ziek door het vocht. Ik vraag u om "
+                  "deze week te komen kijken en het te maken. Met vriendelijke groeten, "
+                  "Oleksandr Kovalenko"),
+}
+
+
+def _finished_attempt(platform: Platform, db: Any, sess: Any, candidate: Any, *,
+                      texts: dict[str, str] | None = None,
+                      theta: dict[str, float] | None = None) -> Any:
+    """A candidate who has taken the whole test already (the simulated candidate of
+    toetsbatterij.demo.candidate: answers from the items' models at θ per skill, the demo
+    texts, the demo recordings)."""
     from toetsbatterij.delivery import attempts
-    from toetsbatterij.demo.candidate import SimulatedCandidate, take_test
+    from toetsbatterij.demo.candidate import DEMO_TEXTS, SimulatedCandidate, take_test
     from toetsbatterij.productions.storage import storage_for
 
     _, attempt, _ = attempts.candidate_login(db, platform.clock, session_code=sess.code,
                                              access_code=candidate.access_code,
                                              device_token=None, forms=platform.forms)
     storage = storage_for(platform.config, platform.instance_path)
-    return take_test(db, platform.clock, platform.forms, storage, attempt,
-                     SimulatedCandidate({"reading": 0.5, "listening": -0.7}, seed=candidate.id))
+    simulated = SimulatedCandidate(theta or {"reading": 0.5, "listening": -0.7},
+                                   seed=candidate.id, texts=texts or DEMO_TEXTS)
+    return take_test(db, platform.clock, platform.forms, storage, attempt, simulated)
+
+
+def _rated_result(platform: Platform, db: Any, attempt: Any, staff: dict[str, Any]) -> Any:
+    """Two demo raters rate every production of the attempt, blind, through the rating service;
+    they disagree on the B1 letter, which the senior rater adjudicates; the result freezes and
+    the agency admin releases it to the candidate."""
+    from toetsbatterij.rating import calibration
+    from toetsbatterij.rating.demo import rate_demo_attempt
+    from toetsbatterij.reports import service as reports
+
+    calibration.seed_writing_references(db, platform.clock, platform.forms)
+    rate_demo_attempt(db, platform.clock, platform.forms, attempt.id,
+                      raters=[staff["rater-2"], staff["rater-3"]], senior=staff["senior-rater"],
+                      disagree_on="W-B1-0001")
+    frozen = platform.freeze_ready(db, [attempt.id])
+    if not frozen:
+        raise RuntimeError(f"attempt {attempt.id}: the demo result could not be frozen")
+    reports.release(db, platform.clock, organisation_id=attempt.organisation_id,
+                    result_ids=[frozen[0].id], actor_id=staff["agency_admin"].id)
+    return frozen[0]
+
+
+def _admit_rater(platform: Platform, db: Any, account: Any) -> None:
+    """The newcomer's rater account may rate writing and speaking at once (an audited decision
+    of the agency admin, as for the first raters of an agency; calibration is the usual way)."""
+    from toetsbatterij.rating import calibration, service
+
+    for skill in service.SKILLS:
+        if skill not in service.admitted_skills(db, account.id):
+            calibration.decide_admission(db, platform.clock,
+                                         organisation_id=account.organisation_id,
+                                         actor_id=None, rater_id=account.id, skill=skill,
+                                         admitted=True, reason="demo")
