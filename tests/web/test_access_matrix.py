@@ -269,9 +269,8 @@ def _snapshot(db):
     db.expire_all()
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
-             RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission)} | {
-            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, Result,
-             ResultRelease)} | {
+             RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
+             Result, ResultRelease)} | {
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))
