@@ -51,6 +51,30 @@ def _font(pdf: FPDF) -> str:
     return "Helvetica"
 
 
+# Noto Sans Ethiopic ships with the candidate screens' fonts (OFL); PDFs use it as the fallback
+# for Ethiopic letters (Tigrinya names) that DejaVu lacks.
+_FALLBACK_FONTS = {"NotoEthiopic": Path(__file__).resolve().parent.parent / "web" / "static"
+                   / "fonts" / "NotoSansEthiopic"}
+
+
+def register_fonts(pdf: FPDF) -> str:
+    """The ticket fonts, plus the fallback fonts for names in other scripts (every PDF of the
+    platform: tickets, attests, reports). Returns the main font's name."""
+    font = _font(pdf)
+    if font == "Helvetica":
+        return font
+    fallbacks = []
+    for name, stem in _FALLBACK_FONTS.items():
+        regular, bold = Path(f"{stem}-Regular.ttf"), Path(f"{stem}-Bold.ttf")
+        if regular.exists() and bold.exists():
+            pdf.add_font(name, "", str(regular))
+            pdf.add_font(name, "B", str(bold))
+            fallbacks.append(name)
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks)
+    return font
+
+
 def _shape(pdf: FPDF, rtl: bool, code: str) -> None:
     """Shaping on only around translated right-to-left text; names and codes stay as typed."""
     if rtl:
@@ -81,7 +105,7 @@ def render_tickets(*, organisation: Organisation, location: Location, session: E
     pdf.set_auto_page_break(False)
     pdf.set_title(f"Tickets sessie {session.code}")
     pdf.set_creator("toetsbatterij")
-    font = _font(pdf)
+    font = register_fonts(pdf)
     qr_png = io.BytesIO()
     segno.make(login_url, error="m").save(qr_png, kind="png", scale=6, border=2)
     for cand in candidates:
