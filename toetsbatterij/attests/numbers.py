@@ -3,7 +3,7 @@ misread; typed lower case, with O for 0 or I/L for 1, they are read the same).
 
 An attest number is 12 random symbols (60 bits from ``secrets``: not guessable, and with the
 verification code and the rate limit not worth trying) and one check symbol (Luhn mod 32, which
-catches every single wrong symbol and every swap of two neighbours), printed in groups of four:
+catches every single wrong symbol and every swap of two neighbours but 0 and Z), printed in groups of four:
 ``K7PX-2M9Q-RT4D-H``. The verification code is six symbols derived from the attest's signature:
 the paper and the signed record belong together when they match.
 """
