@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from toetsbatterij.accounts.models import ROLE_ADMIN, ROLE_PROCTOR, ROLES, StaffAccount
+from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
@@ -76,6 +77,27 @@ ACCESS: dict[str, Rule] = {
     "staff.locations": ADMIN,
     "staff.staff_accounts": ADMIN,
     "staff.audit": ADMIN,
+    # attests: verification, keys and status lists are public (verification is a POST: logged
+    # and rate-limited); proctors see attests and request revocations, admins issue, confirm a
+    # revocation and change the rules
+    "attest_public.jwks": PUBLIC,
+    "attest_public.verify_form": PUBLIC,
+    "attest_public.verify_link": PUBLIC,
+    "attest_public.verify_page": PUBLIC,
+    "attest_public.verify_json": PUBLIC,
+    "attest_public.holder_credential": PUBLIC,
+    "attest_public.status_list": PUBLIC,
+    "attest_public.issuer_profile": PUBLIC,
+    "attests.index": EXAM,
+    "attests.issue": ADMIN,
+    "attests.detail": EXAM,
+    "attests.pdf": EXAM,
+    "attests.credential": EXAM,
+    "attests.request_revocation": EXAM,
+    "attests.confirm_revocation": ADMIN,
+    "attests.withdraw_revocation": EXAM,
+    "attests.rules": ADMIN,
+    "attests.add_rules": ADMIN,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -134,8 +156,31 @@ def _targets(app, world, db):
             token = media_token(att.id, pres.id, "audio")
         out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
                       "presentation_id": pres.id, "token": token,
-                      "account_id": tenant["staff"]["rater"]}
+                      "account_id": tenant["staff"]["rater"],
+                      "attest_id": _attest(app, world, tenant), "org_code": tenant["domain"]
+                      .split(".")[0]}
     return out
+
+
+def _attest(app, world, tenant):
+    """An issued attest of the tenant (its third candidate's finished attempt), with an open
+    revocation request, so that confirming would change it."""
+    from attest_support import FakeResults, finished_attempt
+    from attest_support import issue as issue_attest
+
+    from toetsbatterij.attests import service
+
+    results = FakeResults()
+    tenant["opened"] = True  # the matrix opened the session already
+    attempt = finished_attempt(world, app.extensions["toetsbatterij"].forms, tenant, 2)
+    attest = issue_attest(world, app.extensions["toetsbatterij"].signer, results, tenant,
+                          results.add(900 + tenant["org"], tenant["org"], attempt.id,
+                                      {"reading": "A2", "listening": "A2"}))
+    service.request_revocation(world.db, world.clock, organisation_id=tenant["org"],
+                               actor_id=tenant["staff"]["proctor"], attest_id=attest.id,
+                               reason="toegangstest")
+    world.db.commit()
+    return attest.id
 
 
 def _form(ids, token):
@@ -145,7 +190,9 @@ def _form(ids, token):
             "email": "nieuw@x.test", "display_name": "Nieuw", "role": "agency_admin",
             "password": "lang genoeg wachtwoord", "first_name": "A", "last_name": "B",
             "birth_date": "1990-01-01", "id_kind": "foreign", "id_number": "P1234567",
-            "id_country": "MA", "session_code": "X", "access_code": "Y"}
+            "id_country": "MA", "session_code": "X", "access_code": "Y", "result_id": "1",
+            "confirm": "y", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
+            "number": "K7PX2M9QRT4DH", "birth_date": "1990-01-01"}
     if token:
         data["csrf_token"] = token
     return data
@@ -155,7 +202,8 @@ def _urls(rule, ids):
     path = rule.rule
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
-    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id"):
+    for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
+                 "attest_id", "org_code"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -184,7 +232,9 @@ def _refused(resp) -> bool:
 def _snapshot(db):
     db.expire_all()
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
-            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation)} | {
+            (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, Attest,
+             AttestRevocation, AttestRuleSet)} | {
+        "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
     }

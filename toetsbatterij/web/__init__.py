@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         _sync_definitions(app, platform)
 
     from toetsbatterij.web import (
+        attests,
         auth,
         candidate,
         errors,
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.register_blueprint(staff.bp)
     app.register_blueprint(candidate.bp)
     productions.init_app(app)
+    attests.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
