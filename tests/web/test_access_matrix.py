@@ -192,7 +192,7 @@ def _form(ids, token):
             "birth_date": "1990-01-01", "id_kind": "foreign", "id_number": "P1234567",
             "id_country": "MA", "session_code": "X", "access_code": "Y", "result_id": "1",
             "confirm": "y", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
-            "number": "K7PX2M9QRT4DH", "birth_date": "1990-01-01"}
+            "number": "K7PX2M9QRT4DH"}
     if token:
         data["csrf_token"] = token
     return data

@@ -10,7 +10,7 @@ import pytest
 from delivery_support import candidate_login, form_for, login_staff
 from sqlalchemy import event, select
 
-from toetsbatterij.delivery.models import Presentation
+from toetsbatterij.delivery.models import Attempt, Presentation
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
@@ -47,6 +47,15 @@ def test_no_get_route_writes(app, world, content, db_session):
                                                    "psychometrician")}
     for role, client in staff.items():
         login_staff(client, world.a, role)
+    from attest_support import FakeResults, finished_attempt
+    from attest_support import issue as issue_attest
+
+    results = FakeResults()
+    world.a["opened"] = True
+    done = finished_attempt(world, content, world.a, 2)
+    attest = issue_attest(world, app.extensions["toetsbatterij"].signer, results, world.a,
+                          results.add(1, world.a["org"], done.id, {"reading": "A2"}))
+    aid, public = attest.id, app.test_client()
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -69,6 +78,19 @@ def test_no_get_route_writes(app, world, content, db_session):
         "candidate.status": [(cand, "/toets/status.json")],
         "candidate.media": [(cand, media)] if media else [],
         "health": [(cand, "/gezondheid")],
+        "attest_public.jwks": [(public, "/.well-known/jwks.json")],
+        "attest_public.verify_form": [(public, "/attest")],
+        "attest_public.verify_link": [
+            (public, f"/attest/{attest.number}?code={attest.verification_code}")],
+        "attest_public.status_list": [(public, "/attest/status/antwerpen")],
+        "attest_public.issuer_profile": [(public, "/attest/uitgevers/antwerpen")],
+        "attests.index": [(staff["agency_admin"], "/beheer/attesten/"),
+                          (staff["proctor"], "/beheer/attesten/")],
+        "attests.detail": [(staff["agency_admin"], f"/beheer/attesten/{aid}"),
+                           (staff["proctor"], f"/beheer/attesten/{aid}")],
+        "attests.pdf": [(staff["agency_admin"], f"/beheer/attesten/{aid}/attest.pdf")],
+        "attests.credential": [(staff["proctor"], f"/beheer/attesten/{aid}/attest.vc.jwt")],
+        "attests.rules": [(staff["agency_admin"], "/beheer/attesten/regels")],
     }
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"
@@ -95,7 +117,9 @@ def test_no_get_route_writes(app, world, content, db_session):
         assert cand.get("/toets/status.json").status_code == 200
     check_all("section expired")
     assert "section_index" in cand.get("/toets").get_data(as_text=True)  # next section's intro
-    open_pres = db_session.scalar(select(Presentation).where(Presentation.section_index == 0))
+    open_pres = db_session.scalar(select(Presentation).join(
+        Attempt, Attempt.id == Presentation.attempt_id).where(
+        Presentation.section_index == 0, Attempt.candidate_id == cid))
     assert open_pres is not None and open_pres.answered_at is None  # nothing was closed by a GET
 
 
