@@ -1,5 +1,5 @@
 """Command-line use-cases (no flask): migrate the database, sync test definitions from the bank,
-seed the demo agency. ``python -m toetsbatterij.cli --help``.
+seed the demo agency, freeze and recompute results. ``python -m toetsbatterij.cli --help``.
 
 Every command builds the same :class:`~toetsbatterij.platform.Platform` as the web app, from the
 same configuration (defaults -> instance file -> ``TOETSBATTERIJ_*`` environment), so it opens
@@ -146,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
                    "changed, removed or inserted entry (exit status 1 when the chain is broken)")
     sub.add_parser("erase-expired", help="remove personal data past its retention "
                    "(RETENTION_DAYS per data kind; docs/privacy.md)")
+    sub.add_parser("freeze-results", help="freeze the result of every finished attempt whose "
+                   "writing and speaking productions are resolved")
+    recompute = sub.add_parser("recompute-results", help="recompute results from the stored "
+                               "responses, ratings and pinned forms; exit status 1 on any "
+                               "difference")
+    recompute.add_argument("--result", type=int, action="append", default=None,
+                           help="a result id (repeatable; default: every current result)")
     args = parser.parse_args(argv)
     platform = platform_from_args(args.database_url, args.itembank)
     try:
@@ -187,7 +194,92 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return audit_verify(platform)
     elif args.command == "erase-expired":
         return erase_expired(platform)
+    elif args.command == "freeze-results":
+        return freeze_results(platform)
+    elif args.command == "recompute-results":
+        return recompute_results(platform, args.result)
     return 0
+
+
+def resolutions_provider() -> Any:
+    """``rating.service.resolutions(db, attempt_id)``: the resolved productions of an attempt
+    (None while one is not resolved), imported only when a results command runs."""
+    try:
+        from toetsbatterij.rating import service as rating_service
+    except ImportError:
+        rating_service = None
+    provider = getattr(rating_service, "resolutions", None)
+    if provider is None:
+        raise SystemExit("De beoordelingsmodule (toetsbatterij.rating.service.resolutions) "
+                         "ontbreekt: geen resultaten zonder beoordelingen.")
+    return provider
+
+
+def severities_provider() -> Any:
+    """``rating.service.severities(db, attempt)``: rater id -> severity, for fair scores."""
+    try:
+        from toetsbatterij.rating import service as rating_service
+    except ImportError:
+        rating_service = None
+    provider = getattr(rating_service, "severities", None)
+    if provider is None:
+        raise SystemExit("RESULTS_FAIR_SCORES staat aan, maar er zijn geen strengheden van "
+                         "beoordelaars (toetsbatterij.rating.service.severities).")
+    return provider
+
+
+def freeze_results(platform: Platform, resolutions_of: Any = None,
+                   severities_of: Any = None) -> int:
+    """Freeze every finished attempt without a result whose productions are resolved; the
+    others wait for their raters (one unit of work)."""
+    from toetsbatterij.results import service
+    from toetsbatterij.results.rules import ScoringRules
+
+    rules = ScoringRules.from_config(platform.config)
+    resolutions_of = resolutions_of or resolutions_provider()
+    if rules.fair_scores:
+        severities_of = severities_of or severities_provider()
+    frozen = waiting = 0
+    with platform.unit_of_work() as db:
+        for attempt in service.attempts_to_freeze(db):
+            if resolutions_of(db, attempt.id) is None:
+                waiting += 1
+                continue
+            service.freeze(db, platform.clock, platform.forms, attempt, resolutions_of, rules,
+                           severities_of=severities_of)
+            frozen += 1
+    print(f"Resultaten vastgelegd: {frozen}; wachten op beoordeling: {waiting} "
+          f"(regels {rules.version[:16]}, fair scores {'aan' if rules.fair_scores else 'uit'})")
+    return 0
+
+
+def recompute_results(platform: Platform, result_ids: list[int] | None = None,
+                      resolutions_of: Any = None) -> int:
+    """Recompute results and print every difference; 1 when there is one (reads only)."""
+    from toetsbatterij.errors import NotFound
+    from toetsbatterij.results import service
+    from toetsbatterij.results.models import Result
+
+    resolutions_of = resolutions_of or resolutions_provider()
+    with platform.unit_of_work() as db:
+        if result_ids:
+            count = len(set(result_ids))
+        else:
+            count = len(db.scalars(select(Result.id).where(
+                Result.superseded_by_id.is_(None))).all())
+        try:
+            diffs = service.recompute(db, platform.forms, resolutions_of, result_ids)
+        except NotFound as exc:
+            print(f"Onbekend resultaat: {exc.detail}")
+            return 2
+        db.rollback()  # nothing to write
+    for d in diffs:
+        print(f"VERSCHIL resultaat {d.result_id} (afname {d.attempt_id}) {d.field}: "
+              f"opgeslagen {d.stored!r}, herberekend {d.recomputed!r}")
+    differing = len({d.result_id for d in diffs})
+    print(f"Herberekend: {count} resultaten, {differing} met verschillen "
+          f"({len(diffs)} velden).")
+    return 1 if diffs else 0
 
 
 def erase_expired(platform: Platform) -> int:

@@ -80,6 +80,10 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "nl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
     "TIMEZONE": "Europe/Brussels",
+    # Results (toetsbatterij.results): adjust rated sections for rater severity ("fair scores",
+    # the thresholds of each rater's observations shifted by the rater's severity). Recorded on
+    # every result (its rules); off by default.
+    "RESULTS_FAIR_SCORES": False,
     # Store the test definitions of the bank this server delivers when the app starts (the
     # staff screens then list exactly what can be planned); `cli sync-definitions` does the same.
     "SYNC_DEFINITIONS_ON_START": True,

@@ -61,6 +61,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
     from toetsbatterij.productions import models as _productions  # noqa: F401
+    from toetsbatterij.results import models as _results  # noqa: F401
 
     return Base.metadata
 

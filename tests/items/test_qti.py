@@ -67,12 +67,12 @@ def local(tag):
 
 def roundtrip_equal(bank, result):
     """Every exported item comes back identical (all fields, content hash included)."""
-    rubric_max = {k: r.max_score for k, r in bank.rubrics.items()}
+    criteria = {k: {c.id: c.max_score for c in r.criteria} for k, r in bank.rubrics.items()}
     seen = set()
     for doc in result.documents:
         digests = {k: hashlib.sha256(v).hexdigest() for k, v in result.assets.get(doc["id"], {}).items()}
         items, _, probs = parse_document(doc, "x.yaml", bank.vocabulary, asset_digests=digests,
-                                         rubric_max=rubric_max)
+                                         rubric_criteria=criteria)
         assert not probs, probs
         for it in items:
             orig = bank.items[it.id]

@@ -9,6 +9,7 @@ Public API::
         parse_item, REGISTRY, InvalidResponse, NotAutoScored, ItemValidationError, BankError,
         Problem, normalise, Normalisation,
         TestForm, FormSection, Selection, Classification, build_form, build_forms,
+        RATED_ESTIMATOR, RATED_ESTIMATOR_SETTINGS, RatedProduction,
         FormDocumentError, UnknownContent, UnusableAnswer,
     )
 
@@ -37,7 +38,17 @@ from .errors import (
     UnknownContent,
     UnusableAnswer,
 )
-from .form import Classification, FormSection, Selection, TestForm, build_form, build_forms
+from .form import (
+    RATED_ESTIMATOR,
+    RATED_ESTIMATOR_SETTINGS,
+    Classification,
+    FormSection,
+    RatedProduction,
+    Selection,
+    TestForm,
+    build_form,
+    build_forms,
+)
 from .manifest import Blueprint, Constraint, Manifest, Section
 from .model import Item, Parameters, Rubric, Stimulus, Testlet
 from .normalise import Normalisation, normalise
@@ -46,6 +57,7 @@ from .parse import parse_item
 from .types import REGISTRY
 
 __all__ = [
+    "RATED_ESTIMATOR", "RATED_ESTIMATOR_SETTINGS", "RatedProduction",
     "Classification", "FormDocumentError", "FormSection", "Selection", "TestForm",
     "UnknownContent", "UnusableAnswer", "build_form", "build_forms",
     "LEVEL_ANCHORS", "PROVISIONAL_RULE", "REGISTRY", "Bank", "BankError", "Blueprint",

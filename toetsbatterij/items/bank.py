@@ -173,6 +173,7 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
         else:
             rubrics[rubric.id] = rubric
     rubric_max = {r.id: r.max_score for r in rubrics.values()}
+    rubric_criteria = {r.id: {c.id: c.max_score for c in r.criteria} for r in rubrics.values()}
 
     items: dict[str, Item] = {}
     testlets: dict[str, Testlet] = {}
@@ -190,7 +191,8 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
         digests = _asset_digests(data, p.parent, rel, problems)
         missing_asset = len(problems) > before
         doc_items, testlet, probs = parse_document(data, rel, vocab, asset_digests=digests,
-                                                   rubric_max=rubric_max)
+                                                   rubric_max=rubric_max,
+                                                   rubric_criteria=rubric_criteria)
         problems.extend(probs)
         if probs or missing_asset:
             continue
@@ -224,7 +226,7 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     for p in sorted((root / "practice").glob("*.yaml")):
         rel = _rel(p, root)
         data = _read_yaml(p, rel, problems)
-        ps = _parse_practice(data, p, rel, vocab, rubric_max, problems)
+        ps = _parse_practice(data, p, rel, vocab, rubric_max, problems, rubric_criteria)
         if ps is not None:
             practice[ps.skill] = ps
 
@@ -259,7 +261,8 @@ def _check_enemies(items, testlets, files, problems) -> None:
                 problems.append(Problem(it.source, "enemies", f"enemy {e!r} does not exist in the bank"))
 
 
-def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems) -> PracticeSet | None:
+def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems,
+                    rubric_criteria=None) -> PracticeSet | None:
     if data is None:
         return None
     c = Checker(rel)
@@ -286,7 +289,8 @@ def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems) -> Pra
         if len(problems) > before:
             ok = False
         doc_items, testlet, probs = parse_document(doc, rel, vocab, practice=True,
-                                                   asset_digests=digests, rubric_max=rubric_max)
+                                                   asset_digests=digests, rubric_max=rubric_max,
+                                                   rubric_criteria=rubric_criteria)
         for pr in probs:
             problems.append(Problem(rel, f"items[{k}].{pr.field}" if pr.field else f"items[{k}]", pr.message))
         if probs:
@@ -310,7 +314,7 @@ def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems) -> Pra
 
 def scoring_projection(item: Item) -> dict:
     """The parts of an item that affect scoring or selection (the bank version covers these)."""
-    return {
+    out = {
         "id": item.id, "skill": item.skill, "level": item.level, "topic": item.topic,
         "task_type": item.task_type, "status": item.status, "type": item.type,
         "testlet": item.testlet_id, "enemies": list(item.enemies),
@@ -318,6 +322,10 @@ def scoring_projection(item: Item) -> dict:
         "parameters": item.parameters.as_dict() if item.parameters else None,
         "max_score": item.max_score if item.parameters else None,
     }
+    if item.criterion_parameters:  # rated items: the parameters per rubric criterion
+        out["criterion_parameters"] = {k: p.as_dict()
+                                       for k, p in item.criterion_parameters.items()}
+    return out
 
 
 def bank_version(items: Mapping[str, Item], rubrics: Mapping[str, Rubric],

@@ -21,19 +21,24 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from toetsbatterij.scoring import (
+    RATED_ESTIMATOR,
+    RATED_ESTIMATOR_SETTINGS,
     AdministrationState,
     CutScores,
     Design,
+    Estimate,
     ItemPool,
+    RatedObservation,
     ReportingScale,
     classify,
     next_step,
+    rated_eap,
     rng_for,
 )
 
@@ -45,8 +50,8 @@ from .exposure import POOL_STATUSES, check_against_manifests, k_array, load_k_va
 from .model import Criterion, Item, Parameters, Rubric, Stimulus, Testlet, canonical_json
 from .pool import enemy_pairs, item_record
 
-__all__ = ["FORM_FORMAT", "Classification", "FormSection", "Selection", "TestForm",
-           "build_form", "build_forms", "enemy_map"]
+__all__ = ["FORM_FORMAT", "RATED_ESTIMATOR", "RATED_ESTIMATOR_SETTINGS", "Classification", "FormSection",
+           "RatedProduction", "Selection", "TestForm", "build_form", "build_forms", "enemy_map"]
 
 #: Version of the document layout; part of the hashed content.
 FORM_FORMAT = 1
@@ -86,6 +91,21 @@ class Classification:
 
     def as_tuple(self) -> tuple[float | None, float | None, str]:
         return self.theta, self.se, self.level
+
+
+class _Observation(Protocol):
+    criterion: str
+    score: int
+    weight: float
+    rater_id: int | None
+
+
+class RatedProduction(Protocol):
+    """What :meth:`TestForm.rated_classification` reads of a resolved production (a
+    ``rating.resolution.Resolution``): the item and its weighted criterion observations."""
+
+    item_id: str
+    observations: Sequence[_Observation]
 
 
 @dataclass(frozen=True)
@@ -257,11 +277,17 @@ def _stimulus(d: Mapping[str, Any] | None) -> Stimulus | None:
     return Stimulus(**{**d, "script": tuple(dict(t) for t in d.get("script") or ())})
 
 
+def _parameters(p: Mapping[str, Any]) -> Parameters:
+    return Parameters(**{**p, "thresholds": tuple(p["thresholds"])})
+
+
 def _item(d: Mapping[str, Any]) -> Item:
     p = d.get("parameters")
-    params = None if p is None else Parameters(**{**p, "thresholds": tuple(p["thresholds"])})
+    params = None if p is None else _parameters(p)
+    per_criterion = {k: _parameters(v) for k, v in (d.get("criterion_parameters") or {}).items()}
     return Item(**{**d, "stimulus": _stimulus(d.get("stimulus")), "parameters": params,
-                   "enemies": tuple(d["enemies"])})
+                   "enemies": tuple(d["enemies"]), "criterion_parameters": per_criterion,
+                   "explicit_criteria": tuple(d.get("explicit_criteria") or ())})
 
 
 def _testlet(d: Mapping[str, Any], items: Mapping[str, Item]) -> Testlet:
@@ -657,8 +683,11 @@ class TestForm:
         pool = self.scoring_pool(section.skill)
         estimate = self.design(section_index).estimator.estimate(pool,
                                                                  self._state(pool, history, 0))
+        return self._decide(section.skill, estimate)
+
+    def _decide(self, skill: str, estimate: Estimate) -> Classification:
         theta, se = float(estimate.theta), float(estimate.se)
-        cuts = self.cut_scores.get(section.skill)
+        cuts = self.cut_scores.get(skill)
         if not cuts:
             return Classification(theta, se, "")
         cut_scores = CutScores.from_mapping(cuts)
@@ -672,3 +701,58 @@ class TestForm:
                  history: list[tuple[str, float]]) -> tuple[float | None, float | None, str]:
         """(θ̂, SE, level) of a section; (None, None, "") for a fixed one or without responses."""
         return self.classification(section_index, history).as_tuple()
+
+    # -- rated sections ----------------------------------------------------------------------------
+
+    def criterion_parameters(self, item_id: str) -> dict[str, Parameters]:
+        """The GPCM parameters of each rubric criterion of a rated item (criterion id ->
+        parameters; empty for a machine-scored item)."""
+        return dict(self.item(item_id).criterion_parameters)
+
+    def rated_observations(self, productions: Iterable[RatedProduction],
+                           severities: Mapping[int, float] | None = None,
+                           ) -> list[RatedObservation]:
+        """The resolved criterion scores of ``productions`` as the scoring core's observations:
+        each criterion's GPCM parameters from this form, the thresholds shifted by the rater's
+        severity when ``severities`` is given (a rater without one: 0)."""
+        out: list[RatedObservation] = []
+        for production in productions:
+            item = self.item(production.item_id)
+            if not item.rated:
+                raise UnknownContent(detail=f"{item.id} is not a rated item")
+            params = item.criterion_parameters
+            for o in production.observations:
+                p = params.get(o.criterion)
+                if p is None:
+                    raise UnknownContent(detail=f"{item.id}: no criterion {o.criterion!r}")
+                thresholds = tuple(p.thresholds) if not p.dichotomous else (float(p.b),)
+                shift = 0.0
+                if severities is not None and o.rater_id is not None:
+                    shift = float(severities.get(int(o.rater_id), 0.0))
+                try:
+                    out.append(RatedObservation(float(p.a), thresholds, int(o.score),
+                                                float(o.weight), shift))
+                except ValueError as exc:
+                    raise UnknownContent(detail=f"{item.id}/{o.criterion}: {exc}") from None
+        return out
+
+    def rated_classification(self, section_index: int,
+                             productions: Iterable[RatedProduction],
+                             severities: Mapping[int, float] | None = None) -> Classification:
+        """θ̂, SE and the level of a rated (fixed) section from the resolved productions of its
+        tasks, with P(each level), P(level decision correct) and P(level >= target).
+
+        Each rubric criterion of a task is a GPCM item (:meth:`criterion_parameters`); the
+        log-likelihood is the weighted sum over the observations; ``severities`` (rater id ->
+        severity in logits, positive = severe) gives fair scores. The estimator is the versioned
+        rule ``RATED_ESTIMATOR`` (``scoring.rated``: EAP, N(0, 1) prior, 81 nodes on [-6, 6]):
+        a fixed section names no design, so it gets the prior and grid of the default design
+        estimator. Without observations there is no decision (like an adaptive section without
+        responses)."""
+        section = self.section(section_index)
+        if section.adaptive:
+            raise UnknownContent(detail=f"form {self.id}: section {section_index} is adaptive")
+        observations = self.rated_observations(productions, severities)
+        if not observations:
+            return Classification(None, None, "")
+        return self._decide(section.skill, rated_eap(observations))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from toetsbatterij.scoring.parameters import (
@@ -127,6 +128,10 @@ class Item:
     content_hash: str = ""
     rubric_max: int | None = None         # rated items: max score of the rubric
     explicit_parameters: bool = False     # parameters written in the file (not provisional)
+    # Rated items: GPCM parameters per rubric criterion (criterion id -> parameters), written in
+    # the file (``criterion_parameters``) or provisional per criterion; empty for other items.
+    criterion_parameters: Mapping[str, Parameters] = field(default_factory=dict)
+    explicit_criteria: tuple[str, ...] = ()  # the criteria whose parameters the file wrote
 
     @property
     def itype(self) -> ItemType:

@@ -16,10 +16,11 @@ from .vocabulary import SKILL_LETTERS, SKILL_TYPES, Vocabulary
 
 META_FIELDS = ("id", "skill", "level", "topic", "task_type", "status", "author")
 COMMON_ITEM_FIELDS = frozenset({*META_FIELDS, "enemies", "stimulus", "type", "parameters", "notes",
-                                "feedback"})
+                                "feedback", "criterion_parameters"})
 TESTLET_FIELDS = frozenset({*META_FIELDS, "enemies", "stimulus", "items", "notes"})
 MEMBER_EXTRA = frozenset({"id", "type", "enemies", "parameters", "notes", "feedback", "stimulus",
-                          "skill", "level", "topic", "task_type", "status", "author"})
+                          "skill", "level", "topic", "task_type", "status", "author",
+                          "criterion_parameters"})
 STIMULUS_KINDS = ("text", "image", "audio")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 AUDIO_SUFFIXES = (".ogg", ".opus")
@@ -160,16 +161,23 @@ def _optional_text(m: Mapping, c: Checker, name: str, path: str) -> str | None:
 
 def parse_document(data: Any, file: str, vocab: Vocabulary, *, practice: bool = False,
                    asset_digests: Mapping[str, str] | None = None,
-                   rubric_max: Mapping[str, int] | None = None) -> tuple[list[Item], Testlet | None, list]:
+                   rubric_max: Mapping[str, int] | None = None,
+                   rubric_criteria: Mapping[str, Mapping[str, int]] | None = None,
+                   ) -> tuple[list[Item], Testlet | None, list]:
     """Parse one item or testlet file.
 
     Returns ``(items, testlet_or_None, problems)``; ``items`` is empty when the file has problems.
     ``rubric_max`` maps rubric id -> max score, to give rated items their max score and
-    provisional parameters.
+    provisional parameters; ``rubric_criteria`` maps rubric id -> {criterion id: max score} (in
+    the rubric's order), to give rated items their parameters per criterion (written ones
+    checked against the rubric, provisional ones for the rest). A rubric in
+    ``rubric_criteria`` needs no entry in ``rubric_max``.
     """
     c = Checker(file)
     asset_digests = asset_digests or {}
-    rubric_max = rubric_max or {}
+    rubric_criteria = rubric_criteria or {}
+    rubric_max = {**{r: sum(cr.values()) for r, cr in rubric_criteria.items()},
+                  **(rubric_max or {})}
     m = c.mapping(data, "")
     if m is None:
         return [], None, c.problems
@@ -186,7 +194,7 @@ def parse_document(data: Any, file: str, vocab: Vocabulary, *, practice: bool = 
     is_testlet = "items" in m
     if is_testlet:
         return _parse_testlet(m, c, meta, stimulus, enemies, notes, vocab, asset_digests,
-                              rubric_max, practice)
+                              rubric_max, practice, rubric_criteria)
     if re.search(r"-T\d{3}$", meta["id"]):
         c.add("items", f"{meta['id']} is a testlet id: a testlet needs items")
         return [], None, c.problems
@@ -196,7 +204,8 @@ def parse_document(data: Any, file: str, vocab: Vocabulary, *, practice: bool = 
         return [], None, c.problems
     item = _make_item(m, c, "", meta, inter, stimulus=stimulus, enemies=enemies, notes=notes,
                       feedback=feedback, testlet_id=None, position=0, file=file,
-                      asset_digests=asset_digests, rubric_max=rubric_max, practice=practice)
+                      asset_digests=asset_digests, rubric_max=rubric_max, practice=practice,
+                      rubric_criteria=rubric_criteria)
     if item is None or c.problems:
         return [], None, c.problems
     return [item], None, c.problems
@@ -204,7 +213,7 @@ def parse_document(data: Any, file: str, vocab: Vocabulary, *, practice: bool = 
 
 def _make_item(m, c, path, meta, inter, *, stimulus, enemies, notes, feedback, testlet_id,
                position, file, asset_digests, rubric_max, practice,
-               testlet_doc=None) -> Item | None:
+               testlet_doc=None, rubric_criteria=None) -> Item | None:
     itype_name, d = inter
     itype = REGISTRY[itype_name]
     rmax = rubric_max.get(d["rubric"]) if itype.rated else None
@@ -217,19 +226,73 @@ def _make_item(m, c, path, meta, inter, *, stimulus, enemies, notes, feedback, t
             return None
     elif max_score is not None:
         params = provisional(meta["id"], meta["level"], max_score)
+    criteria = (rubric_criteria or {}).get(d["rubric"]) if itype.rated else None
+    per_criterion = _criterion_parameters(m, c, path, meta, itype.rated, criteria)
+    if per_criterion is None:
+        return None
+    by_criterion, written = per_criterion
     doc = {**meta, "type": itype_name, **d, "enemies": list(enemies),
            "stimulus": stimulus.as_dict() if stimulus else None,
            "parameters": params.as_dict() if (params and explicit) else None,
            "testlet": testlet_doc}
+    if written:  # only what the file wrote: provisional values follow from id, level, rubric
+        doc["criterion_parameters"] = {k: by_criterion[k].as_dict() for k in written}
     return Item(id=meta["id"], skill=meta["skill"], level=meta["level"], topic=meta["topic"],
                 task_type=meta["task_type"], status=meta["status"], type=itype_name, definition=d,
                 author=meta["author"], stimulus=stimulus, parameters=params, enemies=enemies,
                 testlet_id=testlet_id, position=position, notes=notes, feedback=feedback,
                 source=file, content_hash=_content_hash(doc, asset_digests), rubric_max=rmax,
-                explicit_parameters=explicit)
+                explicit_parameters=explicit, criterion_parameters=by_criterion,
+                explicit_criteria=written)
 
 
-def _parse_testlet(m, c, meta, stimulus, enemies, notes, vocab, asset_digests, rubric_max, practice):
+def _criterion_parameters(m: Mapping, c: Checker, path: str, meta: Mapping, rated: bool,
+                          criteria: Mapping[str, int] | None,
+                          ) -> tuple[dict[str, Parameters], tuple[str, ...]] | None:
+    """The GPCM parameters per rubric criterion of a rated item and the criteria the file wrote
+    (None on a problem). ``criteria``: the rubric's criterion id -> max score (None while the
+    rubric is unknown: written blocks are then checked without their criterion's max)."""
+    raw = m.get("criterion_parameters")
+    p = join(path, "criterion_parameters")
+    if raw is not None and not rated:
+        c.add(p, "only a rated item (extended_text, spoken_response) has criterion_parameters")
+        return None
+    written: dict[str, Parameters] = {}
+    if raw is not None:
+        block = c.mapping(raw, p)
+        if block is None:
+            return None
+        ok = True
+        for cid, value in block.items():
+            cp = join(p, str(cid))
+            if criteria is not None and cid not in criteria:
+                c.add(cp, f"no criterion {cid!r} in the item's rubric "
+                          f"(criteria: {', '.join(criteria)})")
+                ok = False
+                continue
+            params = parse_parameters(value, c, cp, None if criteria is None else criteria[cid])
+            if params is None:
+                ok = False
+            elif params.model != "gpcm":
+                c.add(join(cp, "model"), f"a rubric criterion is scored with gpcm, not {params.model}")
+                ok = False
+            else:
+                written[str(cid)] = params
+        if not ok:
+            return None
+    if not rated:
+        return {}, ()
+    out: dict[str, Parameters] = {}
+    for cid, max_score in (criteria or {}).items():
+        out[cid] = written.get(cid) or provisional(f"{meta['id']}/{cid}", meta["level"], max_score)
+    if criteria is None:
+        out.update(written)
+    order = list(criteria or written)
+    return out, tuple(k for k in order if k in written)
+
+
+def _parse_testlet(m, c, meta, stimulus, enemies, notes, vocab, asset_digests, rubric_max, practice,
+                   rubric_criteria=None):
     c.unknown_fields(m, TESTLET_FIELDS, "")
     if not re.search(r"-T\d{3}$", meta["id"]):
         c.add("id", f"{meta['id']!r} is not a testlet id (…-TNNN) but the file has items")
@@ -274,7 +337,8 @@ def _parse_testlet(m, c, meta, stimulus, enemies, notes, vocab, asset_digests, r
                           notes=_optional_text(im, c, "notes", p),
                           feedback=_optional_text(im, c, "feedback", p), testlet_id=meta["id"],
                           position=k, file=c.file, asset_digests=asset_digests,
-                          rubric_max=rubric_max, practice=practice, testlet_doc=testlet_doc)
+                          rubric_max=rubric_max, practice=practice, testlet_doc=testlet_doc,
+                          rubric_criteria=rubric_criteria)
         if item is not None:
             items.append(item)
     if c.problems:
@@ -287,12 +351,14 @@ def _parse_testlet(m, c, meta, stimulus, enemies, notes, vocab, asset_digests, r
 
 
 def parse_item(data: Any, file: str = "<item>", vocab: Vocabulary | None = None, *,
-               practice: bool = False, rubric_max: Mapping[str, int] | None = None) -> list[Item]:
+               practice: bool = False, rubric_max: Mapping[str, int] | None = None,
+               rubric_criteria: Mapping[str, Mapping[str, int]] | None = None) -> list[Item]:
     """Parse one item or testlet document; raise :class:`ItemValidationError` on any problem."""
     from .vocabulary import DEFAULT_VOCABULARY_PATH
 
     vocab = vocab or Vocabulary.load(DEFAULT_VOCABULARY_PATH)
-    items, _, problems = parse_document(data, file, vocab, practice=practice, rubric_max=rubric_max)
+    items, _, problems = parse_document(data, file, vocab, practice=practice, rubric_max=rubric_max,
+                                        rubric_criteria=rubric_criteria)
     if problems:
         raise ItemValidationError(problems)
     return items

@@ -43,6 +43,11 @@ Exposure (:mod:`.exposure`)
 Engine (:mod:`.engine`)
     ``next_step(design, pool, state, rng=None) -> NextStep(estimate, items, stop_reason,
     considered, notes)``.
+Rated tasks (:mod:`.rated`)
+    ``RatedObservation(a, thresholds, score, weight, shift)`` (one resolved rubric-criterion
+    category, GPCM), ``rated_log_likelihood``, ``rated_eap(observations) -> Estimate`` (the
+    versioned rule ``RATED_ESTIMATOR``: N(0, 1) prior, 81 nodes on [-6, 6]),
+    ``gpcm_log_probabilities(a, thresholds, theta) -> (m + 1, Q)``.
 Parameters (:mod:`.parameters`)
     ``ItemParameters(model, a, b, c, thresholds, provenance, item, se)``: the one parameters
     type of the house (items, delivery, psychometrics); ``values``/``vector()``/
@@ -80,6 +85,14 @@ from .models import (
     test_information,
 )
 from .parameters import ItemParameters, param_names
+from .rated import (
+    RATED_ESTIMATOR,
+    RATED_ESTIMATOR_SETTINGS,
+    RatedObservation,
+    gpcm_log_probabilities,
+    rated_eap,
+    rated_log_likelihood,
+)
 from .selection import CONTENT_BALANCERS, ContentBalancer, eligible_units
 from .simulation import ConditionalRow, SimulationReport, simulate, tune_sympson_hetter
 from .state import AdministrationState, rng_for
@@ -91,6 +104,9 @@ __all__ = [
     "ContentBalancer",
     "EAP",
     "MAP",
+    "RATED_ESTIMATOR",
+    "RATED_ESTIMATOR_SETTINGS",
+    "RatedObservation",
     "MLE",
     "SPRT",
     "WLE",
@@ -123,12 +139,15 @@ __all__ = [
     "eap_from_log_likelihood",
     "eap_matrix",
     "eligible_units",
+    "gpcm_log_probabilities",
     "item_information",
     "map_estimate",
     "mle",
     "next_step",
     "param_names",
     "quadrature_grid",
+    "rated_eap",
+    "rated_log_likelihood",
     "response_log_likelihood",
     "rng_for",
     "simulate",

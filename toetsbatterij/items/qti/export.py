@@ -350,6 +350,10 @@ def item_metadata(item: Item, testlet: Testlet | None, rubric: dict | None) -> E
                 pa["c"] = repr(p.c)
         pe = ET.SubElement(el, tb("parameters"), pa)
         _text_el(pe, "provenance", json.dumps(p.provenance, ensure_ascii=False, sort_keys=True))
+    if item.explicit_criteria:  # written GPCM parameters per rubric criterion (rated items)
+        written = {k: item.criterion_parameters[k].as_dict() for k in item.explicit_criteria}
+        _text_el(el, "criterion-parameters", json.dumps(written, ensure_ascii=False,
+                                                        sort_keys=True))
     _text_el(el, "notes", item.notes)
     _text_el(el, "feedback", item.feedback)
     if rubric is not None:

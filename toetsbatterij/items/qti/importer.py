@@ -542,6 +542,10 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
                 value = _tb_text(meta, name)
                 if value is not None:
                     item_doc[name] = value
+            per_criterion = _json(_tb_text(meta, "criterion-parameters"), href,
+                                  "tb:criterion-parameters")
+            if per_criterion is not None:
+                item_doc["criterion_parameters"] = per_criterion
             rubric = _json(_tb_text(meta, "rubric"), href, "tb:rubric")
             if isinstance(rubric, dict) and rubric.get("id"):
                 result.rubrics[rubric["id"]] = rubric
@@ -572,14 +576,16 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
         if assets:
             result.assets[testlet_id] = assets
     vocab = vocabulary or Vocabulary.load(DEFAULT_VOCABULARY_PATH)
-    rubric_max = {}
+    rubric_criteria: dict[str, dict[str, int]] = {}
     for rid, r in result.rubrics.items():
         try:
-            rubric_max[rid] = sum(max(lv["score"] for lv in c["levels"]) for c in r["criteria"])
+            rubric_criteria[rid] = {str(c["id"]): max(lv["score"] for lv in c["levels"])
+                                    for c in r["criteria"]}
         except (KeyError, TypeError, ValueError):
             result.problems.append(Problem(f"rubric {rid}", "criteria", "malformed rubric in metadata"))
     for doc in result.documents:
-        _, _, probs = parse_document(doc, f"{doc.get('id', '?')}.yaml", vocab, rubric_max=rubric_max)
+        _, _, probs = parse_document(doc, f"{doc.get('id', '?')}.yaml", vocab,
+                                     rubric_criteria=rubric_criteria)
         result.problems.extend(probs)
     return result
 
