@@ -10,36 +10,44 @@ from delivery_support import take_attempt
 
 from toetsbatterij.accounts import service as accounts
 from toetsbatterij.attests import service
-from toetsbatterij.attests.source import attempt_facts
 
 BASE_URL = "https://attest.test"
 LEVELS = {"reading": "A2", "listening": "B1", "writing": "A2", "speaking": "A2"}
 
 
 class FakeResults:
-    """Results by id, standing in for ``toetsbatterij.results`` where a test needs exact
-    levels; ``superseded`` lists ids that a newer computation replaced."""
+    """Frozen results (``results.models.Result`` rows) with exact levels, written directly
+    where a test needs them (``results.service.freeze`` computes levels from the responses;
+    ``tests/web/test_attests_web.py`` issues from such a result too). ``supersede`` stands in
+    for a correction. The attest service reads them through its real loader."""
 
-    def __init__(self) -> None:
-        self.results: dict[int, tuple[int, int, dict[str, str]]] = {}
-        self.superseded: set[int] = set()
+    def __init__(self, db: Any, clock: Any) -> None:
+        self.db, self.clock = db, clock
 
-    def add(self, result_id: int, organisation_id: int, attempt_id: int,
-            levels: dict[str, str]) -> int:
-        self.results[result_id] = (organisation_id, attempt_id, dict(levels))
-        return result_id
+    def add(self, organisation_id: int, attempt_id: int, levels: dict[str, str],
+            revision: int = 1) -> int:
+        from toetsbatterij.results.models import Result
 
-    def __call__(self, db: Any, organisation_id: int, result_id: int) -> Any:
-        from toetsbatterij.attests.source import SUPERSEDED
-        from toetsbatterij.errors import Conflict, NotFound
+        document = {"format": 1, "attempt_id": attempt_id, "organisation_id": organisation_id,
+                    "skills": [{"section_index": i, "skill": skill, "level": level}
+                               for i, (skill, level) in enumerate(levels.items())]}
+        row = Result(organisation_id=organisation_id, attempt_id=attempt_id, revision=revision,
+                     form_version="f" * 64, rules_version="r" * 64, inputs_hash="ab" * 32,
+                     fair_scores=False, document=document, frozen_at=self.clock.now(),
+                     created_by_id=None, supersede_reason="")
+        self.db.add(row)
+        self.db.commit()
+        return row.id
 
-        found = self.results.get(result_id)
-        if found is None or found[0] != organisation_id:
-            raise NotFound(detail=f"result {result_id}")
-        if result_id in self.superseded:
-            raise Conflict(SUPERSEDED)
-        return attempt_facts(db, organisation_id, found[1], result_id=result_id,
-                             levels=found[2], inputs_hash="ab" * 32)
+    def supersede(self, result_id: int) -> int:
+        from toetsbatterij.results.models import Result
+
+        old = self.db.get(Result, result_id)
+        levels = {e["skill"]: e["level"] for e in old.document["skills"]}
+        new_id = self.add(old.organisation_id, old.attempt_id, levels, old.revision + 1)
+        old.superseded_by_id, old.supersede_reason = new_id, "correctie"
+        self.db.commit()
+        return new_id
 
 
 def finished_attempt(world: Any, content: Any, tenant: dict[str, Any], i: int = 0) -> Any:
@@ -59,11 +67,11 @@ def second_admin(world: Any, tenant: dict[str, Any]) -> int:
     return account.id
 
 
-def issue(world: Any, signer: Any, results: FakeResults, tenant: dict[str, Any],
+def issue(world: Any, signer: Any, results: FakeResults | None, tenant: dict[str, Any],
           result_id: int, **kw: Any) -> Any:
     attest = service.issue(world.db, world.clock, signer, organisation_id=tenant["org"],
                            actor_id=kw.pop("actor_id", tenant["staff"]["agency_admin"]),
-                           result_id=result_id, base_url=BASE_URL, loader=results, **kw)
+                           result_id=result_id, base_url=BASE_URL, **kw)
     world.db.commit()
     return attest
 

@@ -34,14 +34,14 @@ def signer():
 
 
 @pytest.fixture
-def results():
-    return FakeResults()
+def results(world):
+    return FakeResults(world.db, world.clock)
 
 
 @pytest.fixture
 def issued(world, content, signer, results):
     attempt = finished_attempt(world, content, world.a)
-    rid = results.add(101, world.a["org"], attempt.id, LEVELS)
+    rid = results.add(world.a["org"], attempt.id, LEVELS)
     return issue(world, signer, results, world.a, rid)
 
 
@@ -74,7 +74,7 @@ def test_issue_from_a_frozen_result(world, issued, signer, db_session):
 def test_only_admins_of_the_owning_agency_issue_once_from_a_current_result(
         world, content, signer, results):
     attempt = finished_attempt(world, content, world.a)
-    rid = results.add(7, world.a["org"], attempt.id, LEVELS)
+    rid = results.add(world.a["org"], attempt.id, LEVELS)
     with pytest.raises(Forbidden):
         issue(world, signer, results, world.a, rid, actor_id=world.a["staff"]["proctor"])
     with pytest.raises(Forbidden):  # another agency's admin, naming this agency
@@ -83,11 +83,11 @@ def test_only_admins_of_the_owning_agency_issue_once_from_a_current_result(
     with pytest.raises(NotFound):  # another agency issuing this agency's result
         issue(world, signer, results, world.b, rid)
     world.db.rollback()
-    results.superseded.add(rid)
+    newer = results.supersede(rid)
     with pytest.raises(Conflict):
         issue(world, signer, results, world.a, rid)
     world.db.rollback()
-    results.superseded.clear()
+    rid = newer
     issue(world, signer, results, world.a, rid)
     with pytest.raises(Conflict):
         issue(world, signer, results, world.a, rid)
@@ -105,7 +105,7 @@ def test_the_rules_of_the_test_date_apply(world, content, signer, results, clock
                          effective_from=dt.date(2026, 3, 3))
     world.db.commit()
     clock.advance(days=5)  # issued later: still under the test day's rules
-    attest = issue(world, signer, results, world.a, results.add(9, world.a["org"], attempt.id,
+    attest = issue(world, signer, results, world.a, results.add(world.a["org"], attempt.id,
                                                                  LEVELS))
     assert attest.rules_version == 1
 
@@ -281,7 +281,7 @@ def test_the_credential_verifies_with_an_independent_jose_library(world, issued,
 
 def test_the_status_list_marks_a_revoked_attest(world, content, issued, signer, results):
     attempt = finished_attempt(world, content, world.a, 1)
-    other = issue(world, signer, results, world.a, results.add(102, world.a["org"], attempt.id,
+    other = issue(world, signer, results, world.a, results.add(world.a["org"], attempt.id,
                                                                 LEVELS))
     second = second_admin(world, world.a)
     service.request_revocation(world.db, world.clock, organisation_id=world.a["org"],
@@ -327,8 +327,7 @@ def test_the_pdf_holds_names_levels_and_a_qr_code_to_the_verification_page(
 
     attempt = finished_attempt(world, content, world.a)
     name_candidate(world, attempt.candidate_id, first, last)
-    attest = issue(world, signer, results, world.a, results.add(
-        201, world.a["org"], attempt.id,
+    attest = issue(world, signer, results, world.a, results.add(world.a["org"], attempt.id,
         {"reading": "B1", "listening": "A2", "writing": "below_A1", "speaking": "B2"}))
     reader = PdfReader(io.BytesIO(export.attest_pdf(world.db, attest, base_url=BASE_URL)))
     text = reader.pages[0].extract_text()
@@ -348,7 +347,7 @@ def test_the_pdf_holds_names_levels_and_a_qr_code_to_the_verification_page(
 def test_the_demo_export_writes_pdf_credential_and_jwks(world, content, signer, results,
                                                         tmp_path):
     attempt = finished_attempt(world, content, world.a)
-    rid = results.add(301, world.a["org"], attempt.id, LEVELS)
+    rid = results.add(world.a["org"], attempt.id, LEVELS)
     attest = issue(world, signer, results, world.a, rid)
     files = export.write_files(world.db, attest, tmp_path, base_url=BASE_URL, signer=signer)
     path = export.verification_path(attest)

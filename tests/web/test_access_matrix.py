@@ -170,11 +170,11 @@ def _attest(app, world, tenant):
 
     from toetsbatterij.attests import service
 
-    results = FakeResults()
+    results = FakeResults(world.db, world.clock)
     tenant["opened"] = True  # the matrix opened the session already
     attempt = finished_attempt(world, app.extensions["toetsbatterij"].forms, tenant, 2)
     attest = issue_attest(world, app.extensions["toetsbatterij"].signer, results, tenant,
-                          results.add(900 + tenant["org"], tenant["org"], attempt.id,
+                          results.add(tenant["org"], attempt.id,
                                       {"reading": "A2", "listening": "A2"}))
     service.request_revocation(world.db, world.clock, organisation_id=tenant["org"],
                                actor_id=tenant["staff"]["proctor"], attest_id=attest.id,

@@ -17,10 +17,10 @@ from toetsbatterij.attests.models import AttestRuleSet, AttestVerification
 
 @pytest.fixture
 def attest(app, world, content):
-    results = FakeResults()
+    results = FakeResults(world.db, world.clock)
     done = finished_attempt(world, content, world.a)
     return issue(world, app.extensions["toetsbatterij"].signer, results, world.a,
-                 results.add(5, world.a["org"], done.id, LEVELS))
+                 results.add(world.a["org"], done.id, LEVELS))
 
 
 def _birth(attest):
@@ -161,3 +161,42 @@ def test_admins_change_the_rules_from_tomorrow(app, world, db_session):
     proctor = app.test_client()
     login_staff(proctor, world.a, "proctor")
     assert proctor.get("/beheer/attesten/regels").status_code == 403
+
+
+def test_an_admin_issues_from_a_result_frozen_by_the_results_service(app, world, content,
+                                                                     db_session):
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    done = finished_attempt(world, content, world.a)
+    frozen = results.freeze(world.db, world.clock, content, done, lambda _db, _id: {},
+                            ScoringRules.from_config({}))
+    world.db.commit()
+    levels = {s["skill"]: s["level"] for s in frozen.document["skills"] if s["level"]}
+    assert levels  # reading and listening, from the responses
+    proctor = app.test_client()
+    login_staff(proctor, world.a, "proctor")
+    listing = proctor.get("/beheer/attesten/").get_data(as_text=True)
+    assert "Kandidaat0 Achternaam0" in listing and "Attest uitreiken" not in listing
+    assert proctor.post("/beheer/attesten/uitreiken",
+                        data={"result_id": frozen.id}).status_code == 403
+    admin = app.test_client()
+    login_staff(admin, world.a, "agency_admin")
+    assert "Attest uitreiken" in admin.get("/beheer/attesten/").get_data(as_text=True)
+    resp = admin.post("/beheer/attesten/uitreiken", data={"result_id": frozen.id})
+    assert resp.status_code == 302 and "/beheer/attesten/" in resp.headers["Location"]
+    page = admin.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Handtekening klopt" in page
+    from toetsbatterij.attests.models import Attest
+
+    attest = db_session.scalar(select(Attest).where(Attest.result_id == frozen.id))
+    assert attest.payload["levels"]["skills"] == levels
+    assert attest.payload["result"]["inputs_hash"] == frozen.inputs_hash
+    # a second issue of the same result is refused with a message, not an error page
+    again = admin.post("/beheer/attesten/uitreiken", data={"result_id": frozen.id})
+    assert again.status_code == 302
+    assert "al een attest" in admin.get("/beheer/attesten/").get_data(as_text=True)
+    other = app.test_client()
+    login_staff(other, world.b, "agency_admin")
+    assert other.post("/beheer/attesten/uitreiken",
+                      data={"result_id": frozen.id}).status_code == 404

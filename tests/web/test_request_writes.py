@@ -50,11 +50,11 @@ def test_no_get_route_writes(app, world, content, db_session):
     from attest_support import FakeResults, finished_attempt
     from attest_support import issue as issue_attest
 
-    results = FakeResults()
+    results = FakeResults(world.db, world.clock)
     world.a["opened"] = True
     done = finished_attempt(world, content, world.a, 2)
     attest = issue_attest(world, app.extensions["toetsbatterij"].signer, results, world.a,
-                          results.add(1, world.a["org"], done.id, {"reading": "A2"}))
+                          results.add(world.a["org"], done.id, {"reading": "A2"}))
     aid, public = attest.id, app.test_client()
     requests = {
         "static": [(cand, "/static/app.css")],

@@ -52,7 +52,7 @@ class Attest(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     verification_code: Mapped[str] = mapped_column(String(8))
-    result_id: Mapped[int] = mapped_column(unique=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("result.id"), unique=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
     rule_set_id: Mapped[int] = mapped_column(ForeignKey("attest_rule_set.id"))

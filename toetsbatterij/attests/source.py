@@ -74,19 +74,16 @@ def attempt_facts(db: Session, organisation_id: int, attempt_id: int, *, result_
 
 def load_result(db: Session, organisation_id: int, result_id: int) -> ResultFacts:
     """The facts of the current frozen result ``result_id`` of ``organisation_id``."""
-    try:
-        from toetsbatterij.results.models import Result  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - before the results package is merged
-        raise NotFound(detail="no results package") from None
-    result = db.get(Result, result_id)
-    if result is None or getattr(result, "organisation_id", None) != organisation_id:
-        raise NotFound(detail=f"result {result_id}")
-    if getattr(result, "superseded_by", None):
+    from toetsbatterij.results.service import get_result
+
+    result = get_result(db, organisation_id, result_id)
+    if result.superseded_by_id is not None:
         raise Conflict(SUPERSEDED)
-    document = result.document or {}
-    levels = {skill: block.get("level") for skill, block in (document.get("skills") or {}).items()
-              if isinstance(block, Mapping) and block.get("level")}
+    if result.frozen_at is None:  # pragma: no cover - a result row is frozen when written
+        raise Conflict(NOT_FROZEN)
+    levels = {entry["skill"]: entry["level"] for entry in (result.document or {}).get("skills", [])
+              if isinstance(entry, Mapping) and entry.get("skill") and entry.get("level")}
     return attempt_facts(db, organisation_id, result.attempt_id, result_id=result.id,
-                         levels=levels, form_version=getattr(result, "form_version", ""),
-                         result_rules_version=str(getattr(result, "rules_version", "")),
-                         inputs_hash=getattr(result, "inputs_hash", ""))
+                         levels=levels, form_version=result.form_version,
+                         result_rules_version=result.rules_version,
+                         inputs_hash=result.inputs_hash)

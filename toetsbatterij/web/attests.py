@@ -183,10 +183,8 @@ def issuer_profile(org_code: str) -> Any:
 
 def _ready_results() -> list[Any]:
     """Current results of the agency without an attest (the issue list)."""
-    try:
-        from toetsbatterij.results import service as results  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - before the results package is merged
-        return []
+    from toetsbatterij.results import service as results
+
     issued = {a.result_id for a in service.list_attests(db(), org_id(), limit=100000)}
     return [r for r in results.current_results(db(), org_id()) if r.id not in issued]
 

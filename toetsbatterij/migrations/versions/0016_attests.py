@@ -1,7 +1,7 @@
 """attests: rule versions, signing keys, attests, revocations, verifications (issue 12).
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import toetsbatterij.db
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -79,6 +79,8 @@ def upgrade() -> None:
                                 name=op.f("fk_attest_key_id_signing_key")),
         sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"],
                                 name=op.f("fk_attest_organisation_id_organisation")),
+        sa.ForeignKeyConstraint(["result_id"], ["result.id"],
+                                name=op.f("fk_attest_result_id_result")),
         sa.ForeignKeyConstraint(["rule_set_id"], ["attest_rule_set.id"],
                                 name=op.f("fk_attest_rule_set_id_attest_rule_set")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attest")),
