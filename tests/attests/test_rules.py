@@ -216,3 +216,42 @@ def test_rules_never_change_today_or_the_past(world, db_session, clock, days):
 def test_no_rules_before_the_seed_date(world, db_session):
     with pytest.raises(InvalidInput):
         rulesets.in_force(db_session, world.a["org"], D(2015, 12, 31))
+
+
+# -- the policy on a person's history in the database ---------------------------------------
+
+
+def _history_world(world, content):
+    from attest_support import finished_attempt
+
+    from toetsbatterij.delivery.models import Candidate
+
+    finished_attempt(world, content, world.a)  # candidate 0 took the test on START
+    return world.db.get(Candidate, world.a["candidates"][0])
+
+
+def test_retake_decision_from_the_history(world, content, clock):
+    from toetsbatterij.attests import retakes
+    from toetsbatterij.delivery import proctoring
+
+    cand = _history_world(world, content)
+    org = world.a["org"]
+    ident = {"id_kind": cand.id_kind, "id_number": cand.id_number}
+    later = rulesets.local_date(clock.now()) + dt.timedelta(days=30)
+    d = retakes.decision(world.db, org, on=later, **ident)
+    assert not d.allowed and d.earliest == D(2026, 5, 31) and not d.free
+    # the attempt of the day itself is left out when the new registration is that candidate
+    assert retakes.decision(world.db, org, on=later, exclude_candidate_id=cand.id,
+                            **ident).reason == RETAKE_FIRST
+    # another agency knows nothing of it
+    assert retakes.decision(world.db, world.b["org"], on=later, **ident).allowed
+    # a registered candidate who never began an attempt has no history
+    assert retakes.history(world.db, org, id_kind=cand.id_kind,
+                           id_number=world.db.get(type(cand), world.a["candidates"][1])
+                           .id_number) == []
+    proctoring.record_incident(world.db, clock, organisation_id=org,
+                               session_id=world.a["session"], candidate_id=cand.id,
+                               code="technical", note="stroompanne", actor_id=None)
+    world.db.commit()
+    d = retakes.decision(world.db, org, on=later, **ident)
+    assert d.allowed and d.free and d.reason == RETAKE_TECHNICAL

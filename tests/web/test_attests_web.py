@@ -3,6 +3,7 @@ lists over HTTP; the staff pages (detail, PDF, credential, revocation with four 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import jwt as pyjwt
@@ -200,3 +201,28 @@ def test_an_admin_issues_from_a_result_frozen_by_the_results_service(app, world,
     login_staff(other, world.b, "agency_admin")
     assert other.post("/beheer/attesten/uitreiken",
                       data={"result_id": frozen.id}).status_code == 404
+
+
+def test_registration_warns_when_the_retake_policy_says_not_yet(app, world, content):
+    from toetsbatterij.delivery import sessions
+    from toetsbatterij.delivery.models import Candidate
+
+    finished_attempt(world, content, world.a)  # candidate 0 took the test today
+    cand = world.db.get(Candidate, world.a["candidates"][0])
+    later = sessions.create_session(
+        world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
+        location_id=world.a["location"],
+        test_definition_id=world.definitions["lezen-luisteren"].id,
+        starts_at=world.clock.now() + dt.timedelta(days=30),
+        ends_at=world.clock.now() + dt.timedelta(days=30, hours=8))
+    world.db.commit()
+    admin = app.test_client()
+    login_staff(admin, world.a, "agency_admin")
+    data = {"first_name": cand.first_name, "last_name": cand.last_name,
+            "birth_date": cand.birth_date.isoformat(), "id_kind": cand.id_kind,
+            "id_number": cand.id_number, "instruction_language": "nl"}
+    resp = admin.post(f"/beheer/sessies/{later.id}/kandidaten", data=data,
+                      follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "is ingeschreven" in html
+    assert "Wachttijd na de vorige afname" in html and "31/05/2026" in html

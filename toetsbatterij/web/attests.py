@@ -31,10 +31,10 @@ from sqlalchemy import select
 
 from toetsbatterij.accounts.models import ROLE_ADMIN, StaffAccount
 from toetsbatterij.attests import credential as vc
-from toetsbatterij.attests import export, keys, numbers, rulesets, service
+from toetsbatterij.attests import export, keys, numbers, retakes, rulesets, service
 from toetsbatterij.attests.models import AttestRuleSet
 from toetsbatterij.attests.pdf import SKILL_LABELS, level_label
-from toetsbatterij.attests.rules import RuleSet
+from toetsbatterij.attests.rules import RETAKE_TECHNICAL, RuleSet
 from toetsbatterij.errors import InvalidInput, NotFound
 from toetsbatterij.i18n import N_
 from toetsbatterij.organisations.models import Organisation
@@ -316,6 +316,26 @@ def withdraw_revocation(attest_id: int) -> Any:
     if done:
         flash(gettext("De aanvraag tot intrekking is geannuleerd."), "success")
     return redirect(url_for("attests.detail", attest_id=attest_id))
+
+
+# -- the retake policy at registration -----------------------------------------------------------
+
+
+def flash_retake_policy(candidate: Any, starts_at: dt.datetime) -> None:
+    """After a registration: say when the retake policy does not allow this attempt yet, or
+    when it is a free retake after a technical incident (the registration itself stands: the
+    agency decides)."""
+    on = rulesets.local_date(starts_at, _tz())
+    try:
+        decision = retakes.decision(db(), org_id(), id_kind=candidate.id_kind,
+                                    id_number=candidate.id_number, on=on,
+                                    exclude_candidate_id=candidate.id, tz=_tz())
+    except InvalidInput:  # no rules in force on that day
+        return
+    if not decision.allowed:
+        flash(gettext(decision.reason, **decision.params), "warning")
+    elif decision.reason == RETAKE_TECHNICAL:
+        flash(gettext(decision.reason), "info")
 
 
 # -- the rules ---------------------------------------------------------------------------------
