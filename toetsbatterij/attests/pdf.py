@@ -29,7 +29,7 @@ def level_label(level: str) -> str:
     return "lager dan A1" if level == "below_A1" else level
 
 
-def _date(iso: str) -> str:
+def display_date(iso: str) -> str:
     return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
 
 
@@ -96,7 +96,7 @@ def render_attest(payload: Mapping[str, Any], *, verification_code: str, base_ur
     text(16, f"{person['first_name']} {person['last_name']}".strip(), bold=True, height=10,
          shape=True)
     pdf.set_x(15)
-    text(11, f"Geboortedatum: {_date(person['birth_date'])}")
+    text(11, f"Geboortedatum: {display_date(person['birth_date'])}")
     id_line = f"{ID_KIND_LABELS.get(person['id_kind'], person['id_kind'])}: " \
               f"{person['id_number_masked']}"
     if person.get("id_country"):
@@ -123,11 +123,11 @@ def render_attest(payload: Mapping[str, Any], *, verification_code: str, base_ur
     pdf.ln(4)
     pdf.set_x(15)
     test = payload["test"]
-    text(11, f"Toets: {test['name'] or test['code']}, afgelegd op {_date(test['date'])}")
+    text(11, f"Toets: {test['name'] or test['code']}, afgelegd op {display_date(test['date'])}")
     pdf.set_x(15)
-    text(11, f"Uitgereikt op {_date(payload['issued_at'])} onder de attestregels versie "
+    text(11, f"Uitgereikt op {display_date(payload['issued_at'])} onder de attestregels versie "
              f"{payload['rules']['version']} (van kracht sinds "
-             f"{_date(payload['rules']['effective_from'])})")
+             f"{display_date(payload['rules']['effective_from'])})")
     result = payload["result"]
     pdf.set_x(15)
     text(9, f"Resultaat {result['id']}" + (f", invoer {result['inputs_hash'][:16]}"

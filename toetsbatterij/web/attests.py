@@ -33,7 +33,7 @@ from toetsbatterij.accounts.models import ROLE_ADMIN, StaffAccount
 from toetsbatterij.attests import credential as vc
 from toetsbatterij.attests import export, keys, numbers, retakes, rulesets, service
 from toetsbatterij.attests.models import AttestRuleSet
-from toetsbatterij.attests.pdf import SKILL_LABELS, level_label
+from toetsbatterij.attests.pdf import SKILL_LABELS, display_date, level_label
 from toetsbatterij.attests.rules import RETAKE_TECHNICAL, RuleSet
 from toetsbatterij.errors import InvalidInput, NotFound
 from toetsbatterij.i18n import N_
@@ -53,7 +53,8 @@ REQUEST_ROLES = service.REVOCATION_REQUEST_ROLES
 def init_app(app: Any) -> None:
     app.register_blueprint(public)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(attest_level=level_label, attest_number=numbers.display)
+    app.jinja_env.globals.update(attest_level=level_label, attest_number=numbers.display,
+                                 attest_date=display_date)
 
 
 def base_url() -> str:
