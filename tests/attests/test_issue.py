@@ -348,9 +348,13 @@ def test_the_demo_export_writes_pdf_credential_and_jwks(world, content, signer, 
                                                         tmp_path):
     attempt = finished_attempt(world, content, world.a)
     rid = results.add(world.a["org"], attempt.id, LEVELS)
-    attest = issue(world, signer, results, world.a, rid)
-    files = export.write_files(world.db, attest, tmp_path, base_url=BASE_URL, signer=signer)
-    path = export.verification_path(attest)
+    path = export.issue_demo_attest(
+        world.db, world.clock, signer, organisation_id=world.a["org"],
+        actor_id=world.a["staff"]["agency_admin"], result_id=rid, out_dir=tmp_path,
+        base_url=BASE_URL)
+    world.db.commit()
+    attest = service.for_result(world.db, world.a["org"], rid)
+    files = {"pdf": tmp_path / f"attest-{attest.number}.pdf"}
     assert path == f"/attest/{attest.number}?code={attest.verification_code}"
     assert files["pdf"].name == f"attest-{attest.number}.pdf"
     assert files["pdf"].read_bytes().startswith(b"%PDF")
