@@ -59,11 +59,11 @@ def test_issue_from_a_frozen_result(world, issued, signer, db_session):
     assert p["levels"] == {"skills": LEVELS, "kinds": {"mondeling": "A2", "schriftelijk": "A2"}}
     assert issued.rules_version == p["rules"]["version"] == 1
     assert p["key_id"] == issued.key_id == signer.kid
-    assert p["person"]["id_kind"] == "rrn"
-    masked = p["person"]["id_number_masked"]
+    assert issued.person["id_kind"] == "rrn"
+    masked = issued.person["id_number_masked"]
     assert masked.endswith("-•••.••") and "•" in masked
     cand_number = world.db.get(Candidate, issued.candidate_id).id_number
-    assert cand_number[6:] not in json.dumps(p)  # serial and check digits never printed
+    assert cand_number[6:] not in json.dumps(p) + json.dumps(issued.person)  # never printed
     assert p["issuer"]["organisation"]["code"] == "antwerpen"
     assert p["test"]["date"] == "2026-03-02"
     assert service.signature_valid(world.db, issued, signer)
@@ -111,7 +111,7 @@ def test_the_rules_of_the_test_date_apply(world, content, signer, results, clock
 
 
 def test_verification_valid_unknown_and_the_name_only_with_the_birth_date(world, issued):
-    birth = dt.date.fromisoformat(issued.payload["person"]["birth_date"])
+    birth = dt.date.fromisoformat(issued.person["birth_date"])
     plain = _verify(world, issued)
     assert plain.status == "valid" and plain.holder is None
     assert plain.skills == LEVELS and plain.kinds["mondeling"] == "A2"
@@ -138,7 +138,7 @@ def test_verification_valid_unknown_and_the_name_only_with_the_birth_date(world,
 
 
 def test_wrong_birth_dates_are_throttled_per_attest(world, issued):
-    birth = dt.date.fromisoformat(issued.payload["person"]["birth_date"])
+    birth = dt.date.fromisoformat(issued.person["birth_date"])
     for i in range(5):
         assert not _verify(world, issued, birth_date=birth + dt.timedelta(days=i + 1),
                            client=f"c{i}").birth_date_matched
@@ -361,3 +361,37 @@ def test_the_demo_export_writes_pdf_credential_and_jwks(world, content, signer, 
     token = (tmp_path / f"attest-{attest.number}.vc.jwt").read_text().strip()
     published = pyjwt.PyJWKSet.from_dict(json.loads((tmp_path / "jwks.json").read_text()))
     assert _decode(token, published)["id"] == f"{BASE_URL}/attest/{attest.number}"
+
+
+def test_after_the_erasure_the_attest_verifies_without_the_person(world, issued, signer):
+    from toetsbatterij.privacy.retention import RetentionPolicy, erase_expired
+
+    birth = dt.date.fromisoformat(issued.person["birth_date"])
+    digest = issued.payload["person_digest"]
+    assert digest.startswith("hmac-sha256:") and "Kandidaat0" not in json.dumps(issued.payload)
+    world.clock.advance(days=800)
+    from toetsbatterij.config import DEFAULTS
+
+    policy = RetentionPolicy.from_config(DEFAULTS)
+    report = erase_expired(world.db, world.clock, policy)
+    world.db.commit()
+    world.db.refresh(issued)
+    assert report.counts["identity"] >= 2  # the candidate and the attest's holder
+    assert issued.person is None and issued.person_salt is None
+    assert issued.credential_jwt is None
+    assert issued.payload["person_digest"] == digest
+    assert service.signature_valid(world.db, issued, signer)
+    result = _verify(world, issued, birth_date=birth)
+    assert result.status == "valid" and result.holder is None and not result.birth_date_matched
+    assert result.skills == LEVELS
+    with pytest.raises(Conflict):
+        export.attest_pdf(world.db, issued, base_url=BASE_URL)
+
+
+def test_a_changed_holder_breaks_the_digest(world, issued, signer):
+    person = dict(issued.person)
+    person["last_name"] = "Iemand Anders"
+    issued.person = person
+    world.db.commit()
+    assert not service.signature_valid(world.db, issued, signer)
+    assert _verify(world, issued).status == "unknown"

@@ -28,7 +28,7 @@ def test_attest_verification_and_staff_pages(browser, live_server, world, conten
     page.goto(f"{base}/attest/{attest.number}?code={attest.verification_code}")
     assert page.input_value("#code") == attest.verification_code
     audit(page, "attest-verify-form", candidate=False)
-    page.fill("#birth_date", attest.payload["person"]["birth_date"])
+    page.fill("#birth_date", attest.person["birth_date"])
     with page.expect_navigation():
         page.get_by_role("button", name="Controleren").click()
     assert page.get_by_role("heading", name="Geldig attest").count() == 1

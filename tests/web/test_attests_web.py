@@ -25,7 +25,7 @@ def attest(app, world, content):
 
 
 def _birth(attest):
-    return attest.payload["person"]["birth_date"]
+    return attest.person["birth_date"]
 
 
 def test_the_qr_address_opens_the_form_filled_in_and_a_post_checks(client, attest, db_session):

@@ -44,7 +44,8 @@ def urls(base_url: str, organisation_code: str, number: str) -> dict[str, str]:
             "status_list": f"{base}/attest/status/{organisation_code}"}
 
 
-def build_credential(payload: Mapping[str, Any], *, base_url: str, status_index: int,
+def build_credential(payload: Mapping[str, Any], person: Mapping[str, Any], *, base_url: str,
+                     status_index: int,
                      levels_order: Iterable[str], kind_labels: Mapping[str, str],
                      issued_at: dt.datetime) -> dict[str, Any]:
     """The Open Badges 3.0 credential of an attest's signed ``payload``."""
@@ -52,7 +53,6 @@ def build_credential(payload: Mapping[str, Any], *, base_url: str, status_index:
     number = payload["number"]
     link = urls(base_url, org["code"], number)
     allowed = list(levels_order)
-    person = payload["person"]
     levels = payload["levels"]
     descriptions, results = [], []
     for group in ("skills", "kinds"):

@@ -13,6 +13,11 @@ from toetsbatterij.attests.models import Attest
 from toetsbatterij.attests.pdf import render_attest, verification_url
 from toetsbatterij.attests.rules import RuleSet
 from toetsbatterij.clock import Clock
+from toetsbatterij.errors import Conflict
+from toetsbatterij.i18n import N_
+
+ERASED_PDF = N_("De persoonsgegevens van dit attest zijn gewist: de PDF kan niet meer gemaakt "
+                "worden. Het attest blijft controleerbaar met zijn nummer.")
 
 
 def kind_labels(db: Session, attest: Attest) -> dict[str, str]:
@@ -25,8 +30,11 @@ def kind_labels(db: Session, attest: Attest) -> dict[str, str]:
 
 def attest_pdf(db: Session, attest: Attest, *, base_url: str,
                tz: str = rulesets.DEFAULT_TZ) -> bytes:
+    if attest.person is None:
+        raise Conflict(ERASED_PDF)
     revoked = rulesets.local_date(attest.revoked_at, tz) if attest.revoked_at else None
-    return render_attest(attest.payload, verification_code=attest.verification_code,
+    return render_attest(attest.payload, attest.person,
+                         verification_code=attest.verification_code,
                          base_url=base_url, kind_labels=kind_labels(db, attest),
                          revoked_on=revoked)
 
@@ -43,7 +51,7 @@ def write_files(db: Session, attest: Attest, out_dir: Path, *, base_url: str,
              "credential": out_dir / f"attest-{attest.number}.vc.jwt",
              "jwks": out_dir / "jwks.json"}
     paths["pdf"].write_bytes(attest_pdf(db, attest, base_url=base_url))
-    paths["credential"].write_text(attest.credential_jwt + "\n", encoding="ascii")
+    paths["credential"].write_text((attest.credential_jwt or "") + "\n", encoding="ascii")
     paths["jwks"].write_text(json.dumps(keys.jwks(keys.known_keys(db, signer)), indent=2) + "\n",
                              encoding="utf-8")
     return paths

@@ -60,9 +60,16 @@ class Attest(Base):
     test_date: Mapped[dt.date] = mapped_column(Date)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     signature: Mapped[str] = mapped_column(String(100))     # base64url, no padding
+    # The holder (names, birth date, identity number masked) is outside the signed payload,
+    # which holds its keyed digest (``person_digest``, HMAC-SHA-256 with ``person_salt``): the
+    # erasure of the identity data (privacy.retention) removes both and the attest stays
+    # verifiable by number, without the person.
+    person: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    person_salt: Mapped[str | None] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(ForeignKey("signing_key.kid"))
     # The W3C Verifiable Credential of the attest (vc+jwt), signed at issue with the same key.
-    credential_jwt: Mapped[str] = mapped_column(Text)
+    # (None after the erasure: the holder keeps the copy they downloaded)
+    credential_jwt: Mapped[str | None] = mapped_column(Text)
     # The position in the agency's Bitstring Status List (drawn at random).
     status_index: Mapped[int]
     issued_at: Mapped[dt.datetime]

@@ -37,7 +37,8 @@ def verification_url(base_url: str, number: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/attest/{number}?code={code}"
 
 
-def render_attest(payload: Mapping[str, Any], *, verification_code: str, base_url: str,
+def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
+                  verification_code: str, base_url: str,
                   kind_labels: Mapping[str, str] | None = None,
                   revoked_on: dt.date | None = None) -> bytes:
     kind_labels = kind_labels or {}
@@ -50,7 +51,6 @@ def render_attest(payload: Mapping[str, Any], *, verification_code: str, base_ur
     font = register_fonts(pdf)
     shaping = font != "Helvetica"
     org = payload["issuer"]["organisation"]
-    person = payload["person"]
     qr = io.BytesIO()
     segno.make(url, error="m").save(qr, kind="png", scale=6, border=4)
     pdf.add_page()

@@ -21,6 +21,8 @@ confirm one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,9 +100,25 @@ def mask_identity(id_kind: str, id_number: str) -> str:
 # -- issuing -----------------------------------------------------------------------------------
 
 
+def holder_of(facts: ResultFacts) -> dict[str, str]:
+    cand = facts.candidate
+    return {"first_name": cand.first_name, "last_name": cand.last_name,
+            "birth_date": cand.birth_date.isoformat(), "id_kind": cand.id_kind,
+            "id_number_masked": mask_identity(cand.id_kind, cand.id_number),
+            "id_country": cand.id_country or ""}
+
+
+def person_digest(person: Mapping[str, Any], salt: str) -> str:
+    """The keyed digest of the holder that the signed payload carries (the salt keeps names
+    and birth dates, which are few, from being found by trying)."""
+    mac = hmac.new(bytes.fromhex(salt), keys.canonical(dict(person)), hashlib.sha256)
+    return "hmac-sha256:" + mac.hexdigest()
+
+
 def _payload(facts: ResultFacts, *, number: str, kid: str, rules: rulesets.VersionInForce,
-             levels: Mapping[str, str], issued_at: dt.datetime, tz: str) -> dict[str, Any]:
-    cand, org = facts.candidate, facts.organisation
+             levels: Mapping[str, str], issued_at: dt.datetime, tz: str,
+             digest: str) -> dict[str, Any]:
+    org = facts.organisation
     skills = {s: levels[s] for s in rules.rules.skills if s in levels}
     kinds = {k.code: levels[k.code] for k in rules.rules.kinds if k.code in levels}
     return {
@@ -109,10 +127,7 @@ def _payload(facts: ResultFacts, *, number: str, kid: str, rules: rulesets.Versi
         "key_id": kid,
         "issuer": {"organisation": {"code": org.code, "name": org.name},
                    "location": facts.location.name if facts.location else ""},
-        "person": {"first_name": cand.first_name, "last_name": cand.last_name,
-                   "birth_date": cand.birth_date.isoformat(), "id_kind": cand.id_kind,
-                   "id_number_masked": mask_identity(cand.id_kind, cand.id_number),
-                   "id_country": cand.id_country or ""},
+        "person_digest": digest,
         "test": {"code": facts.test_code, "name": facts.test_name,
                  "date": rulesets.local_date(facts.taken_at, tz).isoformat(),
                  "form_version": facts.form_version},
@@ -158,11 +173,13 @@ def issue(db: Session, clock: Clock, signer: keys.Signer, *, organisation_id: in
     now = clock.now()
     keys.register(db, clock, signer)
     number = _new_number(db)
+    person, salt = holder_of(facts), secrets.token_hex(16)
     payload = _payload(facts, number=number, kid=signer.kid, rules=rules, levels=levels,
-                       issued_at=now, tz=tz)
+                       issued_at=now, tz=tz, digest=person_digest(person, salt))
     signature = signer.sign_document(payload)
     status_index = _free_status_index(db, organisation_id)
-    credential = vc.build_credential(payload, base_url=base_url, status_index=status_index,
+    credential = vc.build_credential(payload, person, base_url=base_url,
+                                     status_index=status_index,
                                      levels_order=rules.rules.levels,
                                      kind_labels={k.code: k.label for k in rules.rules.kinds},
                                      issued_at=now)
@@ -171,7 +188,7 @@ def issue(db: Session, clock: Clock, signer: keys.Signer, *, organisation_id: in
                     result_id=facts.result_id, attempt_id=facts.attempt.id,
                     candidate_id=facts.candidate.id, rule_set_id=rules.row.id,
                     rules_version=rules.version, test_date=test_date, payload=payload,
-                    signature=signature, key_id=signer.kid,
+                    signature=signature, person=person, person_salt=salt, key_id=signer.kid,
                     credential_jwt=vc.sign_credential(signer, credential, now),
                     status_index=status_index, issued_at=now, issued_by=actor_id,
                     revoked_at=None)
@@ -216,9 +233,15 @@ def revocations(db: Session, attest_id: int) -> list[AttestRevocation]:
 
 
 def signature_valid(db: Session, attest: Attest, signer: keys.Signer | None = None) -> bool:
-    """Does the stored payload still carry its signature, by the key it names?"""
+    """Does the stored payload still carry its signature, by the key it names, and (until
+    the erasure) the stored holder its digest?"""
     if attest.payload.get("key_id") != attest.key_id or \
             attest.payload.get("number") != attest.number:
+        return False
+    if attest.person is not None and (
+            not attest.person_salt
+            or not hmac.compare_digest(person_digest(attest.person, attest.person_salt),
+                                       str(attest.payload.get("person_digest", "")))):
         return False
     return keys.verify_document(attest.payload, attest.signature, attest.key_id,
                                 keys.known_keys(db, signer))
@@ -381,7 +404,8 @@ def verify(db: Session, clock: Clock, *, number: str | None, code: str | None,
         if throttle.locked_until(db, clock, BIRTH_SCOPE, attest.number) is not None:
             _log(db, clock, attest, "throttled", channel, given, False)
             raise VerificationThrottled(detail="birth date checks throttled for this attest")
-        matched = payload["person"]["birth_date"] == birth_date.isoformat()
+        matched = attest.person is not None and \
+            attest.person["birth_date"] == birth_date.isoformat()
         if matched:
             throttle.reset(db, BIRTH_SCOPE, attest.number)
         else:
@@ -391,7 +415,7 @@ def verify(db: Session, clock: Clock, *, number: str | None, code: str | None,
                                  VERIFY_WINDOW), VERIFY_WINDOW)
     status = REVOKED if attest.revoked_at is not None else VALID
     _log(db, clock, attest, status, channel, given, matched)
-    person = payload["person"]
+    person = attest.person or {}
     return Verification(
         status, number=attest.number,
         revoked_on=rulesets.local_date(attest.revoked_at, tz) if attest.revoked_at else None,
@@ -417,5 +441,5 @@ def holder_credential(db: Session, clock: Clock, *, number: str | None, code: st
     if result.status == UNKNOWN or not result.birth_date_matched:
         raise HolderNotFound()
     attest = db.scalar(select(Attest).where(Attest.number == result.number))
-    assert attest is not None
+    assert attest is not None and attest.credential_jwt is not None  # matched: not erased
     return attest.credential_jwt

@@ -275,6 +275,8 @@ def pdf(attest_id: int) -> Any:
 @require_roles(*VIEW_ROLES)
 def credential(attest_id: int) -> Any:
     attest = service.get(db(), org_id(), attest_id)
+    if attest.credential_jwt is None:
+        raise NotFound(export.ERASED_PDF)
     return Response(attest.credential_jwt, mimetype="application/vc+jwt", headers={
         "Content-Disposition": f'attachment; filename="attest-{attest.number}.vc.jwt"'})
 
