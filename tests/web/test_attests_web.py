@@ -60,6 +60,9 @@ def test_the_json_endpoint(client, attest):
     assert named.json["holder"]["last_name"] == "Achternaam0"
     assert client.post("/attest/controle.json", json={"number": "nope", "code": "x"}).json == \
         {"status": "unknown"}
+    assert client.post("/attest/controle.json", json={
+        "number": attest.number, "code": attest.verification_code,
+        "birth_date": None}).json["status"] == "valid"
     for body in ([1], "x", {"number": 5}):
         assert client.post("/attest/controle.json", json=body).status_code == 400
     assert client.post("/attest/controle.json", data="{not json",
@@ -201,6 +204,9 @@ def test_an_admin_issues_from_a_result_frozen_by_the_results_service(app, world,
     login_staff(other, world.b, "agency_admin")
     assert other.post("/beheer/attesten/uitreiken",
                       data={"result_id": frozen.id}).status_code == 404
+    for bogus in ("99999999999", "abc", "", "-1"):
+        assert admin.post("/beheer/attesten/uitreiken",
+                          data={"result_id": bogus}).status_code in (302, 404), bogus
 
 
 def test_registration_warns_when_the_retake_policy_says_not_yet(app, world, content):

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from toetsbatterij.accounts.models import ROLE_ADMIN, StaffAccount
 from toetsbatterij.attests import credential as vc
 from toetsbatterij.attests import export, keys, numbers, retakes, rulesets, service
-from toetsbatterij.attests.models import AttestRuleSet
+from toetsbatterij.attests.models import Attest, AttestRuleSet
 from toetsbatterij.attests.pdf import SKILL_LABELS, display_date, level_label
 from toetsbatterij.attests.rules import RETAKE_TECHNICAL, RuleSet
 from toetsbatterij.errors import InvalidInput, NotFound
@@ -42,6 +42,7 @@ from toetsbatterij.web import forms
 from toetsbatterij.web.auth import actor_id, org_id, require_roles
 from toetsbatterij.web.context import clock, db, platform
 from toetsbatterij.web.extensions import csrf
+from toetsbatterij.web.ids import parse_id
 
 public = Blueprint("attest_public", __name__)
 bp = Blueprint("attests", __name__, url_prefix="/beheer/attesten")
@@ -128,7 +129,7 @@ def verify_page() -> Any:
 @csrf.exempt
 def verify_json() -> Any:
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not all(isinstance(data.get(k, ""), str)
+    if not isinstance(data, dict) or not all(isinstance(data.get(k) or "", str)
                                              for k in ("number", "code", "birth_date")):
         raise InvalidInput(N_("Stuur een JSON-object met number, code en eventueel "
                               "birth_date."))
@@ -186,7 +187,7 @@ def _ready_results() -> list[Any]:
     """Current results of the agency without an attest (the issue list)."""
     from toetsbatterij.results import service as results
 
-    issued = {a.result_id for a in service.list_attests(db(), org_id(), limit=100000)}
+    issued = set(db().scalars(select(Attest.result_id).where(Attest.organisation_id == org_id())))
     return [r for r in results.current_results(db(), org_id()) if r.id not in issued]
 
 
@@ -219,7 +220,7 @@ def issue() -> Any:
     form = forms.IssueAttestForm()
     done, attest = forms.submit(form, lambda: service.issue(
         db(), clock(), platform().signer, organisation_id=org_id(), actor_id=actor_id(),
-        result_id=forms.whole_number(form, "result_id"), base_url=base_url(), tz=_tz()))
+        result_id=_result_id(form.result_id.data), base_url=base_url(), tz=_tz()))
     if not done or attest is None:
         for error in form.form_errors + [e for f in form for e in f.errors]:
             flash(str(error), "error")
@@ -227,6 +228,13 @@ def issue() -> Any:
     flash(gettext("Attest %(number)s is uitgereikt.", number=numbers.display(attest.number)),
           "success")
     return redirect(url_for("attests.detail", attest_id=attest.id))
+
+
+def _result_id(raw: str | None) -> int:
+    value = parse_id(str(raw or "").strip())
+    if value is None:
+        raise NotFound(detail=f"result id {str(raw)[:20]!r}")
+    return value
 
 
 def _names(ids: set[int | None]) -> dict[int, str]:
@@ -365,7 +373,13 @@ def rules() -> Any:
     return _rules_page()
 
 
+MAX_RULES_LENGTH = 20_000
+
+
 def _parse_rules(text: str) -> dict[str, Any]:
+    if len(text or "") > MAX_RULES_LENGTH:
+        raise InvalidInput(N_("De regels zijn te lang (meer dan %(max)s tekens)."),
+                           field="document", params={"max": MAX_RULES_LENGTH})
     try:
         document = yaml.safe_load(text or "")
     except yaml.YAMLError:
