@@ -153,3 +153,12 @@ def test_the_check_symbol_catches_one_wrong_symbol_and_neighbour_swaps():
 def test_aliases_read_as_digits():
     assert numbers.normalise("O1L-I") == "0111"
     assert numbers.normalise("bad!") is None
+
+
+def test_workers_starting_together_share_one_generated_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        kids = set(pool.map(lambda _: keys.Signer.from_config({}, tmp_path).kid, range(16)))
+    assert len(kids) == 1
+    assert [p.name for p in (tmp_path / "signing-keys").iterdir()] == ["current.pem"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -86,12 +87,20 @@ def _write_new(path: Path) -> Ed25519PrivateKey | None:
     """Create ``path`` with a new key, readable by the owner only; None when it exists."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return None  # another process made it first: use that one
+    # Written in full under a temporary name, then linked into place: another worker never
+    # reads half a key, and of two workers starting at once the first link wins.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(_pem(key))
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return None  # another process made it first: use that one
+    finally:
+        temporary.unlink()
     return key
 
 
