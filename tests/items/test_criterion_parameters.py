@@ -295,3 +295,21 @@ def test_mini_manifest_rubric_with_a_dichotomous_criterion(tmp_path):
            RatedObservation(grammar.a, (grammar.b,), 1, 1.0)]
     assert got.theta == pytest.approx(rated_eap(obs).theta, abs=1e-12)
     assert np.isfinite(got.se) and got.se > 0
+
+
+def test_a_document_from_before_criterion_parameters_gets_the_provisional_ones(tmp_path):
+    """Forms pinned before the parameters per criterion were part of the document rebuild with
+    the provisional parameters the bank gave their rated items (id, level, rubric: all in the
+    document), and keep their version."""
+    from toetsbatterij.items.form import _digest
+
+    form = build_form(load_bank(_delivery_bank(tmp_path / "a")), "schrijven-spreken")
+    doc = form.to_document()
+    for d in doc["items"]:
+        d.pop("criterion_parameters")
+        d.pop("explicit_criteria")
+    doc["version"] = _digest(doc)
+    old = TestForm.from_document(doc, form._asset_root)
+    assert old.version == doc["version"] != form.version
+    for item_id in ("W-A2-0001", "S-A2-0001"):
+        assert old.criterion_parameters(item_id) == form.criterion_parameters(item_id)

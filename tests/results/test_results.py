@@ -384,3 +384,23 @@ def test_results_belong_to_their_agency(world, forms, defs):
                                                   session_id=sess["id"])] == [a.id]
     assert service.current_results(world.db, world.a["org"], session_id=world.a["session"]) == []
     assert b.organisation_id == world.b["org"] == b.document["organisation_id"]
+
+
+def test_results_recompute_after_the_raw_answers_are_erased(world, forms, defs):
+    """Retention erases the raw answers and the identity; the scores, the resolutions and the
+    pinned form stay, so a result still recomputes to the last digit."""
+    from toetsbatterij.config import DEFAULTS
+    from toetsbatterij.privacy.retention import RetentionPolicy, erase_expired
+
+    attempts, ratings, _ = run(world, forms, defs, "lezen-schrijven", [0.1, 1.1])
+    for a in attempts:
+        service.freeze(world.db, world.clock, forms, a, ratings, RULES)
+    world.db.commit()
+    world.clock.advance(days=3 * 365)
+    report = erase_expired(world.db, world.clock, RetentionPolicy(DEFAULTS["RETENTION_DAYS"]))
+    world.db.commit()
+    assert report.counts["responses"] > 0
+    raws = world.db.scalars(select(Response.raw).where(Response.attempt_id.in_(
+        [a.id for a in attempts]))).all()
+    assert raws and all(raw is None for raw in raws)
+    assert service.recompute(world.db, forms, ratings) == []

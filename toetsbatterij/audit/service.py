@@ -19,6 +19,7 @@ OBJECT_TYPE_LABELS = {
     "candidate": N_("Kandidaat"), "exam_session": N_("Sessie"), "session": N_("Sessie"),
     "staff_account": N_("Personeelslid"), "location": N_("Toetslokaal"),
     "attempt": N_("Afname van"), "incident": N_("Incident"), "organisation": N_("Agentschap"),
+    "result": N_("Resultaat"),
 }
 
 

@@ -48,7 +48,9 @@ from .designs import design_from_config, exposure_method
 from .errors import FormDocumentError, InvalidResponse, UnknownContent, UnusableAnswer
 from .exposure import POOL_STATUSES, check_against_manifests, k_array, load_k_values
 from .model import Criterion, Item, Parameters, Rubric, Stimulus, Testlet, canonical_json
+from .parameters import provisional
 from .pool import enemy_pairs, item_record
+from .types import REGISTRY
 
 __all__ = ["FORM_FORMAT", "RATED_ESTIMATOR", "RATED_ESTIMATOR_SETTINGS", "Classification", "FormSection",
            "RatedProduction", "Selection", "TestForm", "build_form", "build_forms", "enemy_map"]
@@ -281,13 +283,30 @@ def _parameters(p: Mapping[str, Any]) -> Parameters:
     return Parameters(**{**p, "thresholds": tuple(p["thresholds"])})
 
 
-def _item(d: Mapping[str, Any]) -> Item:
+def _item(d: Mapping[str, Any], rubrics: Mapping[str, Any]) -> Item:
     p = d.get("parameters")
     params = None if p is None else _parameters(p)
-    per_criterion = {k: _parameters(v) for k, v in (d.get("criterion_parameters") or {}).items()}
+    written = d.get("criterion_parameters")
+    if written is None:
+        # A document from before criterion parameters were part of the form: its rated items
+        # get the provisional parameters per criterion that the bank gave them (the rule is a
+        # function of the item id, its level and its rubric, all in the document).
+        per_criterion = _provisional_criteria(d, rubrics)
+    else:
+        per_criterion = {k: _parameters(v) for k, v in written.items()}
     return Item(**{**d, "stimulus": _stimulus(d.get("stimulus")), "parameters": params,
                    "enemies": tuple(d["enemies"]), "criterion_parameters": per_criterion,
                    "explicit_criteria": tuple(d.get("explicit_criteria") or ())})
+
+
+def _provisional_criteria(d: Mapping[str, Any], rubrics: Mapping[str, Any]
+                          ) -> dict[str, Parameters]:
+    rubric = rubrics.get((d.get("definition") or {}).get("rubric") or "")
+    if rubric is None or not REGISTRY[d["type"]].rated:
+        return {}
+    return {c["id"]: provisional(f"{d['id']}/{c['id']}", d["level"],
+                                 max(level["score"] for level in c["levels"]))
+            for c in rubric["criteria"]}
 
 
 def _testlet(d: Mapping[str, Any], items: Mapping[str, Item]) -> Testlet:
@@ -367,14 +386,14 @@ class TestForm:
         testlets: dict[str, Testlet] = {}
         units: dict[str, Item | Testlet] = {}
         for d in doc["items"]:
-            items[d["id"]] = _item(d)
+            items[d["id"]] = _item(d, doc["rubrics"])
         for d in doc["testlets"]:
             testlets[d["id"]] = _testlet(d, items)
         units.update((i.id, i) for i in items.values() if i.testlet_id is None)
         units.update(testlets)
         practice: dict[str, tuple[str, ...]] = {}
         for skill, ps in doc["practice"].items():
-            own = [_item(d) for d in ps["items"]]
+            own = [_item(d, doc["rubrics"]) for d in ps["items"]]
             items.update((i.id, i) for i in own)
             lookup = {i.id: i for i in own}
             mine = [i.id for i in own if i.testlet_id is None]

@@ -178,11 +178,13 @@ def _production(resolution: Resolution) -> dict[str, Any]:
 
 
 def compute(db: Session, forms: Forms, attempt: Attempt,
-            resolutions: Mapping[int, Resolution], *, rules: ScoringRules,
+            resolutions: Mapping[int, Resolution], *, rules: ScoringRules | None = None,
             severities: Mapping[int, float] | None = None) -> dict[str, Any]:
     """The result document of ``attempt`` (see the module docstring), from its stored responses,
     ``resolutions`` (response id -> resolution) and its pinned form. Reads, never writes.
-    ``severities`` are used only when ``rules.fair_scores`` (then they are required)."""
+    ``rules``: default ``ScoringRules()``; ``severities`` are used only when
+    ``rules.fair_scores`` (then they are required)."""
+    rules = rules or ScoringRules()
     if rules.fair_scores and severities is None:
         raise ResultNotReady(detail="fair scores need the raters' severities")
     form = forms.for_attempt(db, attempt)
@@ -323,8 +325,8 @@ def freeze(db: Session, clock: Clock, forms: Forms, attempt: Attempt,
     return row
 
 
-def correct(db: Session, clock: Clock, forms: Forms, result: Result, *, reason: str,
-            actor_id: int | None, resolutions_of: ResolutionsOf,
+def correct(db: Session, clock: Clock, forms: Forms, result: Result, reason: str,
+            actor_id: int | None, resolutions_of: ResolutionsOf, *,
             rules: ScoringRules | None = None,
             severities_of: SeveritiesOf | None = None) -> Result:
     """A corrected result: recomputed from the inputs as they are now (a corrected rating, other
