@@ -395,3 +395,39 @@ def test_a_changed_holder_breaks_the_digest(world, issued, signer):
     world.db.commit()
     assert not service.signature_valid(world.db, issued, signer)
     assert _verify(world, issued).status == "unknown"
+
+
+def test_signature_and_key_id_of_the_record_are_checked(world, issued, signer):
+    from toetsbatterij.attests.models import SigningKey
+
+    other = keys.Signer.generate()
+    keys.register(world.db, world.clock, other)
+    good_kid, good_sig = issued.key_id, issued.signature
+    issued.key_id = other.kid  # another published key
+    world.db.commit()
+    assert _verify(world, issued, signer=signer).status == "unknown"
+    issued.key_id, issued.signature = good_kid, good_sig[:-3] + ("AAA" if good_sig[-3:] != "AAA"
+                                                                else "BBB")
+    world.db.commit()
+    assert _verify(world, issued, signer=signer).status == "unknown"
+    issued.signature = good_sig
+    world.db.commit()
+    assert _verify(world, issued, signer=signer).status == "valid"
+    assert world.db.get(SigningKey, signer.kid) is not None
+
+
+def test_an_old_attest_verifies_after_a_key_rotation(world, content, results, tmp_path):
+    first = keys.Signer.from_config({}, tmp_path)
+    attempt = finished_attempt(world, content, world.a)
+    old = issue(world, first, results, world.a, results.add(world.a["org"], attempt.id, LEVELS))
+    second = keys.rotate(world.db, world.clock, tmp_path, old=first)
+    world.db.commit()
+    attempt = finished_attempt(world, content, world.a, 1)
+    new = issue(world, second, results, world.a, results.add(world.a["org"], attempt.id,
+                                                               LEVELS))
+    assert (old.key_id, new.key_id) == (first.kid, second.kid)
+    assert _verify(world, old, signer=second).status == "valid"
+    assert _verify(world, new, signer=second).status == "valid"
+    keyset = _jwks_set(world, second)
+    assert _decode(old.credential_jwt, keyset)["id"].endswith(old.number)
+    assert _decode(new.credential_jwt, keyset)["id"].endswith(new.number)
