@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("pull-ratings", help="queue the writing and speaking responses of closed "
                    "sections for rating (blank ones are resolved at once); raters' requests "
                    "do the same, this command keeps the queue current between them")
+    sub.add_parser("signing-key", help="print the key id of the attest signing key (a key is "
+                   "generated in the instance folder on first use)")
+    sub.add_parser("rotate-signing-key", help="generate a new attest signing key in the instance "
+                   "folder; earlier keys stay published (restart the app afterwards)")
     args = parser.parse_args(argv)
     platform = platform_from_args(args.database_url, args.itembank)
     try:
@@ -125,6 +129,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return recompute_results(platform, args.result)
     elif args.command == "pull-ratings":
         return pull_ratings(platform)
+    elif args.command in ("signing-key", "rotate-signing-key"):
+        return signing_key(platform, rotate=args.command == "rotate-signing-key")
     return 0
 
 
@@ -169,6 +175,29 @@ def recompute_results(platform: Platform, result_ids: list[int] | None = None,
     print(f"Herberekend: {count} resultaten, {differing} met verschillen "
           f"({len(diffs)} velden).")
     return 1 if diffs else 0
+
+
+def signing_key(platform: Platform, *, rotate: bool) -> int:
+    """Show (and register) the signing key, or rotate the generated one."""
+    from toetsbatterij.attests import keys
+
+    upgrade(platform.database_url)
+    with platform.unit_of_work() as db:
+        if rotate:
+            if platform.config.get("SIGNING_KEY") or platform.config.get("SIGNING_KEY_FILE"):
+                print("the signing key is configured (SIGNING_KEY / SIGNING_KEY_FILE): rotate it "
+                      "by configuring the new key; the old one stays published once it signed")
+                keys.register(db, platform.clock, platform.signer)
+                return 1
+            signer = keys.rotate(db, platform.clock, platform.instance_path,
+                                 old=platform.signer)
+            platform.set_signer(signer)
+        else:
+            keys.register(db, platform.clock, platform.signer)
+        print(f"key id {platform.signer.kid} ({platform.signer.source})")
+        for kid in sorted(keys.known_keys(db, platform.signer)):
+            print(f"  published {kid}")
+    return 0
 
 
 def erase_expired(platform: Platform) -> int:

@@ -103,6 +103,21 @@ DEFAULTS: dict[str, Any] = {
     # Store the test definitions of the bank this server delivers when the app starts (the
     # staff screens then list exactly what can be planned); `cli sync-definitions` does the same.
     "SYNC_DEFINITIONS_ON_START": True,
+    # Attests (toetsbatterij.attests). The public address of this platform: the QR code, the
+    # verification page and every signed credential name it, so it comes from the
+    # configuration and never from a request's Host header (None: the web layer uses the
+    # request's own address, fine for a developer's machine only).
+    "PUBLIC_BASE_URL": None,
+    # The Ed25519 signing key: a PEM private key given inline (environment
+    # TOETSBATTERIJ_SIGNING_KEY) or as a file; with neither, one is generated on first use
+    # into <instance>/signing-keys/current.pem (mode 600). Never in the repository.
+    "SIGNING_KEY": None,
+    "SIGNING_KEY_FILE": None,
+    # Public verification: wrong birth dates per attest number before a growing delay, and
+    # lookups of unknown attests per client before one (the client address is only hashed
+    # into the throttle table, which keeps rows one day; the verification log holds none).
+    "VERIFY_MAX_BIRTH_DATE_FAILURES": 5,
+    "VERIFY_MAX_UNKNOWN_LOOKUPS": 20,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

@@ -55,6 +55,7 @@ class Base(DeclarativeBase):
 def import_all_models() -> MetaData:
     """Import every service's models so that ``Base.metadata`` is complete (Alembic, tests)."""
     from toetsbatterij.accounts import models as _accounts  # noqa: F401
+    from toetsbatterij.attests import models as _attests  # noqa: F401
     from toetsbatterij.audit import models as _audit  # noqa: F401
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401

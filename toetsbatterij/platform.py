@@ -66,6 +66,7 @@ class Platform:
         self.state_store: StateStore = state_store or state_store_from_url(config["REDIS_URL"])
         self.itembank_path = Path(config["ITEMBANK_PATH"])
         self._forms: Any = None
+        self._signer: Any = None
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None, *,
@@ -135,6 +136,21 @@ class Platform:
                                          severities_of=self.severities_of
                                          if rules.fair_scores else None))
         return frozen
+    # -- the attest signer (loaded lazily; a key is generated on first use) -----------------------
+
+    @property
+    def signer(self) -> Any:
+        """The Ed25519 signer of attests and credentials (``attests.keys.Signer``): the key of
+        ``SIGNING_KEY`` / ``SIGNING_KEY_FILE``, or ``<instance>/signing-keys/current.pem``,
+        generated on first use."""
+        if self._signer is None:
+            from toetsbatterij.attests.keys import Signer
+
+            self._signer = Signer.from_config(self.config, self.instance_path)
+        return self._signer
+
+    def set_signer(self, signer: Any) -> None:
+        self._signer = signer
 
     # -- units of work ----------------------------------------------------------------------------
 

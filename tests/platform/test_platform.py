@@ -104,3 +104,23 @@ def test_a_feed_outage_does_not_fail_the_commit(tmp_path):
     with platform.unit_of_work() as db:
         events.feed(db, platform.clock, 1, "x")
     platform.close()
+
+
+def test_app_and_cli_sign_with_the_same_key_and_rotation_keeps_it_published(instance):
+    from toetsbatterij.web import create_app
+
+    app = create_app({"SYNC_DEFINITIONS_ON_START": False})
+    assert cli.main(["migrate"]) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["signing-key"]) == 0
+    first = app.extensions["toetsbatterij"].signer.kid
+    assert f"key id {first}" in out.getvalue()
+    assert (instance / "signing-keys" / "current.pem").stat().st_mode & 0o077 == 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["rotate-signing-key"]) == 0
+    client = app.test_client()
+    published = {k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]}
+    second = Platform.from_config(require_secret=False).signer.kid
+    assert second != first and published == {first, second}
+    app.extensions["toetsbatterij"].close()

@@ -22,6 +22,7 @@ from toetsbatterij.accounts.models import (
     ROLES,
     StaffAccount,
 )
+from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
@@ -122,6 +123,27 @@ ACCESS: dict[str, Rule] = {
     "results.release_session": ADMIN,
     "report.candidate_report": CANDIDATE,
     "report.candidate_report_pdf": CANDIDATE,
+    # attests: verification, keys and status lists are public (verification is a POST: logged
+    # and rate-limited); proctors see attests and request revocations, admins issue, confirm a
+    # revocation and change the rules
+    "attest_public.jwks": PUBLIC,
+    "attest_public.verify_form": PUBLIC,
+    "attest_public.verify_link": PUBLIC,
+    "attest_public.verify_page": PUBLIC,
+    "attest_public.verify_json": PUBLIC,
+    "attest_public.holder_credential": PUBLIC,
+    "attest_public.status_list": PUBLIC,
+    "attest_public.issuer_profile": PUBLIC,
+    "attests.index": EXAM,
+    "attests.issue": ADMIN,
+    "attests.detail": EXAM,
+    "attests.pdf": EXAM,
+    "attests.credential": EXAM,
+    "attests.request_revocation": EXAM,
+    "attests.confirm_revocation": ADMIN,
+    "attests.withdraw_revocation": EXAM,
+    "attests.rules": ADMIN,
+    "attests.add_rules": ADMIN,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -211,9 +233,26 @@ def _targets(app, world, db, content):
             token = media_token(att.id, pres.id, "audio")
         out[label] = {"session_id": tenant["session"], "candidate_id": tenant["candidates"][1],
                       "presentation_id": pres.id, "token": token,
-                      "account_id": tenant["staff"]["rater"], "result_id": result_id}
+                      "account_id": tenant["staff"]["rater"], "result_id": result_id,
+                      "attest_id": _attest(app, world, tenant, result_id),
+                      "org_code": tenant["domain"].split(".")[0]}
         out[label].update(_rating_targets(world, content, tenant))
     return out
+
+
+def _attest(app, world, tenant, result_id):
+    """An issued attest of the tenant (from its frozen result), with an open revocation
+    request, so that confirming would change it."""
+    from attest_support import issue as issue_attest
+
+    from toetsbatterij.attests import service
+
+    attest = issue_attest(world, app.extensions["toetsbatterij"].signer, None, tenant, result_id)
+    service.request_revocation(world.db, world.clock, organisation_id=tenant["org"],
+                               actor_id=tenant["staff"]["proctor"], attest_id=attest.id,
+                               reason="toegangstest")
+    world.db.commit()
+    return attest.id
 
 
 def _form(ids, token):
@@ -228,7 +267,10 @@ def _form(ids, token):
             # the rating routes: a promotion, an admission, the senior flag, a rating
             "task_id": ids["task_id"], "rater_id": ids["account_id"], "skill": "writing",
             "decision": "admit", "senior": "1", "label": "x", "action": "submit",
-            **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")}}
+            **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")},
+            # the attest routes: issue, rules, verification
+            "result_id": "1", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
+            "number": "K7PX2M9QRT4DH"}
     if token:
         data["csrf_token"] = token
     return data
@@ -239,7 +281,8 @@ def _urls(rule, ids):
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
-                 "assignment", "part", "set_id", "reference_id", "task_id", "result_id"):
+                 "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
+                 "attest_id", "org_code"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -270,7 +313,8 @@ def _snapshot(db):
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
-             Result, ResultRelease)} | {
+             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet)} | {
+        "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))

@@ -10,7 +10,7 @@ import pytest
 from delivery_support import candidate_login, form_for, login_staff
 from sqlalchemy import event, select
 
-from toetsbatterij.delivery.models import Presentation
+from toetsbatterij.delivery.models import Attempt, Presentation
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
@@ -73,6 +73,11 @@ def test_no_get_route_writes(app, world, content, db_session):
     done = app.test_client()
     candidate_login(done, world.a, 2)
     readers = [staff["agency_admin"], staff["psychometrician"]]
+    from attest_support import issue as issue_attest
+
+    # An attest issued from that result, and a verifier's browser.
+    attest = issue_attest(world, app.extensions["toetsbatterij"].signer, None, world.a, rid)
+    aid, public = attest.id, app.test_client()
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -119,6 +124,19 @@ def test_no_get_route_writes(app, world, content, db_session):
                               (staff["agency_admin"], staff["psychometrician"])],
         "rating.candidate_audio": [(staff["agency_admin"],
                                     f"/beheer/referenties/kandidaat/{rating['task_id']}/opname/1")],
+        "attest_public.jwks": [(public, "/.well-known/jwks.json")],
+        "attest_public.verify_form": [(public, "/attest")],
+        "attest_public.verify_link": [
+            (public, f"/attest/{attest.number}?code={attest.verification_code}")],
+        "attest_public.status_list": [(public, "/attest/status/antwerpen")],
+        "attest_public.issuer_profile": [(public, "/attest/uitgevers/antwerpen")],
+        "attests.index": [(staff["agency_admin"], "/beheer/attesten/"),
+                          (staff["proctor"], "/beheer/attesten/")],
+        "attests.detail": [(staff["agency_admin"], f"/beheer/attesten/{aid}"),
+                           (staff["proctor"], f"/beheer/attesten/{aid}")],
+        "attests.pdf": [(staff["agency_admin"], f"/beheer/attesten/{aid}/attest.pdf")],
+        "attests.credential": [(staff["proctor"], f"/beheer/attesten/{aid}/attest.vc.jwt")],
+        "attests.rules": [(staff["agency_admin"], "/beheer/attesten/regels")],
     }
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"
@@ -145,7 +163,6 @@ def test_no_get_route_writes(app, world, content, db_session):
         assert cand.get("/toets/status.json").status_code == 200
     check_all("section expired")
     assert "section_index" in cand.get("/toets").get_data(as_text=True)  # next section's intro
-    from toetsbatterij.delivery.models import Attempt
 
     mid_exam = db_session.scalar(select(Attempt.id).where(Attempt.candidate_id == cid))
     open_pres = db_session.scalar(select(Presentation).where(Presentation.section_index == 0,

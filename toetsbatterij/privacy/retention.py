@@ -188,6 +188,16 @@ def _erase_writing_drafts(db: Session, clock: Clock, cutoff: dt.datetime) -> int
 ERASERS["responses"].append(_erase_writing_drafts)
 
 
+def _erase_attest_holders(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
+    """An erased candidate's attests lose their holder (they stay verifiable by number)."""
+    from toetsbatterij.attests.retention import erase_holders
+
+    return erase_holders(db, clock, cutoff)
+
+
+ERASERS["identity"].append(_erase_attest_holders)
+
+
 def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy,
                   extra: Mapping[str, list[Eraser]] | None = None) -> ErasureReport:
     """Remove the personal data past retention, every kind (flushes; the caller commits);

@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         _sync_definitions(app, platform)
 
     from toetsbatterij.web import (
+        attests,
         auth,
         candidate,
         errors,
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     productions.init_app(app)
     rating.init_app(app)
     reports.init_app(app)
+    attests.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 

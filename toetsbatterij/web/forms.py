@@ -186,6 +186,21 @@ class ReferenceForm(StaffForm):
     """Promote a resolved production (``task_id``, parsed by the view) to a reference."""
 
     label = StringField(render_kw={"maxlength": "200"})
+class IssueAttestForm(StaffForm):
+    result_id = StringField(validators=[InputRequired(_l("Kies een resultaat."))])
+
+
+class RevocationForm(StaffForm):
+    reason = TextAreaField(validators=[InputRequired(_l("Geef een reden op."))],
+                           render_kw={"rows": "3", "maxlength": "1000", "required": True})
+
+
+class AttestRulesForm(StaffForm):
+    document = TextAreaField(validators=[InputRequired(_l("Geef de regels."))],
+                             render_kw={"rows": "30", "spellcheck": "false"})
+    effective_from = StringField(validators=[InputRequired(_l("Geef een datum."))],
+                                 render_kw={"type": "date", "required": True})
+    note = StringField(render_kw={"maxlength": "500"})
 
 
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

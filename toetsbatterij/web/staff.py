@@ -257,6 +257,9 @@ def register_candidate(session_id: int) -> Any:
         return _session_page(session_id, candidate_form=form), forms.status(form)
     flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
           "success")
+    from toetsbatterij.web.attests import flash_retake_policy
+
+    flash_retake_policy(cand, sessions.get_session(db(), org_id(), session_id).starts_at)
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
