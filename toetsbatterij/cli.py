@@ -111,6 +111,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
               f"haar schrijf- en spreekopdrachten zijn dubbel beoordeeld (één keer met een derde "
               f"beoordeling door de senior), het resultaat is vastgelegd en vrijgegeven: "
               f"http://127.0.0.1:5000/beheer/resultaten/{result['result']}")
+        print(f"Haar attest is uitgereikt (PDF, Verifiable Credential en jwks.json in "
+              f"{Path(args.out).resolve()}); controleren: {result['attest_url']}")
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")

@@ -76,3 +76,18 @@ def test_the_finished_attempt_is_rated_adjudicated_frozen_and_released(seeded):
             RatingTask.attempt_id == result["to_rate"][2])).all()
         assert all(t.status != ADJUDICATION for t in waiting)
         assert results.current_result(db, result["to_rate"][2]) is None
+
+
+def test_the_result_has_an_issued_attest_with_its_files(seeded):
+    platform, result, root = seeded
+    url = result["attest_url"]
+    number = url.split("/attest/")[1].split("?")[0]
+    out = root / "out"
+    assert (out / f"attest-{number}.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / f"attest-{number}.vc.jwt").read_text().count(".") == 2
+    assert "keys" in (out / "jwks.json").read_text()
+    from toetsbatterij.attests.models import Attest
+
+    with platform.unit_of_work() as db:
+        attest = db.scalar(select(Attest).where(Attest.number == number))
+        assert attest is not None and attest.result_id == result["result"]

@@ -105,6 +105,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
                                 candidate_ids=[c.id for c in candidates[:3]], actor_id=None)
     finished = _finished_attempt(platform, db, sess, candidates[0])
     result = _rated_result(platform, db, finished, staff)
+    attest_url = _attest(platform, db, result, staff["agency_admin"], out_dir)
     waiting = _finished_attempt(platform, db, sess, candidates[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
@@ -119,6 +120,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "definition": definition.name,
             "finished": (candidates[0].first_name, candidates[0].last_name, finished.id),
             "result": result.id,
+            "attest_url": attest_url,
             "to_rate": (candidates[1].first_name, candidates[1].last_name, waiting.id)}
 
 
@@ -172,6 +174,22 @@ def _rated_result(platform: Platform, db: Any, attempt: Any, staff: dict[str, An
     reports.release(db, platform.clock, organisation_id=attempt.organisation_id,
                     result_ids=[frozen[0].id], actor_id=staff["agency_admin"].id)
     return frozen[0]
+
+
+DEMO_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _attest(platform: Platform, db: Any, result: Any, admin: Any, out_dir: Path) -> str:
+    """The agency admin issues the attest of the frozen result: its PDF, its Verifiable
+    Credential and the public keys go into the output folder; returns the verification URL."""
+    from toetsbatterij.attests.export import issue_demo_attest
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = platform.config.get("PUBLIC_BASE_URL") or DEMO_BASE_URL
+    path = issue_demo_attest(db, platform.clock, platform.signer,
+                             organisation_id=result.organisation_id, actor_id=admin.id,
+                             result_id=result.id, out_dir=out_dir, base_url=base)
+    return base.rstrip("/") + path
 
 
 def _admit_rater(platform: Platform, db: Any, account: Any) -> None:
