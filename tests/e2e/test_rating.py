@@ -2,7 +2,8 @@
 productions blind (the second sees nothing of the first), by keyboard on the rubric's radio
 groups; the speaking screen draws the recording's waveform in the browser and plays it at 1.5x;
 the large disagreement sends both productions to a senior rater, whose third rating resolves
-them, after which ``rating.service.resolutions`` returns a resolution for each. The rater,
+them, after which ``rating.service.resolutions`` returns a resolution for each, the result is
+frozen and the candidate's report downloads as a PDF holding the levels. The rater,
 adjudication, raters, calibration and statistics pages pass the axe WCAG 2.2 AA audit."""
 
 from __future__ import annotations
@@ -137,7 +138,29 @@ def test_two_raters_rate_blind_and_a_senior_resolves_the_disagreement(browser, l
     # the senior agreed with the second rater: the resolved scores are theirs (all 0)
     assert all(set(r.criterion_means().values()) == {0.0} for r in res.values())
 
+    # The senior's last rating froze the result (the web layer's freeze on the last rating).
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from toetsbatterij.results import service as results
+
+    result = results.current_result(world.db, attempt.id)
+    assert result is not None
+    levels = {e["skill"]: e["level"] for e in result.document["skills"]}
+    assert set(levels) == {"writing", "speaking"} and all(levels.values())
     admin = log_in(browser, base, f"agency_admin@{world.a['domain']}")
+    admin.goto(f"{base}/beheer/resultaten/{result.id}")
+    audit(admin, "result-detail", candidate=False)
+    # The candidate's report as the agency hands it over: a PDF whose text holds the levels.
+    pdf = admin.request.get(f"{base}/beheer/resultaten/{result.id}/rapport.pdf")
+    assert pdf.ok and pdf.headers["content-type"].startswith("application/pdf")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.body())).pages)
+                    .split())
+    labels = {"writing": "Schrijven", "speaking": "Spreken"}
+    for skill, level in levels.items():
+        shown = "lager dan A1" if level == "below_A1" else level
+        assert f"{labels[skill]} – Uw niveau: {shown}" in text
     for path, name in (("/beheer/beoordelaars", "raters"), ("/beheer/kalibratie", "calibration"),
                        ("/beheer/beoordelaars/statistieken", "rater-statistics")):
         admin.goto(base + path)
