@@ -118,3 +118,43 @@ def test_the_statistics_page(app, world, content, storage, role):
     page = client.get("/beheer/beoordelaars/statistieken").get_data(as_text=True)
     assert "Ellen" in page and "Mehmet" in page and "writing-a2" in page
     assert "75%" in page and "0,80" in page
+
+
+def test_fair_scores_use_the_raters_severities_and_recompute_identically(world, content, storage):
+    """RESULTS_FAIR_SCORES: the result is computed with each rater's MFRM severity shifting the
+    thresholds of their observations; the severities used are stored on the result, so a
+    recompute (from the stored responses and ratings) is identical."""
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    # Thresholds wide enough that the two raters' ratings are averaged, never adjudicated.
+    wide = service.RatingPolicy(control_rate=0.0,
+                                thresholds={"default": {"criterion": 3, "total": 12}})
+    attempts = [finished_attempt(world, content, storage, world.a, number=i, record=False)
+                for i in range(6)]
+    lenient = rater(world, world.a, "mild", skills=("writing",))
+    harsh = rater(world, world.a, "streng", skills=("writing",))
+    tasks = {}
+    for i in range(6):
+        task = submit(world, content, lenient, (min(2, i % 3 + 1),) * 4, policy=wide)
+        tasks[task.id] = i % 3
+    for _ in range(6):
+        a = service.next_assignment(world.db, world.clock, content, harsh, wide)
+        service.save_rating(world.db, world.clock, content, harsh, a.token,
+                            scores=dict.fromkeys(CRITERIA, max(0, tasks[a.task_id] - 1)),
+                            code=None, submit=True, policy=wide)
+        world.db.commit()
+    attempt = attempts[0]
+    severities = statistics.severities(world.db, attempt)
+    assert severities[harsh.id] > 0 > severities[lenient.id]
+    plain = results.compute(world.db, content, attempt, service.resolutions(world.db, attempt.id))
+    fair = results.freeze(world.db, world.clock, content, attempt, service.resolutions,
+                          ScoringRules(fair_scores=True),
+                          severities_of=lambda db, a: statistics.severities(db, a))
+    world.db.commit()
+    assert fair.fair_scores and fair.document["severities"] == {
+        str(k): v for k, v in severities.items()}
+    theta = {e["skill"]: e["theta"] for e in fair.document["skills"]}
+    plain_theta = {e["skill"]: e["theta"] for e in plain["skills"]}
+    assert theta["writing"] != pytest.approx(plain_theta["writing"], abs=1e-3)
+    assert results.recompute(world.db, content, service.resolutions, [fair.id]) == []

@@ -409,9 +409,16 @@ def recompute_one(db: Session, forms: Forms, resolutions_of: ResolutionsOf,
         rules = ScoringRules.from_dict(stored["rules"])
     except (KeyError, TypeError, ValueError):
         return [Difference(result.id, attempt.id, "rules", stored.get("rules"), None)]
-    if attempt.form_version != result.form_version:
+    # The form the attempt runs on: its pinned version (an attempt from before forms were
+    # pinned runs on the current form of its test, which may have changed since).
+    try:
+        ran_on = attempt.form_version or forms.for_attempt(db, attempt).version
+    except Conflict as exc:
         return [Difference(result.id, attempt.id, "result.form_version", result.form_version,
-                           attempt.form_version)]
+                           exc.detail or exc.message)]
+    if ran_on != result.form_version:
+        return [Difference(result.id, attempt.id, "result.form_version", result.form_version,
+                           ran_on)]
     resolutions = resolutions_of(db, attempt.id)
     if resolutions is None:
         return [Difference(result.id, attempt.id, "productions", "resolved", None)]
