@@ -1,6 +1,7 @@
 """Privacy by retention (issue 10, item 7): after the retention period no personal data of the
 person remains in any column of any table, nor in the database file (SQLite); scores, ids and
-the audit chain stay, and the chain still verifies."""
+the audit chain stay, the chain still verifies, and the person's attest still verifies by number
+(without the person)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def scan_every_table(db) -> list[tuple[str, str, list[str]]]:
 @pytest.fixture
 def person(app, world, content):
     """A person who took the test, typed their own name, had an incident noted about them,
-    logged in on the web (a login session) and was recorded in the audit log."""
+    logged in on the web (a login session), was recorded in the audit log, and holds an attest
+    issued from their frozen result."""
     world.open(world.a)
     cand = sessions.register_candidate(
         world.db, world.clock, organisation_id=world.a["org"], actor_id=world.a["staff"]["proctor"],
@@ -87,6 +89,18 @@ def person(app, world, content):
     storage_for(app.config, Path(app.instance_path)).put_chunk(
         "ab" * 16, 0, 0, f"OggS ... mijn naam is {FIRST} {LAST}".encode())
     world.db.commit()
+    # Their result is frozen and an attest issued from it (its holder names the person).
+    from attest_support import issue as issue_attest
+
+    from toetsbatterij.results import service as results
+    from toetsbatterij.results.rules import ScoringRules
+
+    result = results.freeze(world.db, world.clock, content, attempt, lambda _db, _a: {},
+                            ScoringRules())
+    world.db.commit()
+    attest = issue_attest(world, app.extensions["toetsbatterij"].signer, None, world.a,
+                          result.id)
+    cand.attest = (attest.number, attest.verification_code)
     assert {t for hit in scan_every_table(world.db) for t in hit[2]} >= {FIRST, LAST, NUMBER}
     return cand
 
@@ -105,6 +119,14 @@ def test_nothing_is_erased_before_retention_and_everything_after(world, person):
     assert report.counts["identity"] >= 1 and report.counts["responses"] >= 1
     assert report.counts["incidents"] >= 1
     assert scan_every_table(world.db) == []
+    # Their attest still verifies, by number and code, without the person.
+    from toetsbatterij.attests import service as attests
+
+    number, code = person.attest
+    verified = attests.verify(world.db, world.clock, number=number, code=code, birth_date=BIRTH)
+    world.db.commit()
+    assert verified.status == "valid" and verified.holder is None
+    assert verified.skills and not verified.birth_date_matched
     # What must stay verifiable stays: the registration (pseudonymous id), scores, the chain.
     world.db.expire_all()
     cand = world.db.get(Candidate, person.id)
