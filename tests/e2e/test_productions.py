@@ -161,7 +161,7 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     page.keyboard.press("Shift+Home")
     page.keyboard.press("Control+c")
     assert page.evaluate(PASTE, "Voornaam: Lies. Gemeente: Brugge. Sport: zwemmen.") is False
-    page.keyboard.press("End")
+    page.keyboard.press("Control+End")  # the end of the text, not of the (wrapped) line
     shot(page, "52-writing-nl")
     next_screen(page)
     tab_to(page, ".writing textarea")
@@ -223,7 +223,7 @@ def test_writing_and_speaking_survive_a_crash(media_browser, live_server, world,
     assert page.input_value(".writing textarea") == stored.text  # up to the last confirmed save
     shot(page, "56-writing-after-crash-ar")
     tab_to(page, ".writing textarea")
-    page.keyboard.press("End")
+    page.keyboard.press("Control+End")  # the end of the text, not of the (wrapped) line
     page.keyboard.type(" Met vriendelijke groet, Amal.")
     next_screen(page)
     answer = fresh(world, select(Response.raw).where(Response.presentation_id == pid))
