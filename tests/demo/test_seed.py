@@ -35,6 +35,9 @@ def test_the_seed_prints_working_logins_and_writes_the_tickets(seeded):
         for email, password in result["logins"].values():
             assert accounts.authenticate(db, platform.clock, email=email, password=password)
     assert len(result["candidates"]) == len(DEMO_CANDIDATES)
+    # The README's demo: Amina is rated and attested, Oleksandr waits for the raters.
+    assert result["finished"][:2] == ("Amina", "El Idrissi")
+    assert result["to_rate"][:2] == ("Oleksandr", "Kovalenko")
 
 
 def test_one_candidate_has_finished_the_four_skill_test(seeded):

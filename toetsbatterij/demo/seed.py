@@ -98,15 +98,17 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
                                          id_country="ES" if kind == "foreign" else "",
                                          instruction_language=lang, extra_time_percent=extra))
     sessions.open_session(db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id)
-    candidates = sessions.list_candidates(db, org.id, sess.id)
+    candidates = sessions.list_candidates(db, org.id, sess.id)  # by name
+    by_name = {(c.first_name, c.last_name): c for c in candidates}
+    ordered = [by_name[(first, last)] for first, last, *_ in DEMO_CANDIDATES]  # as registered
     # The first three passed the identity check at the door; the proctor admits the others in
     # the room view (they wait on a calm screen until then).
     proctoring.admit_candidates(db, clock, organisation_id=org.id, session_id=sess.id,
-                                candidate_ids=[c.id for c in candidates[:3]], actor_id=None)
-    finished = _finished_attempt(platform, db, sess, candidates[0])
+                                candidate_ids=[c.id for c in ordered[:3]], actor_id=None)
+    finished = _finished_attempt(platform, db, sess, ordered[0])
     result = _rated_result(platform, db, finished, staff)
     attest_url = _attest(platform, db, result, staff["agency_admin"], out_dir)
-    waiting = _finished_attempt(platform, db, sess, candidates[1], texts=SECOND_TEXTS,
+    waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,10 +120,10 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     return {"logins": logins, "session_code": sess.code, "tickets": pdf_path,
             "candidates": [(c.first_name, c.last_name, c.access_code) for c in candidates],
             "definition": definition.name,
-            "finished": (candidates[0].first_name, candidates[0].last_name, finished.id),
+            "finished": (ordered[0].first_name, ordered[0].last_name, finished.id),
             "result": result.id,
             "attest_url": attest_url,
-            "to_rate": (candidates[1].first_name, candidates[1].last_name, waiting.id)}
+            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
 
 
 
