@@ -127,14 +127,15 @@ class Platform:
         from toetsbatterij.results import service as results
 
         rules = self.scoring_rules
+        severities_of = self.severities_of if rules.fair_scores else None
         frozen = []
         for attempt in results.attempts_to_freeze(db, attempt_ids):
-            if self.resolutions_of(db, attempt.id) is None:
-                continue
-            frozen.append(results.freeze(db, self.clock, self.forms, attempt,
-                                         self.resolutions_of, rules,
-                                         severities_of=self.severities_of
-                                         if rules.fair_scores else None))
+            try:
+                frozen.append(results.freeze(db, self.clock, self.forms, attempt,
+                                             self.resolutions_of, rules,
+                                             severities_of=severities_of))
+            except results.ResultNotReady:
+                continue  # a production still waits for its raters
         return frozen
     # -- the attest signer (loaded lazily; a key is generated on first use) -----------------------
 

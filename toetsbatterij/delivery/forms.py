@@ -135,14 +135,6 @@ class FormStore:
                                           "match the version") from None
         return form
 
-    # -- over every current form ------------------------------------------------------------------
-
-    def item_types(self) -> dict[str, str]:
-        """Item id -> item type over every current form (the rater's start page counts the
-        productions waiting by type)."""
-        return {item_id: item.type for form in self.current.values()
-                for item_id, item in form.items.items()}
-
 
 class FormNotAvailable(Conflict):
     """The attempt's test form cannot be delivered exactly (no snapshot, or changed files)."""
