@@ -199,3 +199,28 @@ def take_attempt(world: World, content: Any, tenant: dict[str, Any], i: int = 0,
         world.db.commit()
     world.db.commit()
     return attempt
+
+
+def admitted_attempt(db: Any, clock: Any, forms: Any, test_code: str, *, first_name: str,
+                     last_name: str) -> Any:
+    """An attempt of a new, admitted candidate of the first agency on ``test_code`` of
+    ``forms`` (definitions synced, a location, an opened session): logged in, not started."""
+    definition = {d.code: d for d in definitions.sync_forms(db, clock, forms)}[test_code]
+    org = organisations.seed_agencies(db)[1]
+    loc = organisations.add_location(db, org.id, name="Lokaal")
+    sess = sessions.create_session(db, clock, organisation_id=org.id, actor_id=None,
+                                   location_id=loc.id, test_definition_id=definition.id,
+                                   starts_at=clock.now() - dt.timedelta(minutes=5),
+                                   ends_at=clock.now() + dt.timedelta(hours=8))
+    cand = sessions.register_candidate(
+        db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id,
+        data=sessions.CandidateInput(first_name=first_name, last_name=last_name,
+                                     birth_date=dt.date(1990, 4, 12), id_kind="foreign",
+                                     id_number="X12345678", id_country="MA"))
+    sessions.open_session(db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id)
+    proctoring.admit_candidates(db, clock, organisation_id=org.id, session_id=sess.id,
+                                candidate_ids=None, actor_id=None)
+    _, attempt, _ = attempts.candidate_login(db, clock, session_code=sess.code,
+                                             access_code=cand.access_code, device_token=None,
+                                             forms=forms)
+    return attempt
