@@ -60,10 +60,12 @@ def import_all_models() -> MetaData:
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
+    from toetsbatterij.persons import models as _persons  # noqa: F401
     from toetsbatterij.productions import models as _productions  # noqa: F401
     from toetsbatterij.rating import models as _rating  # noqa: F401
     from toetsbatterij.reports import models as _reports  # noqa: F401
     from toetsbatterij.results import models as _results  # noqa: F401
+    from toetsbatterij.trajectories import models as _trajectories  # noqa: F401
 
     return Base.metadata
 

@@ -110,6 +110,8 @@ class Candidate(Base):
     admitted_at: Mapped[dt.datetime | None]
     admitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     created_at: Mapped[dt.datetime]
+    # The person across sessions (``persons``): linked by identity number or confirmed by staff.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     # Set by the erasure job (toetsbatterij.privacy) when the identity data were removed after
     # their retention: names, identity number and country blank, birth date ERASED_BIRTH_DATE.
     erased_at: Mapped[dt.datetime | None]
