@@ -10,6 +10,7 @@ import pytest
 from delivery_support import candidate_login, form_for, login_staff
 from sqlalchemy import event, select
 
+from toetsbatterij.attests import wallet
 from toetsbatterij.delivery.models import Attempt, Presentation
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
@@ -130,6 +131,13 @@ def test_no_get_route_writes(app, world, content, db_session):
             (public, f"/attest/{attest.number}?code={attest.verification_code}")],
         "attest_public.status_list": [(public, "/attest/status/antwerpen")],
         "attest_public.issuer_profile": [(public, "/attest/uitgevers/antwerpen")],
+        "attest_public.wallet_issuer_metadata": [
+            (public, "/.well-known/openid-credential-issuer")],
+        "attest_public.wallet_authorization_server": [
+            (public, "/.well-known/oauth-authorization-server")],
+        "attest_public.wallet_offer": [(public, "/openid4vci/credential-offer/" + str(
+            wallet.pre_authorized_code(app.config["SECRET_KEY"], world.clock,
+                                       number=attest.number, code=attest.verification_code)))],
         "attests.index": [(staff["agency_admin"], "/beheer/attesten/"),
                           (staff["proctor"], "/beheer/attesten/")],
         "attests.detail": [(staff["agency_admin"], f"/beheer/attesten/{aid}"),
