@@ -96,6 +96,9 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "nl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
     "TIMEZONE": "Europe/Brussels",
+    # Monitoring and survey summaries never show a group of fewer people than this
+    # (disclosure control).
+    "MONITORING_MIN_GROUP": 10,
     # Results (toetsbatterij.results): adjust rated sections for rater severity ("fair scores",
     # the thresholds of each rater's observations shifted by the rater's severity). Recorded on
     # every result (its rules); off by default.

@@ -65,6 +65,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.rating import models as _rating  # noqa: F401
     from toetsbatterij.reports import models as _reports  # noqa: F401
     from toetsbatterij.results import models as _results  # noqa: F401
+    from toetsbatterij.surveys import models as _surveys  # noqa: F401
     from toetsbatterij.trajectories import models as _trajectories  # noqa: F401
 
     return Base.metadata

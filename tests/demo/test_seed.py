@@ -94,3 +94,16 @@ def test_the_result_has_an_issued_attest_with_its_files(seeded):
     with platform.unit_of_work() as db:
         attest = db.scalar(select(Attest).where(Attest.number == number))
         assert attest is not None and attest.result_id == result["result"]
+
+
+def test_the_finished_candidates_answered_the_survey(seeded):
+    from toetsbatterij.surveys import service as surveys
+    from toetsbatterij.surveys.models import SurveyResponse
+
+    platform, result, _ = seeded
+    with platform.unit_of_work() as db:
+        rows = db.scalars(select(SurveyResponse)).all()
+        assert sorted(r.answers["clarity"] for r in rows) == [4, 5]
+        (total,) = surveys.summary(db, rows[0].organisation_id, min_group=2)
+        assert total.responses == 2 and total.questions[1].mean == 5.0
+        assert surveys.summary(db, rows[0].organisation_id)[0].suppressed  # below 10

@@ -131,6 +131,12 @@ def test_no_get_route_writes(app, world, content, db_session):
             (public, f"/attest/{attest.number}?code={attest.verification_code}")],
         "attest_public.status_list": [(public, "/attest/status/antwerpen")],
         "attest_public.issuer_profile": [(public, "/attest/uitgevers/antwerpen")],
+        "survey.survey_form": [(cand, "/toets/vragenlijst")],
+        "monitoring.survey_summary": [(staff["agency_admin"], "/beheer/monitoring/tevredenheid"),
+                                      (staff["psychometrician"],
+                                       "/beheer/monitoring/tevredenheid?per=month")],
+        "monitoring.survey_csv": [(staff["agency_admin"],
+                                   "/beheer/monitoring/tevredenheid.csv?per=language")],
         "attest_public.wallet_issuer_metadata": [
             (public, "/.well-known/openid-credential-issuer")],
         "attest_public.wallet_authorization_server": [

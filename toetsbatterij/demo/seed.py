@@ -111,6 +111,9 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
+    _survey(platform, db, finished, {"clarity": "5", "treatment": "5", "technical": "4",
+                                     "waiting": "3"})
+    _survey(platform, db, waiting, {"clarity": "4", "treatment": "5", "technical": "2"})
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -137,6 +140,14 @@ SECOND_TEXTS = {
                   "deze week te komen kijken en het te maken. Met vriendelijke groeten, "
                   "Oleksandr Kovalenko"),
 }
+
+
+def _survey(platform: Platform, db: Any, attempt: Any, answers: dict[str, str]) -> None:
+    """The candidate answers the satisfaction survey on the end screen (stored apart from the
+    person; the summary hides groups smaller than MONITORING_MIN_GROUP)."""
+    from toetsbatterij.surveys import service as surveys
+
+    surveys.answer(db, platform.clock, attempt, answers, tz=platform.config["TIMEZONE"])
 
 
 def _finished_attempt(platform: Platform, db: Any, sess: Any, candidate: Any, *,

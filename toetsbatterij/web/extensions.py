@@ -22,7 +22,7 @@ def available_languages() -> set[str]:
 
 
 # The blueprints of the candidate's pages (the exam screens, the score report).
-CANDIDATE_BLUEPRINTS = {"candidate", "report"}
+CANDIDATE_BLUEPRINTS = {"candidate", "report", "survey"}
 
 
 def _locale() -> str:
