@@ -99,6 +99,8 @@ DEFAULTS: dict[str, Any] = {
     # Monitoring and survey summaries never show a group of fewer people than this
     # (disclosure control).
     "MONITORING_MIN_GROUP": 10,
+    # The Flemish agency: its admins and psychometricians see every agency's figures together.
+    "MONITORING_CENTRAL_ORGANISATION": "agii",
     # Results (toetsbatterij.results): adjust rated sections for rater severity ("fair scores",
     # the thresholds of each rater's observations shifted by the rater's severity). Recorded on
     # every result (its rules); off by default.

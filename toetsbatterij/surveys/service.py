@@ -118,6 +118,7 @@ def _group_value(row: SurveyResponse, grouping: str | None) -> str:
 
 def summary(db: Session, organisation_id: int | None, *, date_from: dt.date | None = None,
             date_to: dt.date | None = None, grouping: str | None = None,
+            location_id: int | None = None, language: str | None = None,
             min_group: int = 10) -> list[GroupSummary]:
     """Per group: the number of responses and, per question, how often each point was chosen
     and the mean. A group of fewer than ``min_group`` responses shows only that it is too small
@@ -127,6 +128,10 @@ def summary(db: Session, organisation_id: int | None, *, date_from: dt.date | No
     stmt = select(SurveyResponse).where(SurveyResponse.questions_version == VERSION)
     if organisation_id is not None:
         stmt = stmt.where(SurveyResponse.organisation_id == organisation_id)
+    if location_id is not None:
+        stmt = stmt.where(SurveyResponse.location_id == location_id)
+    if language:
+        stmt = stmt.where(SurveyResponse.language == language)
     if date_from is not None:
         stmt = stmt.where(SurveyResponse.answered_on >= date_from)
     if date_to is not None:

@@ -1,6 +1,8 @@
-"""Monitoring for the agency (issue 17): the satisfaction survey's summary, per period and
-group, with disclosure control (no group smaller than ``MONITORING_MIN_GROUP``), as a page and
-a CSV file. Thin views over ``toetsbatterij.surveys``."""
+"""Monitoring for the agency (issue 17): the figures of the agency's tests per period, location
+and candidate group, with charts, as CSV and as a monthly PDF; the satisfaction survey's
+summary. Disclosure control everywhere (no group smaller than ``MONITORING_MIN_GROUP``). The
+admins of the Flemish agency (``MONITORING_CENTRAL_ORGANISATION``) also see every agency
+together. Thin views over ``toetsbatterij.monitoring`` and ``toetsbatterij.surveys``."""
 
 from __future__ import annotations
 
@@ -9,16 +11,23 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext
+from sqlalchemy import select
 
 from toetsbatterij.accounts.models import ROLE_ADMIN, ROLE_PSYCHOMETRICIAN
+from toetsbatterij.clock import local_date
 from toetsbatterij.csvfiles import writer
+from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.errors import InvalidInput
-from toetsbatterij.i18n import N_
-from toetsbatterij.organisations.models import Location
+from toetsbatterij.i18n import LANGUAGES, N_
+from toetsbatterij.monitoring import charts
+from toetsbatterij.monitoring import report as tables
+from toetsbatterij.monitoring import service as monitoring
+from toetsbatterij.organisations.models import Location, Organisation
 from toetsbatterij.surveys import service
 from toetsbatterij.surveys.questions import QUESTIONS, SCALE
 from toetsbatterij.web.auth import org_id, require_roles
-from toetsbatterij.web.context import db
+from toetsbatterij.web.context import clock, db
 
 bp = Blueprint("monitoring", __name__, url_prefix="/beheer/monitoring")
 
@@ -27,7 +36,108 @@ GROUPING_LABELS = {"": N_("Alles samen"), "location_id": N_("Per toetslokaal"),
                    "month": N_("Per maand")}
 
 
-# -- staff -------------------------------------------------------------------------------------
+ROLES = (ROLE_ADMIN, ROLE_PSYCHOMETRICIAN)
+
+
+def _central() -> bool:
+    """Is the logged-in staff member of the Flemish agency (who sees every agency together)?"""
+    org = db().get(Organisation, org_id())
+    return org is not None and org.code == current_app.config["MONITORING_CENTRAL_ORGANISATION"]
+
+
+def _scope() -> tuple[list[int], str, str]:
+    """The agencies the figures cover: one's own, or (the Flemish agency) all of them."""
+    if request.args.get("bereik") == "alle":
+        if not _central():
+            raise InvalidInput(N_("Alleen het Vlaamse agentschap ziet alle agentschappen "
+                                  "samen."), field="bereik")
+        orgs = list(db().scalars(select(Organisation).order_by(Organisation.id)))
+        return [o.id for o in orgs], "all", gettext("Alle agentschappen")
+    org = db().get(Organisation, org_id())
+    return [org_id()], "agency", org.name if org else ""
+
+
+def _int(name: str) -> int | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(N_("Kies een toetslokaal uit de lijst."), field=name)
+    return int(raw)
+
+
+def _filters(organisation_ids: list[int]) -> monitoring.Filters:
+    location = _int("lokaal")
+    if location is not None:
+        loc = db().get(Location, location)
+        if loc is None or loc.organisation_id not in organisation_ids:
+            raise InvalidInput(N_("Kies een toetslokaal uit de lijst."), field="lokaal")
+    language = (request.args.get("taal") or "").strip() or None
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(N_("Onbekende taal voor de instructies."), field="taal")
+    return monitoring.Filters(date_from=_date("van"), date_to=_date("tot"),
+                              location_id=location, language=language)
+
+
+def _figures(organisation_ids: list[int], scope: str,
+             filters: monitoring.Filters) -> monitoring.Figures:
+    cfg = current_app.config
+    return monitoring.figures(db(), organisation_ids, filters,
+                              min_group=int(cfg["MONITORING_MIN_GROUP"]), tz=cfg["TIMEZONE"],
+                              today=local_date(clock().now(), cfg["TIMEZONE"]), scope=scope)
+
+
+def _skill(code: str) -> str:
+    return gettext(SKILL_LABELS[code]) if code in SKILL_LABELS else code
+
+
+@bp.get("/")
+@require_roles(*ROLES)
+def overview() -> Any:
+    ids, scope, name = _scope()
+    filters = _filters(ids)
+    figures = _figures(ids, scope, filters)
+    locations = list(db().scalars(select(Location).where(Location.organisation_id.in_(ids))
+                                  .order_by(Location.name)))
+    return render_template(
+        "staff/monitoring.html", figures=figures, scope_name=name, central=_central(),
+        rows=tables.rows(figures, gettext, _skill), locations=locations,
+        languages=sorted(LANGUAGES), args=request.args,
+        months_chart=charts.attempts_per_month(figures, gettext),
+        levels_chart=charts.levels_per_skill(figures.levels, _skill, lambda s: s),
+        month=local_date(clock().now(), current_app.config["TIMEZONE"]).strftime("%Y-%m"))
+
+
+@bp.get("/cijfers.csv")
+@require_roles(*ROLES)
+def figures_csv() -> Any:
+    ids, scope, _name = _scope()
+    figures = _figures(ids, scope, _filters(ids))
+    out = io.StringIO()
+    w = writer(out)
+    w.writerow(["onderdeel", "cijfer", "waarde", "aantal personen"])
+    w.writerows(tables.rows(figures, gettext, _skill))
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="monitoring.csv"'})
+
+
+@bp.get("/maandrapport.pdf")
+@require_roles(*ROLES)
+def monthly_report() -> Any:
+    ids, scope, name = _scope()
+    month = (request.args.get("maand") or "").strip()
+    try:
+        first, last = tables.month_bounds(month)
+    except ValueError:
+        raise InvalidInput(N_("Geef de maand als JJJJ-MM."), field="maand") from None
+    figures = _figures(ids, scope, monitoring.Filters(date_from=first, date_to=last))
+    pdf = tables.monthly_pdf(figures, organisation=name, month=month, t=gettext,
+                             skill_label=_skill)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="monitoring-{month}.pdf"'})
+
+
+# -- the satisfaction survey ---------------------------------------------------------------------
 
 
 def _date(name: str) -> dt.date | None:
@@ -59,7 +169,7 @@ def _group_label(grouping: str, value: str) -> str:
 
 
 @bp.get("/tevredenheid")
-@require_roles(ROLE_ADMIN, ROLE_PSYCHOMETRICIAN)
+@require_roles(*ROLES)
 def survey_summary() -> Any:
     groups, grouping, filters = _summary()
     return render_template("staff/surveys.html", groups=groups, grouping=grouping,
@@ -69,7 +179,7 @@ def survey_summary() -> Any:
 
 
 @bp.get("/tevredenheid.csv")
-@require_roles(ROLE_ADMIN, ROLE_PSYCHOMETRICIAN)
+@require_roles(*ROLES)
 def survey_csv() -> Any:
     groups, grouping, _filters = _summary()
     header = ["groep", "antwoorden", "onderdrukt"]
