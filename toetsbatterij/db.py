@@ -58,6 +58,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.attests import models as _attests  # noqa: F401
     from toetsbatterij.audit import models as _audit  # noqa: F401
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
+    from toetsbatterij.intake import models as _intake  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
     from toetsbatterij.persons import models as _persons  # noqa: F401
