@@ -126,7 +126,8 @@ def _check_structure(files):
     resources = {r.get("identifier"): r for r in manifest.iter(f"{{{CP_NS}}}resource")}
     assert resources
     for rid, res in resources.items():
-        assert rid and res.get("type") in {"imsqti_item_xmlv3p0", "imsqti_stimulus_xmlv3p0", "webcontent"}
+        assert rid and res.get("type") in {"imsqti_item_xmlv3p0", "imsqti_stimulus_xmlv3p0", "webcontent",
+                                           "resourceextmetadata/xml", "extension"}
         assert res.get("href") in files
         for f in res.iter(f"{{{CP_NS}}}file"):
             assert f.get("href") in files
