@@ -103,15 +103,21 @@ def test_roundtrip_whole_real_bank_and_write_documents(real_bank, tmp_path):
     assert not result.problems
     assert roundtrip_equal(real_bank, result) == set(real_bank.items)
     assert result.bank_version == real_bank.version
-    assert set(result.bank_files) == {"vocabulary.yaml", *(t.source for t in real_bank.tests.values())}
+    assert {"vocabulary.yaml", *(t.source for t in real_bank.tests.values())} <= set(result.bank_files)
+    assert any(k.startswith("practice/") for k in result.bank_files)
     out = tmp_path / "imported"
     write_documents(result, out)
     again = load_bank(out)
     assert set(again.items) == set(real_bank.items)
     assert {k: v.content_hash for k, v in again.items.items()} == {
         k: v.content_hash for k, v in real_bank.items.items()}
-    # The bank version (items, rubrics, test manifests) is the exported one.
+    # The bank version (items, rubrics, test manifests) is the exported one, and so is every
+    # test form built from it (practice sets and exposure parameters travel too).
     assert again.version == real_bank.version
+    from toetsbatterij.items.form import build_forms
+
+    assert {k: f.version for k, f in build_forms(again).items()} == {
+        k: f.version for k, f in build_forms(real_bank).items()}
     # Rubric notes (the raters' guidance, which the loaded model does not keep) come back.
     for rid, rubric in real_bank.rubrics.items():
         original = yaml.safe_load((real_bank.root / rubric.source).read_text(encoding="utf-8"))

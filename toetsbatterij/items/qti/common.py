@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - used to build XML only; parsing uses defusedxml
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
@@ -24,6 +25,9 @@ EXT_METADATA_RESOURCE = "resourceextmetadata/xml"
 #: The bank's own files that are not items (test manifests, vocabulary).
 BANK_RESOURCE = "extension"
 BANK_RESOURCE_ID = "RES-TOETSBATTERIJ-BANK"
+#: The bank files a package may carry (relative to the bank root, under ``bank/``).
+BANK_FILE = re.compile(r"^(vocabulary\.yaml|(tests|exposure)/[A-Za-z0-9][A-Za-z0-9_.-]*\.yaml"
+                       r"|practice/[A-Za-z0-9][A-Za-z0-9_.-]*\.(yaml|ogg|png|jpg|jpeg))$")
 #: LOM catalog and vocabulary source of our identifiers and values.
 CATALOG = "toetsbatterij"
 BANK_VERSION_CATALOG = "toetsbatterij:bank-version"

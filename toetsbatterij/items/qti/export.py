@@ -38,6 +38,7 @@ from ..model import Item, Stimulus, Testlet
 from ..normalise import Normalisation
 from ..types.text_entry import GAP_RE
 from .common import (
+    BANK_FILE,
     BANK_RESOURCE,
     BANK_RESOURCE_ID,
     BANK_VERSION_CATALOG,
@@ -638,13 +639,19 @@ def build_package(bank, ids: Iterable[str] | None = None) -> dict[str, bytes]:
         res = ET.SubElement(resources, cp("resource"), {
             "identifier": f"RES-ASSET-{name}", "type": WEB_RESOURCE, "href": href})
         ET.SubElement(res, cp("file"), {"href": href})
-    # The bank's own files that the bank version covers besides items and rubrics: the test
-    # manifests (only with the whole bank: a selection's manifests would name missing items)
+    # The bank's own files besides items and rubrics: the test manifests (the bank version
+    # covers them; only with the whole bank: a selection's manifests would name missing items)
     # and the vocabulary the items are checked against.
     bank_files = {"bank/vocabulary.yaml": bank.root / "vocabulary.yaml"}
     if ids is None:
         for _, test in sorted(bank.tests.items()):
             bank_files[f"bank/{test.source}"] = bank.root / test.source
+        # What the test forms hold besides items: practice sets (with their audio) and the
+        # exposure parameters, so that the imported bank builds the same forms.
+        for folder in ("practice", "exposure"):
+            for path in sorted((bank.root / folder).glob("*")):
+                if path.is_file() and BANK_FILE.match(f"{folder}/{path.name}"):
+                    bank_files[f"bank/{folder}/{path.name}"] = path
     bank_files = {k: v for k, v in bank_files.items() if v.is_file()}
     if bank_files:
         first = next(iter(bank_files))

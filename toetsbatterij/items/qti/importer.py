@@ -37,6 +37,7 @@ from ..errors import ItemValidationError, Problem
 from ..parse import parse_document
 from ..vocabulary import DEFAULT_VOCABULARY_PATH, Vocabulary
 from .common import (
+    BANK_FILE,
     BANK_RESOURCE,
     BANK_RESOURCE_ID,
     BANK_VERSION_CATALOG,
@@ -80,7 +81,6 @@ class ImportResult:
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-BANK_FILE = re.compile(r"^(vocabulary\.yaml|tests/[A-Za-z0-9][A-Za-z0-9_.-]*\.yaml)$")
 
 
 def _refuse(file: str, element: str, message: str) -> QtiImportError:
@@ -536,7 +536,7 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
             href = _resolve("imsmanifest.xml", f.get("href", ""), files, "imsmanifest.xml", "file")
             rel = href[len("bank/"):] if href.startswith("bank/") else ""
             if not BANK_FILE.match(rel):
-                raise _refuse("imsmanifest.xml", href, "refused bank file: only bank/vocabulary.yaml and bank/tests/<name>.yaml")
+                raise _refuse("imsmanifest.xml", href, "refused bank file: only the vocabulary, test manifests, practice sets and exposure parameters")
             result.bank_files[rel] = files[href]
 
     def record(res: Element | None, kind: str) -> Element | None:
