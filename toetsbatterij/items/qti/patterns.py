@@ -160,11 +160,19 @@ class _Builder:
                     out.add(candidate)
         return sorted(out)
 
-    def position(self, ch: str) -> str:
-        """The pattern for one character of a normalised answer."""
+    def position(self, ch: str, following: str = "") -> str:
+        """The pattern for one character of a normalised answer (``following``: the next
+        one)."""
         if ch == " " and self.rules.spaces:
             return _klass(_white()) + "+"
-        own = self.char_class(ch)
+        members = self.members(ch)
+        if following and unicodedata.combining(following):
+            # The answer keeps a letter and the next mark apart (casefold made them: ß́ -> sś);
+            # a typed letter that NFC would join with that mark (s + ́ -> ś) normalises otherwise.
+            members = {m for m in members
+                       if unicodedata.normalize("NFC", m + following)
+                       == unicodedata.normalize("NFC", m) + following}
+        own = _klass(members)
         if self.rules.diacritics:
             return own  # marks vanish: decomposed spellings are base + vanishing marks
         alternatives = [own]
@@ -202,7 +210,7 @@ class _Builder:
         def rest(i: int) -> str:
             if i == length:
                 return ""
-            edges = [(i + 1, self.position(n[i]))]
+            edges = [(i + 1, self.position(n[i], n[i + 1] if i + 1 < length else ""))]
             for target in self.longer.get(n[i], ()):
                 if n.startswith(target, i):
                     edges.append((i + len(target), _klass(self.classes[target])))
