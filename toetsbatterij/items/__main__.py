@@ -82,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"import refused: {len(exc.problems)} problem(s)", file=sys.stderr)
             return 1
         print(f"imported {n} files into {args.output}")
+        if result.bank_version and "vocabulary.yaml" in result.bank_files and any(
+                k.startswith("tests/") for k in result.bank_files):
+            from .bank import load_bank
+
+            version = load_bank(args.output, strict=False).version
+            same = "identical to" if version == result.bank_version else "DIFFERENT from"
+            print(f"bank version {version} ({same} the exported {result.bank_version})")
+            if version != result.bank_version:
+                return 1
         return 0
     return 2
 
