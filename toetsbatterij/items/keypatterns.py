@@ -50,7 +50,7 @@ HEDGES: tuple[str, ...] = (
     # balance
     r"\bzowel\b.*\bals\b", r"\bniet alleen\b.*\bmaar ook\b", r"\benerzijds\b", r"\banderzijds\b",
     r"\bniet altijd\b", r"\bniet per se\b", r"\bniet helemaal\b", r"\bniet zonder meer\b",
-    r", maar\b", r"\bhoewel\b", r"\bondanks\b", r"\bweliswaar\b", r"\bal is\b", r"\btoch\b", r"\bbeide\b", r"\ballebei\b", r"\bnuance",
+    r", maar\b", r"\bhoewel\b", r"\book al\b", r"\bondanks\b", r"\bweliswaar\b", r"\bal is\b", r"\btoch\b", r"\bbeide\b", r"\ballebei\b", r"\bnuance",
     r"\bgenuanceerd", r"\bvoor- en nadelen\b", r"\bvoordelen en nadelen\b", r"\bafweg",
     r"\bevenwicht", r"\bmiddenweg\b", r"\bcompromis\b", r"\bniet tegen\b",
 )
@@ -86,7 +86,9 @@ class Group:
 
     def shares(self) -> dict[str, float]:
         out = {"longest": self.longest / self.n, "hedged": self.hedged / self.n} if self.n else {}
-        if self.positions:
+        if self.positions and self.kind != "opinion":
+            # The key position is judged per interaction type; the opinion group is there
+            # for the balanced key and its length.
             out["position"] = max(self.positions.values()) / self.n
         return out
 
