@@ -272,6 +272,11 @@ def stats_table(bank: Bank, audio_seconds: float | None = None) -> str:
     lines.append(f"rubrics: {len(bank.rubrics)}; practice sets: {', '.join(sorted(bank.practice)) or 'none'}; "
                  f"test manifests: {', '.join(sorted(bank.tests)) or 'none'}")
     lines.extend(cue_lines(bank.items.values()))
+    from .keypatterns import MAX_SHARE, key_pattern_problems, key_patterns
+
+    above = key_pattern_problems(key_patterns(bank.items.values(), levels))
+    lines.append(f"key patterns (position, longest, hedged; bar {100 * MAX_SHARE:.0f} % per level and type): "
+                 + ("passed" if not above else f"{len(above)} above the bar (run key-patterns)"))
     if audio_seconds is not None:
         lines.append(f"audio: {audio_seconds / 60:.1f} minutes")
     lines.append(f"bank version: {bank.version}")
