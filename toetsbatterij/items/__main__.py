@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("bank")
     p = sub.add_parser("stats", help="counts per skill x level x task type, audio minutes")
     p.add_argument("bank")
+    p = sub.add_parser("key-patterns", help="key position, longest and most hedged key per level "
+                       "and type; exit 1 above the 40 % bar")
+    p.add_argument("bank")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the items behind each share")
     p = sub.add_parser("bench", help="time loading, checking, scoring and QTI exchange")
     p.add_argument("bank")
     p.add_argument("--repeat", type=int, default=5)
@@ -55,6 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         if bank.problems:
             print(f"({len(bank.problems)} problem(s): run check)", file=sys.stderr)
         return 0
+    if args.command == "key-patterns":
+        from .bank import load_bank
+        from .keypatterns import key_pattern_problems, key_pattern_table, key_patterns
+
+        bank = load_bank(args.bank, strict=False)
+        groups = key_patterns(bank.items.values(), bank.vocabulary.levels)
+        print(key_pattern_table(groups, verbose=args.verbose))
+        failures = key_pattern_problems(groups)
+        for failure in failures:
+            print(failure, file=sys.stderr)
+        return 1 if failures else 0
     if args.command == "bench":
         from .bench import main as bench_main
 
