@@ -36,11 +36,13 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         extensions,
         ids,
         literacy,
+        persons,
         productions,
         rating,
         reports,
         security,
         staff,
+        trajectories,
     )
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
@@ -55,6 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     rating.init_app(app)
     reports.init_app(app)
     attests.init_app(app)
+    persons.init_app(app)
+    trajectories.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
