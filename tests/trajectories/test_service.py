@@ -216,7 +216,8 @@ def test_the_certificate_is_issued_only_when_the_rule_of_the_decision_date_is_me
     world.db.rollback()
     # the PDF and the credential (verified by PyJWT with the published key)
     assert certificates.certificate_pdf(row, base_url=BASE).startswith(b"%PDF")
-    jwk = keys.jwks(keys.known_keys(world.db, signer))["keys"][0]
+    jwk = next(k for k in keys.jwks(keys.known_keys(world.db, signer))["keys"]
+               if k["kid"] == row.key_id == jwt.get_unverified_header(row.credential_jwt)["kid"])
     claims = jwt.decode(row.credential_jwt, jwt.PyJWK(jwk).key, algorithms=["EdDSA"],
                         options={"verify_aud": False})
     assert claims["credentialSubject"]["achievement"]["name"] == "Inburgeringsattest"

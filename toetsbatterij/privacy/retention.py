@@ -20,9 +20,10 @@ candidate shows without a name). tests/privacy checks that rule on a full exam d
 | incidents        | end of the session                          | incident rows deleted                  |
 | sessions         | end (revocation or expiry) of the login     | login_session rows deleted             |
 | login_throttle   | the last failure                            | login_throttle rows deleted            |
-| identity (persons) | the last live registration, trajectory or | names, birth date, identity document,  |
-|                  | certificate of the person (persons.retention) | contact; trajectory free texts;        |
-|                  |                                             | certificate holders                    |
+| identity         | the last live registration, trajectory or   | persons (persons.retention): names,    |
+| (persons)        | certificate of the person                   | birth date, identity document, contact;|
+|                  |                                             | trajectory free texts; certificate     |
+|                  |                                             | holders                                |
 | staff            | the deactivation of a staff account         | display name and e-mail replaced, the  |
 |                  |                                             | password hash emptied (id and role     |
 |                  |                                             | stay: the audit log and ratings name   |
