@@ -113,6 +113,11 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
               f"http://127.0.0.1:5000/beheer/resultaten/{result['result']}")
         print(f"Haar attest is uitgereikt (PDF, Verifiable Credential en jwks.json in "
               f"{Path(args.out).resolve()}); controleren: {result['attest_url']}")
+        print(f"Haar inburgeringstraject: "
+              f"http://127.0.0.1:5000/beheer/trajecten/{result['trajectory']}"
+              + (f"; haar inburgeringsattest is uitgereikt, controleren: "
+                 f"{result['certificate_url']}" if result["certificate_url"] else
+                 " (de pagina toont wat nog ontbreekt voor het inburgeringsattest)"))
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")

@@ -107,3 +107,33 @@ def test_the_finished_candidates_answered_the_survey(seeded):
         (total,) = surveys.summary(db, rows[0].organisation_id, min_group=2)
         assert total.responses == 2 and total.questions[1].mean == 5.0
         assert surveys.summary(db, rows[0].organisation_id)[0].suppressed  # below 10
+
+
+def test_amina_is_a_person_with_a_trajectory_and_her_attest_on_its_nt2(seeded):
+    from toetsbatterij.attests.models import Attest
+    from toetsbatterij.trajectories import service as trajectories
+    from toetsbatterij.trajectories.models import CivicCertificate, Trajectory
+
+    platform, result, root = seeded
+    with platform.unit_of_work() as db:
+        attempt = db.get(Attempt, result["finished"][2])
+        cand = db.get(Candidate, attempt.candidate_id)
+        trajectory = db.get(Trajectory, result["trajectory"])
+        assert cand.person_id is not None and trajectory.person_id == cand.person_id
+        parts = {c.kind: c for c in trajectories.components(db, trajectory.id)}
+        assert parts["mo"].status == "passed"
+        attest = db.scalar(select(Attest).where(Attest.result_id == result["result"]))
+        assert parts["nt2"].attest_id == attest.id  # linked by identity when it was issued
+        check = trajectories.certificate_check(db, trajectory, platform.clock.now().date())
+        issued = db.scalars(select(CivicCertificate)
+                            .where(CivicCertificate.trajectory_id == trajectory.id)).all()
+        kinds = attest.payload["levels"]["kinds"]
+        reaches = all(kinds.get(k) in ("A2", "B1", "B2", "C1", "C2")
+                      for k in ("mondeling", "schriftelijk"))
+        # The certificate exactly when her level meets A2 (the rule of today is met)
+        assert check.met == reaches == bool(issued) == bool(result["certificate_url"])
+        if issued:
+            number = issued[0].number
+            assert (root / "out" / f"inburgeringsattest-{number}.pdf").read_bytes() \
+                .startswith(b"%PDF")
+            assert number in result["certificate_url"]

@@ -26,6 +26,7 @@ from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
+from toetsbatterij.persons.models import Person, PersonMatch
 from toetsbatterij.rating.models import (
     CalibrationSet,
     RaterAdmission,
@@ -36,6 +37,13 @@ from toetsbatterij.rating.models import (
 )
 from toetsbatterij.reports.models import ResultRelease
 from toetsbatterij.results.models import Result
+from toetsbatterij.trajectories.models import (
+    CivicCertificate,
+    ComponentEvent,
+    Trajectory,
+    TrajectoryComponent,
+    TrajectoryTransfer,
+)
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,37 @@ ACCESS: dict[str, Rule] = {
     "attests.withdraw_revocation": EXAM,
     "attests.rules": ADMIN,
     "attests.add_rules": ADMIN,
+    # persons: proctors and admins register candidates, so both see persons and decide the
+    # likely matches; trajectories, certificates and their exports are the admins'; the
+    # certificate check is public like the attest's
+    "persons.index": EXAM,
+    "persons.new": EXAM,
+    "persons.edit": EXAM,
+    "persons.detail": EXAM,
+    "persons.matches": EXAM,
+    "persons.confirm_match": EXAM,
+    "persons.reject_match": EXAM,
+    "trajectories.index": ADMIN,
+    "trajectories.export_trajectories": ADMIN,
+    "trajectories.export_certificates": ADMIN,
+    "trajectories.create": ADMIN,
+    "trajectories.detail": ADMIN,
+    "trajectories.update": ADMIN,
+    "trajectories.add_component": ADMIN,
+    "trajectories.update_component": ADMIN,
+    "trajectories.record_event": ADMIN,
+    "trajectories.link_attest": ADMIN,
+    "trajectories.transfer": ADMIN,
+    "trajectories.close": ADMIN,
+    "trajectories.issue_certificate": ADMIN,
+    "trajectories.issue_declaration": ADMIN,
+    "trajectories.certificate": ADMIN,
+    "trajectories.certificate_pdf": ADMIN,
+    "trajectories.certificate_credential": ADMIN,
+    "certificate_public.verify_form": PUBLIC,
+    "certificate_public.verify_link": PUBLIC,
+    "certificate_public.verify_page": PUBLIC,
+    "certificate_public.holder_credential": PUBLIC,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -254,7 +293,38 @@ def _targets(app, world, db, content):
                       "attest_id": _attest(app, world, tenant, result_id),
                       "org_code": tenant["domain"].split(".")[0]}
         out[label].update(_rating_targets(world, content, tenant))
+        out[label].update(_trajectory_targets(app, world, tenant))
     return out
+
+
+def _trajectory_targets(app, world, tenant):
+    """A person (of the tenant's first candidate) with an open trajectory, a declaration of
+    effort issued on it, and a likely match waiting for a decision: the ids the person and
+    trajectory routes name."""
+    from toetsbatterij.delivery import sessions
+    from toetsbatterij.persons import service as persons
+    from toetsbatterij.trajectories import certificates
+    from toetsbatterij.trajectories import service as trajectories
+
+    cand = world.db.get(Candidate, tenant["candidates"][0])
+    admin = tenant["staff"]["agency_admin"]
+    trajectory = trajectories.create_trajectory(
+        world.db, world.clock, organisation_id=tenant["org"], actor_id=admin,
+        person_id=cand.person_id, kind="voluntary", start_date="2025-01-01")
+    row = certificates.issue_declaration(
+        world.db, world.clock, app.extensions["toetsbatterij"].signer,
+        organisation_id=tenant["org"], actor_id=admin, trajectory_id=trajectory.id,
+        reason="toegangstest", base_url="https://x.test")
+    twin = sessions.register_candidate(
+        world.db, world.clock, organisation_id=tenant["org"], actor_id=None,
+        session_id=tenant["session"], data=sessions.CandidateInput(
+            first_name=cand.first_name, last_name=cand.last_name, birth_date=cand.birth_date,
+            id_kind="foreign", id_number="Q1234567", id_country="MA"))
+    match = persons.open_matches(world.db, tenant["org"], twin.id)[0]
+    world.db.commit()
+    return {"person_id": cand.person_id, "trajectory_id": trajectory.id,
+            "component_id": trajectories.components(world.db, trajectory.id)[0].id,
+            "certificate_id": row.id, "match_id": match.id}
 
 
 def _attest(app, world, tenant, result_id):
@@ -287,7 +357,13 @@ def _form(ids, token):
             **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")},
             # the attest routes: issue, rules, verification
             "result_id": "1", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
-            "number": "K7PX2M9QRT4DH"}
+            "number": "K7PX2M9QRT4DH",
+            # the person and trajectory routes: a status event, a trajectory, a transfer
+            "status": "passed", "occurred_on": "2026-01-01", "kind": "voluntary",
+            "start_date": "2025-01-01", "to_organisation_id": "1", "issue-confirm": "y",
+            "decl-reason": "x", "decl-confirm": "y", "close-reason": "x",
+            "transfer-reason": "x", "transfer-confirm": "y", "add-kind": "career",
+            "mo": "y", "nt2": "y"}
     if token:
         data["csrf_token"] = token
     return data
@@ -299,7 +375,8 @@ def _urls(rule, ids):
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
-                 "attest_id", "org_code"):
+                 "attest_id", "org_code", "person_id", "trajectory_id", "component_id",
+                 "certificate_id", "match_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -330,7 +407,15 @@ def _snapshot(db):
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
-             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet)} | {
+             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Person,
+             PersonMatch, Trajectory, TrajectoryComponent, ComponentEvent, TrajectoryTransfer,
+             CivicCertificate)} | {
+        "matched": db.scalar(select(func.count(PersonMatch.id))
+                             .where(PersonMatch.status != "proposed")),
+        "closed": db.scalar(select(func.count(Trajectory.id))
+                            .where(Trajectory.closed_at.is_not(None))),
+        "linked": db.scalar(select(func.count(Candidate.id))
+                            .where(Candidate.person_id.is_not(None))),
         "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),

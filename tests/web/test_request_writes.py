@@ -11,7 +11,7 @@ from delivery_support import candidate_login, form_for, login_staff
 from sqlalchemy import event, select
 
 from toetsbatterij.attests import wallet
-from toetsbatterij.delivery.models import Attempt, Presentation
+from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
@@ -79,6 +79,20 @@ def test_no_get_route_writes(app, world, content, db_session):
     # An attest issued from that result, and a verifier's browser.
     attest = issue_attest(world, app.extensions["toetsbatterij"].signer, None, world.a, rid)
     aid, public = attest.id, app.test_client()
+    # A person with a trajectory (its NT2 linked to that attest) and a declaration of effort.
+    from toetsbatterij.trajectories import certificates
+    from toetsbatterij.trajectories import service as trajectories
+
+    pid = db_session.get(Candidate, cid).person_id
+    tid = trajectories.create_trajectory(
+        world.db, world.clock, organisation_id=world.a["org"],
+        actor_id=world.a["staff"]["agency_admin"], person_id=pid, kind="voluntary",
+        start_date="2025-01-01").id
+    certificate = certificates.issue_declaration(
+        world.db, world.clock, app.extensions["toetsbatterij"].signer,
+        organisation_id=world.a["org"], actor_id=world.a["staff"]["agency_admin"],
+        trajectory_id=tid, reason="inzet", base_url="https://x.test")
+    world.db.commit()
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -156,6 +170,27 @@ def test_no_get_route_writes(app, world, content, db_session):
         "attests.pdf": [(staff["agency_admin"], f"/beheer/attesten/{aid}/attest.pdf")],
         "attests.credential": [(staff["proctor"], f"/beheer/attesten/{aid}/attest.vc.jwt")],
         "attests.rules": [(staff["agency_admin"], "/beheer/attesten/regels")],
+        # persons and trajectories
+        "persons.index": [(staff["proctor"], "/beheer/personen/?q=kandidaat")],
+        "persons.new": [(staff["proctor"], "/beheer/personen/nieuw")],
+        "persons.detail": [(staff["agency_admin"], f"/beheer/personen/{pid}"),
+                           (staff["proctor"], f"/beheer/personen/{pid}")],
+        "persons.edit": [(staff["proctor"], f"/beheer/personen/{pid}/wijzigen")],
+        "persons.matches": [(staff["proctor"], "/beheer/personen/koppelingen")],
+        "trajectories.index": [(staff["agency_admin"], "/beheer/trajecten/")],
+        "trajectories.detail": [(staff["agency_admin"], f"/beheer/trajecten/{tid}")],
+        "trajectories.certificate": [
+            (staff["agency_admin"], f"/beheer/trajecten/inburgeringsattesten/{certificate.id}")],
+        "trajectories.certificate_pdf": [
+            (staff["agency_admin"],
+             f"/beheer/trajecten/inburgeringsattesten/{certificate.id}/document.pdf")],
+        "trajectories.certificate_credential": [
+            (staff["agency_admin"],
+             f"/beheer/trajecten/inburgeringsattesten/{certificate.id}/document.vc.jwt")],
+        "certificate_public.verify_form": [(public, "/inburgeringsattest")],
+        "certificate_public.verify_link": [
+            (public, f"/inburgeringsattest/{certificate.number}"
+                     f"?code={certificate.verification_code}")],
     }
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"

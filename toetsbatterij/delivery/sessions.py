@@ -210,7 +210,16 @@ def register_candidate(db: Session, clock: Clock, *, organisation_id: int, actor
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
            action="candidate.register", object_type="candidate", object_id=cand.id,
            session_id=sess.id)
+    link_person(db, clock, cand, actor_id)
     return cand
+
+
+def link_person(db: Session, clock: Clock, cand: Candidate, actor_id: int | None) -> None:
+    """The person across sessions (``toetsbatterij.persons``): linked by identity document, or
+    likely matches proposed to staff, never merged silently."""
+    from toetsbatterij.persons.service import link_registration
+
+    link_registration(db, clock, cand, actor_id)
 
 
 # The first five are required; the accommodation columns may be left out or empty.
@@ -295,6 +304,8 @@ def import_candidates_csv(db: Session, clock: Clock, *, organisation_id: int,
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
            action="candidate.import", object_type="exam_session", object_id=sess.id,
            count=len(cleaned))
+    for cand in report.created:
+        link_person(db, clock, cand, actor_id)
     return report
 
 

@@ -107,7 +107,9 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
                                 candidate_ids=[c.id for c in ordered[:3]], actor_id=None)
     finished = _finished_attempt(platform, db, sess, ordered[0])
     result = _rated_result(platform, db, finished, staff)
+    trajectory = _trajectory(platform, db, ordered[0], staff)
     attest_url = _attest(platform, db, result, staff["agency_admin"], out_dir)
+    certificate_url = _certificate(platform, db, trajectory, staff["agency_admin"], out_dir)
     waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
@@ -126,6 +128,8 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "finished": (ordered[0].first_name, ordered[0].last_name, finished.id),
             "result": result.id,
             "attest_url": attest_url,
+            "trajectory": trajectory.id,
+            "certificate_url": certificate_url,
             "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
 
 
@@ -203,6 +207,60 @@ def _attest(platform: Platform, db: Any, result: Any, admin: Any, out_dir: Path)
                              organisation_id=result.organisation_id, actor_id=admin.id,
                              result_id=result.id, out_dir=out_dir, base_url=base)
     return base.rstrip("/") + path
+
+
+def _trajectory(platform: Platform, db: Any, candidate: Any, staff: dict[str, Any]) -> Any:
+    """Amina is a person of the agency (linked when she was registered) with an obliged
+    trajectory: MO passed, career orientation and participation done, NT2 at a CVO with goal
+    A2; her attest is linked to the NT2 component when it is issued (by identity)."""
+    from toetsbatterij.trajectories import service as trajectories
+
+    clock, org = platform.clock, candidate.organisation_id
+    today = clock.now().date()
+    trajectory = trajectories.create_trajectory(
+        db, clock, organisation_id=org, actor_id=staff["agency_admin"].id,
+        person_id=candidate.person_id, kind="obliged",
+        legal_ground="Inburgeringsdecreet: inburgeringsplichtige nieuwkomer",
+        start_date=today - dt.timedelta(days=400), counsellor_id=staff["proctor"].id,
+        component_kinds=("mo", "nt2", "career", "participation"))
+    parts = {c.kind: c for c in trajectories.components(db, trajectory.id)}
+    kw = dict(organisation_id=org, actor_id=staff["agency_admin"].id)
+    trajectories.update_component(db, clock, component_id=parts["mo"].id, details={
+        "course": "MO in het Arabisch", "attendance_percent": "95",
+        "assessment": "Persoonlijk ontwikkelingsplan besproken en afgerond."}, **kw)
+    trajectories.update_component(db, clock, component_id=parts["nt2"].id, details={
+        "provider_type": "cvo", "provider_name": "CVO Antwerpen", "course_level": "A2",
+        "goal_level": "A2"}, **kw)
+    for kind, status, days_ago in (("mo", "started", 380), ("mo", "passed", 200),
+                                   ("nt2", "started", 360), ("career", "passed", 150),
+                                   ("participation", "started", 140),
+                                   ("participation", "passed", 30)):
+        trajectories.record_event(db, clock, component_id=parts[kind].id, status=status,
+                                  occurred_on=today - dt.timedelta(days=days_ago), **kw)
+    return trajectory
+
+
+def _certificate(platform: Platform, db: Any, trajectory: Any, admin: Any,
+                 out_dir: Path) -> str | None:
+    """When Amina's attest reaches the NT2 goal, the rule of today is met and the agency admin
+    issues her civic-integration certificate (PDF and credential into the output folder);
+    otherwise the trajectory page shows what is missing. Returns the verification URL."""
+    from toetsbatterij.trajectories import certificates
+    from toetsbatterij.trajectories import service as trajectories
+    from toetsbatterij.trajectories.pdf import verification_url
+
+    if not trajectories.certificate_check(db, trajectory, platform.clock.now().date()).met:
+        return None
+    base = platform.config.get("PUBLIC_BASE_URL") or DEMO_BASE_URL
+    row = certificates.issue_certificate(db, platform.clock, platform.signer,
+                                         organisation_id=trajectory.organisation_id,
+                                         actor_id=admin.id, trajectory_id=trajectory.id,
+                                         base_url=base)
+    (out_dir / f"inburgeringsattest-{row.number}.pdf").write_bytes(
+        certificates.certificate_pdf(row, base_url=base))
+    (out_dir / f"inburgeringsattest-{row.number}.vc.jwt").write_text(
+        (row.credential_jwt or "") + "\n", encoding="ascii")
+    return verification_url(base, row.number, row.verification_code)
 
 
 def _admit_rater(platform: Platform, db: Any, account: Any) -> None:

@@ -36,3 +36,26 @@ class Person(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     # Set by the erasure job when the identity data were removed after their retention.
     erased_at: Mapped[dt.datetime | None]
+
+
+MATCH_PROPOSED = "proposed"
+MATCH_CONFIRMED = "confirmed"
+MATCH_REJECTED = "rejected"
+MATCH_STATUSES = (MATCH_PROPOSED, MATCH_CONFIRMED, MATCH_REJECTED)
+
+
+class PersonMatch(Base):
+    """A likely match between a newly registered candidate and an existing person of the same
+    organisation (same names, normalised, and birth date; a different or no identity number),
+    proposed for staff to confirm or reject. Never acted on without that decision."""
+
+    __tablename__ = "person_match"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=MATCH_PROPOSED)  # MATCH_STATUSES
+    proposed_at: Mapped[dt.datetime]
+    decided_at: Mapped[dt.datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))

@@ -92,3 +92,56 @@ class TrajectoryTransfer(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     transferred_at: Mapped[dt.datetime]
     transferred_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+
+
+CERTIFICATE = "certificate"                # inburgeringsattest
+EFFORT_DECLARATION = "effort_declaration"  # verklaring van geleverde inspanningen
+CERTIFICATE_KINDS = (CERTIFICATE, EFFORT_DECLARATION)
+
+
+class CivicCertificate(Base):
+    """An issued civic-integration certificate (inburgeringsattest) or declaration of effort
+    made (verklaring van geleverde inspanningen): the signed document (``payload``, RFC 8785
+    canonical JSON signed with Ed25519 by ``key_id``, like an attest), the decision it rests
+    on, and the holder beside the payload, bound to it by a keyed digest (erased with the
+    person's identity data; the document stays verifiable by number)."""
+
+    __tablename__ = "civic_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    trajectory_id: Mapped[int] = mapped_column(ForeignKey("trajectory.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))            # CERTIFICATE_KINDS
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    verification_code: Mapped[str] = mapped_column(String(8))
+    rules_version: Mapped[int]
+    rules_effective_from: Mapped[dt.date] = mapped_column(Date)
+    decision_date: Mapped[dt.date] = mapped_column(Date)
+    # The documented decision (required for a declaration of effort): kept with the record,
+    # never in the signed payload (it may name circumstances of the person).
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    holder_salt: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_key.kid"))
+    credential_jwt: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime]
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
+
+
+class CivicCertificateVerification(Base):
+    """One public verification of a certificate, without anything about the verifier."""
+
+    __tablename__ = "civic_certificate_verification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("civic_certificate.id"),
+                                                       index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"),
+                                                        index=True)
+    outcome: Mapped[str] = mapped_column(String(20))   # valid | unknown | invalid | throttled
+    birth_date_given: Mapped[bool] = mapped_column(default=False)
+    birth_date_matched: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[dt.datetime]

@@ -37,12 +37,14 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         ids,
         literacy,
         monitoring,
+        persons,
         productions,
         rating,
         reports,
         security,
         staff,
         surveys,
+        trajectories,
     )
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
@@ -59,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     attests.init_app(app)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(monitoring.bp)
+    persons.init_app(app)
+    trajectories.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 

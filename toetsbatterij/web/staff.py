@@ -258,8 +258,10 @@ def register_candidate(session_id: int) -> Any:
     flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
           "success")
     from toetsbatterij.web.attests import flash_retake_policy
+    from toetsbatterij.web.persons import flash_matches
 
     flash_retake_policy(cand, sessions.get_session(db(), org_id(), session_id).starts_at)
+    flash_matches([cand.id])
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
@@ -282,6 +284,9 @@ def import_candidates(session_id: int) -> Any:
         return _session_page(session_id, import_form=form), forms.status(form)
     if report.ok:
         flash(gettext("%(count)s kandidaten ingevoerd.", count=len(report.created)), "success")
+        from toetsbatterij.web.persons import flash_matches
+
+        flash_matches([c.id for c in report.created])
         return redirect(url_for("staff.session_detail", session_id=session_id))
     mark_failed()  # nothing of a refused import is kept
     return _session_page(session_id, import_form=form, import_errors=report.errors), 422
