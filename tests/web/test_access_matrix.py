@@ -25,6 +25,7 @@ from toetsbatterij.accounts.models import (
 from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
+from toetsbatterij.intake.models import IntakeInterview, Referral
 from toetsbatterij.organisations.models import Location
 from toetsbatterij.persons.models import Person, PersonMatch
 from toetsbatterij.rating.models import (
@@ -37,6 +38,7 @@ from toetsbatterij.rating.models import (
 )
 from toetsbatterij.reports.models import ResultRelease
 from toetsbatterij.results.models import Result
+from toetsbatterij.surveys.models import SurveyResponse
 from toetsbatterij.trajectories.models import (
     CivicCertificate,
     ComponentEvent,
@@ -149,6 +151,10 @@ ACCESS: dict[str, Rule] = {
     "attest_public.issuer_profile": PUBLIC,
     "survey.survey_form": CANDIDATE,
     "survey.survey_submit": CANDIDATE,
+    "intake.page": EXAM,
+    "intake.interview": EXAM,
+    "intake.refer": EXAM,
+    "intake.referral_status": EXAM,
     "monitoring.overview": QUALITY,
     "monitoring.figures_csv": QUALITY,
     "monitoring.monthly_report": QUALITY,
@@ -321,10 +327,18 @@ def _trajectory_targets(app, world, tenant):
             first_name=cand.first_name, last_name=cand.last_name, birth_date=cand.birth_date,
             id_kind="foreign", id_number="Q1234567", id_country="MA"))
     match = persons.open_matches(world.db, tenant["org"], twin.id)[0]
+    from toetsbatterij.intake import service as intake
+
+    intake.record_interview(world.db, world.clock, organisation_id=tenant["org"],
+                            person_id=cand.person_id, actor_id=admin, data={
+                                "schooling_years": "10", "highest_education": "secondary",
+                                "mother_tongue_literacy": "good", "latin_literacy": "good"})
+    referral = intake.refer(world.db, world.clock, organisation_id=tenant["org"],
+                            person_id=cand.person_id, actor_id=admin, provider_name="CVO")
     world.db.commit()
     return {"person_id": cand.person_id, "trajectory_id": trajectory.id,
             "component_id": trajectories.components(world.db, trajectory.id)[0].id,
-            "certificate_id": row.id, "match_id": match.id}
+            "certificate_id": row.id, "match_id": match.id, "referral_id": referral.id}
 
 
 def _attest(app, world, tenant, result_id):
@@ -376,7 +390,7 @@ def _urls(rule, ids):
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
                  "attest_id", "org_code", "person_id", "trajectory_id", "component_id",
-                 "certificate_id", "match_id"):
+                 "certificate_id", "match_id", "referral_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -409,7 +423,9 @@ def _snapshot(db):
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
              Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Person,
              PersonMatch, Trajectory, TrajectoryComponent, ComponentEvent, TrajectoryTransfer,
-             CivicCertificate)} | {
+             CivicCertificate, IntakeInterview, Referral, SurveyResponse)} | {
+        "referral_status": db.scalar(select(func.count(Referral.id))
+                                     .where(Referral.status != "referred")),
         "matched": db.scalar(select(func.count(PersonMatch.id))
                              .where(PersonMatch.status != "proposed")),
         "closed": db.scalar(select(func.count(Trajectory.id))

@@ -176,6 +176,7 @@ def test_no_get_route_writes(app, world, content, db_session):
         "persons.detail": [(staff["agency_admin"], f"/beheer/personen/{pid}"),
                            (staff["proctor"], f"/beheer/personen/{pid}")],
         "persons.edit": [(staff["proctor"], f"/beheer/personen/{pid}/wijzigen")],
+        "intake.page": [(staff["proctor"], f"/beheer/intake/{pid}")],
         "persons.matches": [(staff["proctor"], "/beheer/personen/koppelingen")],
         "trajectories.index": [(staff["agency_admin"], "/beheer/trajecten/")],
         "trajectories.detail": [(staff["agency_admin"], f"/beheer/trajecten/{tid}")],

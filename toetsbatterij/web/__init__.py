@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         errors,
         extensions,
         ids,
+        intake,
         literacy,
         monitoring,
         persons,
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     attests.init_app(app)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(intake.bp)
     persons.init_app(app)
     trajectories.init_app(app)
 

@@ -1,7 +1,7 @@
 """surveys: the satisfaction survey after the test, kept apart from the person (issue 17).
 
 Revision ID: 0025
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-04 18:05:55.543692
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
