@@ -125,6 +125,10 @@ def test_filters_and_agencies(fixture, db_session):
     april = figures(db_session, [world.a["org"]], Filters(date_from=dt.date(2026, 4, 1)),
                     min_group=1, today=dt.date(2026, 5, 1))
     assert april.attempts["started"].value == 2
+    placements = figures(db_session, [world.a["org"]], Filters(purpose="placement"), min_group=1)
+    assert placements.attempts["started"].value == 0
+    attests = figures(db_session, [world.a["org"]], Filters(purpose="attest"), min_group=1)
+    assert attests.attempts["started"].value == 12
     arabic = figures(db_session, [world.a["org"]], Filters(language="ar"), min_group=1)
     assert arabic.attempts["started"].value == 0 and not arabic.satisfaction
     other = figures(db_session, [world.b["org"]], min_group=1, today=dt.date(2026, 5, 1))
@@ -183,7 +187,8 @@ def test_the_page_shows_figures_and_charts(pages, fixture):
     assert "Afnames,begonnen,12," in csv
     pdf = admin.get("/beheer/monitoring/maandrapport.pdf?maand=2026-03")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
-    for bad in ("?van=morgen", "?lokaal=x", "?taal=xx", "?bereik=alle",
+    assert admin.get("/beheer/monitoring/?doel=attest").status_code == 200
+    for bad in ("?van=morgen", "?lokaal=x", "?taal=xx", "?bereik=alle", "?doel=feest",
                 f"?lokaal={fixture.b['location']}"):
         assert admin.get("/beheer/monitoring/" + bad).status_code == 400, bad
     assert admin.get("/beheer/monitoring/maandrapport.pdf?maand=maart").status_code == 400

@@ -46,6 +46,7 @@ class Filters:
     date_to: dt.date | None = None
     location_id: int | None = None
     language: str | None = None        # the candidate group: instruction language
+    purpose: str | None = None         # the test's purpose (attest, placement, ...)
 
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -134,6 +135,8 @@ def _rows(db: Session, organisation_ids: Iterable[int], filters: Filters,
         stmt = stmt.where(ExamSession.location_id == filters.location_id)
     if filters.language:
         stmt = stmt.where(Candidate.instruction_language == filters.language)
+    if filters.purpose:
+        stmt = stmt.where(TestDefinitionRecord.purpose == filters.purpose)
     out = []
     for attempt, cand, sess, code in db.execute(stmt.order_by(Attempt.started_at)):
         day = local_date(attempt.started_at, tz)

@@ -18,6 +18,7 @@ from toetsbatterij.accounts.models import ROLE_ADMIN, ROLE_PSYCHOMETRICIAN
 from toetsbatterij.clock import local_date
 from toetsbatterij.csvfiles import writer
 from toetsbatterij.delivery.definitions import SKILL_LABELS
+from toetsbatterij.delivery.models import TestDefinitionRecord
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.i18n import LANGUAGES, N_
 from toetsbatterij.monitoring import charts
@@ -75,8 +76,16 @@ def _filters(organisation_ids: list[int]) -> monitoring.Filters:
     language = (request.args.get("taal") or "").strip() or None
     if language is not None and language not in LANGUAGES:
         raise InvalidInput(N_("Onbekende taal voor de instructies."), field="taal")
+    purpose = (request.args.get("doel") or "").strip() or None
+    if purpose is not None and purpose not in _purposes():
+        raise InvalidInput(N_("Kies een doel uit de lijst."), field="doel")
     return monitoring.Filters(date_from=_date("van"), date_to=_date("tot"),
-                              location_id=location, language=language)
+                              location_id=location, language=language, purpose=purpose)
+
+
+def _purposes() -> list[str]:
+    """The purposes of the tests this server knows (attest, attest-receptive, placement...)."""
+    return sorted(set(db().scalars(select(TestDefinitionRecord.purpose))))
 
 
 def _figures(organisation_ids: list[int], scope: str,
@@ -102,7 +111,7 @@ def overview() -> Any:
     return render_template(
         "staff/monitoring.html", figures=figures, scope_name=name, central=_central(),
         rows=tables.rows(figures, gettext, _skill), locations=locations,
-        languages=sorted(LANGUAGES), args=request.args,
+        languages=sorted(LANGUAGES), purposes=_purposes(), args=request.args,
         months_chart=charts.attempts_per_month(figures, gettext),
         levels_chart=charts.levels_per_skill(figures.levels, _skill, lambda s: s),
         month=local_date(clock().now(), current_app.config["TIMEZONE"]).strftime("%Y-%m"))
