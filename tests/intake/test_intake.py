@@ -11,7 +11,7 @@ from sqlalchemy import select
 from toetsbatterij.attests import source
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery import models as delivery_models
-from toetsbatterij.delivery.models import FINISHED, Attempt, Candidate
+from toetsbatterij.delivery.models import FINISHED, Attempt
 from toetsbatterij.errors import Conflict, InvalidInput, NotFound
 from toetsbatterij.intake import service
 from toetsbatterij.persons.models import Person
@@ -171,4 +171,3 @@ def test_a_referral_as_advised_needs_no_reason_and_no_trajectory(world, person):
                              person_id=person.id, actor_id=None, provider_name="CVO")
     assert referral.advice["rule"] == "cvo-fast"            # no placement: below A1
     assert referral.override_reason == "" and referral.trajectory_id is None
-    assert world.db.get(Candidate, world.a["candidates"][0]).person_id is None
