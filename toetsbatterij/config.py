@@ -123,11 +123,11 @@ DEFAULTS: dict[str, Any] = {
     # 10 days, a decision within 45); stored on each complaint when it is recorded. "review":
     # the re-ratings of the contested productions are in.
     "COMPLAINT_DEADLINES": {"acknowledge": 10, "review": 30, "decide": 45},
-    # The public complaint form: submissions per client address (hashed, never stored) within
-    # an hour before a growing delay, and wrong identifications per client before one (the
-    # answer is the same whether the reference matched or not).
+    # The public complaint form: submissions per client address (only hashed, into the
+    # throttle table) within an hour before a growing delay. Every submission counts, matched
+    # or not: the answer and the limit are the same either way, so neither tells whether a
+    # reference exists.
     "COMPLAINT_MAX_SUBMISSIONS": 5,
-    "COMPLAINT_MAX_UNKNOWN": 5,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

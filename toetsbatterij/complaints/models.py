@@ -74,6 +74,8 @@ class Complaint(Base):
     new_result_id: Mapped[int | None] = mapped_column(ForeignKey("result.id"))
     new_attest_id: Mapped[int | None] = mapped_column(ForeignKey("attest.id"))
     revocation_id: Mapped[int | None] = mapped_column(ForeignKey("attest_revocation.id"))
+    #: Proposals sent back: outcome, motivation, who proposed, who rejected, why, when.
+    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Set by the erasure job with the candidate's identity data: text and contact blanked.
     erased_at: Mapped[dt.datetime | None]
 

@@ -392,7 +392,8 @@ class Queue:
         return sum(self.waiting.values())
 
 
-def open_assignment(db: Session, rater_id: int, kinds: Iterable[str] = (LIVE, CONTROL)) \
+def open_assignment(db: Session, rater_id: int,
+                    kinds: Iterable[str] = (LIVE, CONTROL, REVIEW)) \
         -> RatingAssignment | None:
     return db.scalar(select(RatingAssignment)
                      .join(RatingTask, RatingTask.id == RatingAssignment.task_id)

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("new_result_id", sa.Integer(), nullable=True),
         sa.Column("new_attest_id", sa.Integer(), nullable=True),
         sa.Column("revocation_id", sa.Integer(), nullable=True),
+        sa.Column("rejected", sa.JSON(), nullable=False),
         sa.Column("erased_at", UTC, nullable=True),
         _fk("complaint", "organisation_id", "organisation"),
         _fk("complaint", "candidate_id", "candidate"),
