@@ -97,6 +97,13 @@ OUTCOME_LABELS = {"unchanged": N_("Resultaat ongewijzigd"),
                               "ingetrokken)"),
                   "other_measure": N_("Gegrond, met een andere maatregel (zie motivering)")}
 
+ACTION_LABELS = {"complaint.record": N_("klacht geregistreerd"),
+                 "complaint.acknowledge": N_("ontvangst gemeld"),
+                 "complaint.review_request": N_("herbeoordeling aangevraagd"),
+                 "complaint.propose": N_("beslissing voorgesteld"),
+                 "complaint.reject": N_("voorstel afgewezen"),
+                 "complaint.decide": N_("beslissing bevestigd")}
+
 NOT_ALLOWED = N_("U mag deze stap van een klacht niet zetten.")
 NO_RESULT = N_("Deze afname heeft nog geen vastgelegd resultaat: een klacht over het resultaat "
                "kan pas wanneer het resultaat er is. Een klacht over de omstandigheden kan wel.")

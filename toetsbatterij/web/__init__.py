@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         attests,
         auth,
         candidate,
+        complaints,
         errors,
         extensions,
         ids,
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     rating.init_app(app)
     reports.init_app(app)
     attests.init_app(app)
+    complaints.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
