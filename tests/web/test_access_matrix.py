@@ -24,6 +24,7 @@ from toetsbatterij.accounts.models import (
 )
 from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
+from toetsbatterij.complaints.models import Complaint
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
 from toetsbatterij.rating.models import (
@@ -144,6 +145,22 @@ ACCESS: dict[str, Rule] = {
     "attests.withdraw_revocation": EXAM,
     "attests.rules": ADMIN,
     "attests.add_rules": ADMIN,
+    # complaints: admins and proctors record them, see them and note the acknowledgement;
+    # admins ask for the review and take the four-eyes decision and open the inzage (it shows
+    # results, which proctors do not see); the candidate's form is public (CSRF, rate-limited)
+    "complaints.index": EXAM,
+    "complaints.new": EXAM,
+    "complaints.record": EXAM,
+    "complaints.detail": EXAM,
+    "complaints.acknowledge": EXAM,
+    "complaints.request_review": ADMIN,
+    "complaints.propose": ADMIN,
+    "complaints.confirm": ADMIN,
+    "complaints.reject": ADMIN,
+    "inzage.show": ADMIN,
+    "inzage.recording": ADMIN,
+    "complaint_public.form": PUBLIC,
+    "complaint_public.submit": PUBLIC,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -237,7 +254,27 @@ def _targets(app, world, db, content):
                       "attest_id": _attest(app, world, tenant, result_id),
                       "org_code": tenant["domain"].split(".")[0]}
         out[label].update(_rating_targets(world, content, tenant))
+        out[label]["complaint_id"] = _complaint(world, content, tenant, result_id)
+        out[label]["number"] = 1
     return out
+
+
+def _complaint(world, content, tenant, result_id):
+    """A complaint of the tenant about its result, with a proposed decision (by its admin), so
+    that confirming, rejecting or acknowledging would change it."""
+    from toetsbatterij.complaints import service
+
+    attempt_id = world.db.get(Result, result_id).attempt_id
+    row = service.record_complaint(world.db, world.clock, content,
+                                   organisation_id=tenant["org"],
+                                   actor_id=tenant["staff"]["proctor"], attempt_id=attempt_id,
+                                   subject="conditions", skills=[], channel="desk",
+                                   received_on=None, text="Lawaai")
+    service.propose(world.db, world.clock, None, organisation_id=tenant["org"],
+                    actor_id=tenant["staff"]["agency_admin"], complaint_id=row.id,
+                    outcome="other_measure", motivation="Gratis herkansing")
+    world.db.commit()
+    return row.id
 
 
 def _attest(app, world, tenant, result_id):
@@ -270,7 +307,11 @@ def _form(ids, token):
             **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")},
             # the attest routes: issue, rules, verification
             "result_id": "1", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
-            "number": "K7PX2M9QRT4DH"}
+            "number": "K7PX2M9QRT4DH",
+            # the complaint routes: a record, a proposal, the public form
+            "attempt_id": "1", "subject": "conditions", "channel": "letter",
+            "received_on": "2026-01-01", "text": "Klacht", "outcome": "unchanged",
+            "motivation": "x", "attest_number": "K7PX2M9QRT4DH"}
     if token:
         data["csrf_token"] = token
     return data
@@ -282,7 +323,7 @@ def _urls(rule, ids):
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
-                 "attest_id", "org_code"):
+                 "attest_id", "org_code", "complaint_id", "number"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -313,7 +354,10 @@ def _snapshot(db):
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
-             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet)} | {
+             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet,
+             Complaint)} | {
+        "complaints_moved": db.scalar(select(func.count(Complaint.id)).where(
+            (Complaint.status != "proposed") | Complaint.acknowledged_at.is_not(None))),
         "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
