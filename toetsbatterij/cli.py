@@ -113,6 +113,9 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
               f"http://127.0.0.1:5000/beheer/resultaten/{result['result']}")
         print(f"Haar attest is uitgereikt (PDF, Verifiable Credential en jwks.json in "
               f"{Path(args.out).resolve()}); controleren: {result['attest_url']}")
+        complaint_id, reference = result["complaint"]
+        print(f"Zij diende klacht {reference} in over haar schrijven (open, met de termijnen): "
+              f"http://127.0.0.1:5000/beheer/klachten/{complaint_id}")
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")

@@ -108,6 +108,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     finished = _finished_attempt(platform, db, sess, ordered[0])
     result = _rated_result(platform, db, finished, staff)
     attest_url = _attest(platform, db, result, staff["agency_admin"], out_dir)
+    complaint = _complaint(platform, db, finished, staff["agency_admin"])
     waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
@@ -123,6 +124,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "finished": (ordered[0].first_name, ordered[0].last_name, finished.id),
             "result": result.id,
             "attest_url": attest_url,
+            "complaint": (complaint.id, complaint.reference),
             "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
 
 
@@ -192,6 +194,28 @@ def _attest(platform: Platform, db: Any, result: Any, admin: Any, out_dir: Path)
                              organisation_id=result.organisation_id, actor_id=admin.id,
                              result_id=result.id, out_dir=out_dir, base_url=base)
     return base.rstrip("/") + path
+
+
+def _complaint(platform: Platform, db: Any, attempt: Any, admin: Any) -> Any:
+    """Amina's complaint about her writing, by e-mail three days ago: recorded and acknowledged
+    by the agency admin, open (the admin asks for the review by raters who never rated her
+    texts, proposes the decision, and a second admin confirms it)."""
+    from toetsbatterij.complaints import service as complaints
+
+    clock, tz = platform.clock, str(platform.config["TIMEZONE"])
+    policy = complaints.DeadlinePolicy.from_config(platform.config)
+    received = clock.now().astimezone(dt.UTC).date() - dt.timedelta(days=3)
+    row = complaints.record_complaint(
+        db, clock, platform.forms, organisation_id=attempt.organisation_id,
+        actor_id=admin.id, attempt_id=attempt.id, subject="result", skills=["writing"],
+        channel="email", received_on=received, policy=policy, tz=tz,
+        text="Ik denk dat mijn brief aan de huisbaas beter was dan het niveau op mijn "
+             "rapport. Kunnen andere beoordelaars mijn teksten nog eens bekijken?",
+        contact="amina.elidrissi@example.be")
+    complaints.acknowledge(db, clock, organisation_id=attempt.organisation_id,
+                           actor_id=admin.id, complaint_id=row.id,
+                           note="E-mail met het klachtnummer verstuurd.")
+    return row
 
 
 def _admit_rater(platform: Platform, db: Any, account: Any) -> None:
