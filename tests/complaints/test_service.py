@@ -376,3 +376,18 @@ def test_only_resolved_productions_with_text_are_reviewed(world, content, storag
         rating.request_reviews(world.db, world.clock, organisation_id=world.a["org"],
                                actor_id=rated.admin, response_ids=[live.response_id])
     world.db.rollback()
+
+
+def test_the_erasure_of_the_identity_blanks_the_complaint_texts(world, content, rated):
+    from toetsbatterij.privacy.retention import RetentionPolicy, erase_expired
+
+    row = complaint(world, content, rated, world.a)
+    days = {"identity": 730, "responses": 730, "recordings": 730, "incidents": 730,
+            "sessions": 30, "login_throttle": 1, "staff": 730}
+    world.clock.advance(days=731)
+    erase_expired(world.db, world.clock, RetentionPolicy(days))
+    world.db.commit()
+    world.db.refresh(row)
+    assert row.erased_at is not None and row.text == "" and row.contact == ""
+    assert row.reference and row.deadlines and row.result_id == rated.result.id
+    assert service.candidate_name(world.db, row) == ""
