@@ -262,3 +262,14 @@ def test_the_public_form_is_rate_limited_and_needs_a_csrf_token(make_app, world,
     app.config["WTF_CSRF_ENABLED"] = False
     statuses = [client.post("/klacht", data=data).status_code for _ in range(4)]
     assert statuses[:2] == [200, 200] and statuses[-1] == 429
+
+
+def test_the_score_report_pdf_says_how_to_complain(app, world, content, rated, db_session):
+    import io
+
+    from pypdf import PdfReader
+
+    admin = _client(app, world)
+    pdf = admin.get(f"/beheer/resultaten/{rated.result.id}/rapport.pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Niet akkoord met uw resultaat?" in " ".join(text.split())
