@@ -118,6 +118,9 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
               + (f"; haar inburgeringsattest is uitgereikt, controleren: "
                  f"{result['certificate_url']}" if result["certificate_url"] else
                  " (de pagina toont wat nog ontbreekt voor het inburgeringsattest)"))
+        complaint_id, reference = result["complaint"]
+        print(f"Zij diende klacht {reference} in over haar schrijven (open, met de termijnen): "
+              f"http://127.0.0.1:5000/beheer/klachten/{complaint_id}")
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")

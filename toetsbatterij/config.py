@@ -123,6 +123,16 @@ DEFAULTS: dict[str, Any] = {
     # into the throttle table, which keeps rows one day; the verification log holds none).
     "VERIFY_MAX_BIRTH_DATE_FAILURES": 5,
     "VERIFY_MAX_UNKNOWN_LOOKUPS": 20,
+    # Complaints (toetsbatterij.complaints): the deadline of each step, in calendar days after
+    # the day the complaint was received (after the Flemish complaints decree: a receipt within
+    # 10 days, a decision within 45); stored on each complaint when it is recorded. "review":
+    # the re-ratings of the contested productions are in.
+    "COMPLAINT_DEADLINES": {"acknowledge": 10, "review": 30, "decide": 45},
+    # The public complaint form: submissions per client address (only hashed, into the
+    # throttle table) within an hour before a growing delay. Every submission counts, matched
+    # or not: the answer and the limit are the same either way, so neither tells whether a
+    # reference exists.
+    "COMPLAINT_MAX_SUBMISSIONS": 5,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

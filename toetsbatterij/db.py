@@ -57,6 +57,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.accounts import models as _accounts  # noqa: F401
     from toetsbatterij.attests import models as _attests  # noqa: F401
     from toetsbatterij.audit import models as _audit  # noqa: F401
+    from toetsbatterij.complaints import models as _complaints  # noqa: F401
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
     from toetsbatterij.intake import models as _intake  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401

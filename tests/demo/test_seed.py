@@ -137,3 +137,23 @@ def test_amina_is_a_person_with_a_trajectory_and_her_attest_on_its_nt2(seeded):
             assert (root / "out" / f"inburgeringsattest-{number}.pdf").read_bytes() \
                 .startswith(b"%PDF")
             assert number in result["certificate_url"]
+
+
+def test_aminas_result_has_an_open_complaint_with_its_deadlines(seeded):
+    from toetsbatterij.complaints import service as complaints
+    from toetsbatterij.complaints.models import Complaint
+    from toetsbatterij.results import service as results
+
+    platform, result, _ = seeded
+    complaint_id, reference = result["complaint"]
+    with platform.unit_of_work() as db:
+        row = db.get(Complaint, complaint_id)
+        assert row.reference == reference and row.status == "received"
+        assert row.attempt_id == result["finished"][2] and row.skills == ["writing"]
+        assert row.result_id == results.current_result(db, row.attempt_id).id == result["result"]
+        assert row.acknowledged_at is not None and row.decided_at is None
+        steps = {s.name: s for s in complaints.steps(db, row, platform.clock.now().date())}
+        assert steps["acknowledge"].done_on and not steps["decide"].overdue
+        assert steps["review"].applicable and steps["review"].done_on is None
+        # The contested productions are Amina's writing tasks, rated and resolved.
+        assert len(complaints.productions(db, row)) >= 1

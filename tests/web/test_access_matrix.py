@@ -24,6 +24,7 @@ from toetsbatterij.accounts.models import (
 )
 from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
+from toetsbatterij.complaints.models import Complaint
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.intake.models import IntakeInterview, Referral
 from toetsbatterij.organisations.models import Location
@@ -206,6 +207,22 @@ ACCESS: dict[str, Rule] = {
     "certificate_public.verify_link": PUBLIC,
     "certificate_public.verify_page": PUBLIC,
     "certificate_public.holder_credential": PUBLIC,
+    # complaints: admins and proctors record them, see them and note the acknowledgement;
+    # admins ask for the review and take the four-eyes decision and open the inzage (it shows
+    # results, which proctors do not see); the candidate's form is public (CSRF, rate-limited)
+    "complaints.index": EXAM,
+    "complaints.new": EXAM,
+    "complaints.record": EXAM,
+    "complaints.detail": EXAM,
+    "complaints.acknowledge": EXAM,
+    "complaints.request_review": ADMIN,
+    "complaints.propose": ADMIN,
+    "complaints.confirm": ADMIN,
+    "complaints.reject": ADMIN,
+    "inzage.show": ADMIN,
+    "inzage.recording": ADMIN,
+    "complaint_public.form": PUBLIC,
+    "complaint_public.submit": PUBLIC,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -300,7 +317,27 @@ def _targets(app, world, db, content):
                       "org_code": tenant["domain"].split(".")[0]}
         out[label].update(_rating_targets(world, content, tenant))
         out[label].update(_trajectory_targets(app, world, tenant))
+        out[label]["complaint_id"] = _complaint(world, content, tenant, result_id)
+        out[label]["number"] = 1
     return out
+
+
+def _complaint(world, content, tenant, result_id):
+    """A complaint of the tenant about its result, with a proposed decision (by its admin), so
+    that confirming, rejecting or acknowledging would change it."""
+    from toetsbatterij.complaints import service
+
+    attempt_id = world.db.get(Result, result_id).attempt_id
+    row = service.record_complaint(world.db, world.clock, content,
+                                   organisation_id=tenant["org"],
+                                   actor_id=tenant["staff"]["proctor"], attempt_id=attempt_id,
+                                   subject="conditions", skills=[], channel="desk",
+                                   received_on=None, text="Lawaai")
+    service.propose(world.db, world.clock, None, organisation_id=tenant["org"],
+                    actor_id=tenant["staff"]["agency_admin"], complaint_id=row.id,
+                    outcome="other_measure", motivation="Gratis herkansing")
+    world.db.commit()
+    return row.id
 
 
 def _trajectory_targets(app, world, tenant):
@@ -377,7 +414,11 @@ def _form(ids, token):
             "start_date": "2025-01-01", "to_organisation_id": "1", "issue-confirm": "y",
             "decl-reason": "x", "decl-confirm": "y", "close-reason": "x",
             "transfer-reason": "x", "transfer-confirm": "y", "add-kind": "career",
-            "mo": "y", "nt2": "y"}
+            "mo": "y", "nt2": "y",
+            # the complaint routes: a record, a proposal, the public form
+            "attempt_id": "1", "subject": "conditions", "channel": "letter",
+            "received_on": "2026-01-01", "text": "Klacht", "outcome": "unchanged",
+            "motivation": "x", "attest_number": "K7PX2M9QRT4DH"}
     if token:
         data["csrf_token"] = token
     return data
@@ -390,7 +431,7 @@ def _urls(rule, ids):
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
                  "attest_id", "org_code", "person_id", "trajectory_id", "component_id",
-                 "certificate_id", "match_id", "referral_id"):
+                 "certificate_id", "match_id", "referral_id", "complaint_id", "number"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -423,7 +464,9 @@ def _snapshot(db):
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
              Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Person,
              PersonMatch, Trajectory, TrajectoryComponent, ComponentEvent, TrajectoryTransfer,
-             CivicCertificate, IntakeInterview, Referral, SurveyResponse)} | {
+             CivicCertificate, IntakeInterview, Referral, SurveyResponse, Complaint)} | {
+        "complaints_moved": db.scalar(select(func.count(Complaint.id)).where(
+            (Complaint.status != "proposed") | Complaint.acknowledged_at.is_not(None))),
         "referral_status": db.scalar(select(func.count(Referral.id))
                                      .where(Referral.status != "referred")),
         "matched": db.scalar(select(func.count(PersonMatch.id))

@@ -50,6 +50,8 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/reports/report.py",  # the score report's texts
     "toetsbatterij/surveys/",  # the satisfaction survey after the test
     "toetsbatterij/web/surveys.py",
+    "toetsbatterij/complaints/intake.py",  # the public complaint form's refusals
+    "toetsbatterij/complaints/inzage.py",  # the inzage screen, shown to the candidate
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

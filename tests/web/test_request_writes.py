@@ -93,6 +93,16 @@ def test_no_get_route_writes(app, world, content, db_session):
         organisation_id=world.a["org"], actor_id=world.a["staff"]["agency_admin"],
         trajectory_id=tid, reason="inzet", base_url="https://x.test")
     world.db.commit()
+    from toetsbatterij.complaints import service as complaints
+    from toetsbatterij.results.models import Result
+
+    complaint = complaints.record_complaint(
+        world.db, world.clock, content, organisation_id=world.a["org"],
+        actor_id=world.a["staff"]["agency_admin"],
+        attempt_id=db_session.get(Result, rid).attempt_id, subject="result",
+        skills=["reading"], channel="letter", received_on=None, text="Klacht")
+    world.db.commit()
+    kid = complaint.id
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -192,6 +202,14 @@ def test_no_get_route_writes(app, world, content, db_session):
         "certificate_public.verify_link": [
             (public, f"/inburgeringsattest/{certificate.number}"
                      f"?code={certificate.verification_code}")],
+        "complaints.index": [(staff["agency_admin"], "/beheer/klachten/"),
+                             (staff["proctor"], "/beheer/klachten/?alle=1")],
+        "complaints.new": [(staff["proctor"], "/beheer/klachten/nieuw?afname=1")],
+        "complaints.detail": [(staff["agency_admin"], f"/beheer/klachten/{kid}"),
+                              (staff["proctor"], f"/beheer/klachten/{kid}")],
+        "inzage.show": [(staff["agency_admin"], f"/beheer/inzage/{rid}")],
+        "inzage.recording": [(staff["agency_admin"], f"/beheer/inzage/{rid}/opname/1/0")],
+        "complaint_public.form": [(public, "/klacht"), (public, "/klacht?taal=ar")],
     }
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"

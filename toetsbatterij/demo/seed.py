@@ -110,6 +110,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     trajectory = _trajectory(platform, db, ordered[0], staff)
     attest_url = _attest(platform, db, result, staff["agency_admin"], out_dir)
     certificate_url = _certificate(platform, db, trajectory, staff["agency_admin"], out_dir)
+    complaint = _complaint(platform, db, finished, staff["agency_admin"])
     waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
@@ -130,6 +131,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "attest_url": attest_url,
             "trajectory": trajectory.id,
             "certificate_url": certificate_url,
+            "complaint": (complaint.id, complaint.reference),
             "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
 
 
@@ -261,6 +263,26 @@ def _certificate(platform: Platform, db: Any, trajectory: Any, admin: Any,
     (out_dir / f"inburgeringsattest-{row.number}.vc.jwt").write_text(
         (row.credential_jwt or "") + "\n", encoding="ascii")
     return verification_url(base, row.number, row.verification_code)
+def _complaint(platform: Platform, db: Any, attempt: Any, admin: Any) -> Any:
+    """Amina's complaint about her writing, by e-mail three days ago: recorded and acknowledged
+    by the agency admin, open (the admin asks for the review by raters who never rated her
+    texts, proposes the decision, and a second admin confirms it)."""
+    from toetsbatterij.complaints import service as complaints
+
+    clock, tz = platform.clock, str(platform.config["TIMEZONE"])
+    policy = complaints.DeadlinePolicy.from_config(platform.config)
+    received = clock.now().astimezone(dt.UTC).date() - dt.timedelta(days=3)
+    row = complaints.record_complaint(
+        db, clock, platform.forms, organisation_id=attempt.organisation_id,
+        actor_id=admin.id, attempt_id=attempt.id, subject="result", skills=["writing"],
+        channel="email", received_on=received, policy=policy, tz=tz,
+        text="Ik denk dat mijn brief aan de huisbaas beter was dan het niveau op mijn "
+             "rapport. Kunnen andere beoordelaars mijn teksten nog eens bekijken?",
+        contact="amina.elidrissi@example.be")
+    complaints.acknowledge(db, clock, organisation_id=attempt.organisation_id,
+                           actor_id=admin.id, complaint_id=row.id,
+                           note="E-mail met het klachtnummer verstuurd.")
+    return row
 
 
 def _admit_rater(platform: Platform, db: Any, account: Any) -> None:

@@ -213,6 +213,16 @@ def _erase_persons(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
 ERASERS["identity"].append(_erase_persons)
 
 
+def _erase_complaint_texts(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
+    """An erased candidate's complaints lose their free text (ids, dates, outcome stay)."""
+    from toetsbatterij.complaints.retention import erase_texts
+
+    return erase_texts(db, clock, cutoff)
+
+
+ERASERS["identity"].append(_erase_complaint_texts)
+
+
 def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy,
                   extra: Mapping[str, list[Eraser]] | None = None) -> ErasureReport:
     """Remove the personal data past retention, every kind (flushes; the caller commits);

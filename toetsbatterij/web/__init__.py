@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         attests,
         auth,
         candidate,
+        complaints,
         errors,
         extensions,
         ids,
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     app.register_blueprint(intake.bp)
     persons.init_app(app)
     trajectories.init_app(app)
+    complaints.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
