@@ -124,6 +124,11 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")
+        if result.get("intake"):
+            print(f"Samira Amrani legde de plaatsingstoets af (sessie "
+                  f"{result['intake']['session_code']}); intake en doorverwijzing: "
+                  f"http://127.0.0.1:5000/beheer/intake/{result['intake']['person_id']}")
+        print("Monitoring en tevredenheid: http://127.0.0.1:5000/beheer/monitoring/")
     elif args.command == "tune-exposure":
         return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)

@@ -50,7 +50,9 @@ def test_one_candidate_has_finished_the_four_skill_test(seeded):
         assert (cand.first_name, cand.last_name) == (first, last)
         skills = {s["skill"] for s in platform.forms.for_attempt(db, attempt).manifest["sections"]}
         assert skills == {"reading", "listening", "writing", "speaking"}
-        others = db.scalars(select(Attempt).where(Attempt.id != attempt_id)).all()
+        others = db.scalars(select(Attempt).where(
+            Attempt.id != attempt_id,
+            Attempt.test_definition_id == attempt.test_definition_id)).all()  # not the placement
         assert [a.id for a in others if a.state == FINISHED] == [result["to_rate"][2]]
 
 
@@ -157,3 +159,18 @@ def test_aminas_result_has_an_open_complaint_with_its_deadlines(seeded):
         assert steps["review"].applicable and steps["review"].done_on is None
         # The contested productions are Amina's writing tasks, rated and resolved.
         assert len(complaints.productions(db, row)) >= 1
+
+
+def test_samira_took_the_placement_test_and_was_referred(seeded):
+    from toetsbatterij.intake import service as intake
+    from toetsbatterij.intake.models import Referral
+
+    platform, result, _ = seeded
+    info = result["intake"]
+    with platform.unit_of_work() as db:
+        (referral,) = db.scalars(select(Referral)).all()
+        assert referral.person_id == info["person_id"] and referral.result_id is not None
+        assert referral.provider == info["provider"] == "cbe"
+        placed = intake.placement(db, referral.organisation_id, info["person_id"])
+        assert set(placed.skills) == {"reading", "listening"}
+        assert all(p is not None and 0 < p <= 1 for _, p in placed.skills.values())

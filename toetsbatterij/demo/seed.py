@@ -117,6 +117,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     _survey(platform, db, finished, {"clarity": "5", "treatment": "5", "technical": "4",
                                      "waiting": "3"})
     _survey(platform, db, waiting, {"clarity": "4", "treatment": "5", "technical": "2"})
+    intake = _intake(platform, db, org, loc, [r for r in rows if r.purpose == "placement"])
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -132,7 +133,8 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "trajectory": trajectory.id,
             "certificate_url": certificate_url,
             "complaint": (complaint.id, complaint.reference),
-            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
+            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id),
+            "intake": intake}
 
 
 
@@ -146,6 +148,51 @@ SECOND_TEXTS = {
                   "deze week te komen kijken en het te maken. Met vriendelijke groeten, "
                   "Oleksandr Kovalenko"),
 }
+
+
+def _intake(platform: Platform, db: Any, org: Any, loc: Any, placement: list[Any]) \
+        -> dict[str, Any] | None:
+    """Central intake: Samira took this morning's placement test (a simulated candidate through
+    the real delivery; her result is frozen: a level with its probability, never an attest);
+    the intake interview is held and she is referred to the course the routing rules advise.
+    None when the bank has no placement test."""
+    from toetsbatterij.delivery import proctoring, sessions
+    from toetsbatterij.delivery.identity import make_national_number
+    from toetsbatterij.intake import service as intake
+
+    if not placement:
+        return None
+    clock, now = platform.clock, platform.clock.now()
+    sess = sessions.create_session(db, clock, organisation_id=org.id, actor_id=None,
+                                   location_id=loc.id, test_definition_id=placement[0].id,
+                                   starts_at=now - dt.timedelta(hours=2),
+                                   ends_at=now + dt.timedelta(hours=6))
+    birth = dt.date(1997, 6, 21)
+    cand = sessions.register_candidate(
+        db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id,
+        data=sessions.CandidateInput(first_name="Samira", last_name="Amrani", birth_date=birth,
+                                     id_kind="bis", id_number=make_national_number(
+                                         birth, 311, kind="bis"),
+                                     instruction_language="ar"))
+    sessions.open_session(db, clock, organisation_id=org.id, actor_id=None, session_id=sess.id)
+    proctoring.admit_candidates(db, clock, organisation_id=org.id, session_id=sess.id,
+                                candidate_ids=[cand.id], actor_id=None)
+    attempt = _finished_attempt(platform, db, sess, cand,
+                                theta={"reading": -1.6, "listening": -0.9})
+    platform.freeze_ready(db, [attempt.id])
+    tz = platform.config["TIMEZONE"]
+    intake.record_interview(db, clock, organisation_id=org.id, person_id=cand.person_id,
+                            actor_id=None, tz=tz, data={
+                                "education_country": "MA", "schooling_years": "7",
+                                "highest_education": "primary", "mother_tongue": "Tamazight",
+                                "mother_tongue_literacy": "weak", "latin_literacy": "weak",
+                                "languages": "Arabisch, Frans", "goals": ["work",
+                                                                         "children_school"],
+                                "availability": ["morning"], "childcare_needed": "y"})
+    referral = intake.refer(db, clock, organisation_id=org.id, person_id=cand.person_id,
+                            actor_id=None, provider_name="CBE Open School Antwerpen", tz=tz)
+    return {"person_id": cand.person_id, "session_code": sess.code, "rule": referral.advice[
+        "rule"], "provider": referral.provider}
 
 
 def _survey(platform: Platform, db: Any, attempt: Any, answers: dict[str, str]) -> None:
