@@ -118,6 +118,10 @@ DEFAULTS: dict[str, Any] = {
     # into the throttle table, which keeps rows one day; the verification log holds none).
     "VERIFY_MAX_BIRTH_DATE_FAILURES": 5,
     "VERIFY_MAX_UNKNOWN_LOOKUPS": 20,
+    # The partner API (toetsbatterij.partners): requests per token per window (a fixed window
+    # counted in the state store: Redis when configured, in-process otherwise).
+    "PARTNER_API_RATE_LIMIT": 120,
+    "PARTNER_API_RATE_WINDOW_SECONDS": 60,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

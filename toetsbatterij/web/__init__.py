@@ -36,6 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         extensions,
         ids,
         literacy,
+        partner_api,
+        partners,
         productions,
         rating,
         reports,
@@ -55,6 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     rating.init_app(app)
     reports.init_app(app)
     attests.init_app(app)
+    partner_api.init_app(app)
+    partners.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
