@@ -26,6 +26,13 @@ from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.organisations.models import Location
+from toetsbatterij.partners.models import (
+    Partner,
+    PartnerRead,
+    PartnerScope,
+    PartnerShare,
+    PartnerToken,
+)
 from toetsbatterij.rating.models import (
     CalibrationSet,
     RaterAdmission,
@@ -53,6 +60,9 @@ RATER = Rule("staff", frozenset({ROLE_RATER}))
 QUALITY = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))
 RESULTS = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))  # reports.service
 CANDIDATE = Rule("candidate")
+# The partner API: a bearer token of a partner, never a login session; no principal of this
+# matrix holds one (each must get a 401); tests/partner_api/ covers the tokens themselves.
+TOKEN = Rule("token")
 
 ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
@@ -144,6 +154,23 @@ ACCESS: dict[str, Rule] = {
     "attests.withdraw_revocation": EXAM,
     "attests.rules": ADMIN,
     "attests.add_rules": ADMIN,
+    # the partner exchange: the API by token (its document is public), the screens by admins
+    "partner_api.openapi_document": PUBLIC,
+    "partner_api.me": TOKEN,
+    "partner_api.list_persons": TOKEN,
+    "partner_api.get_person": TOKEN,
+    "partner_api.get_trajectory": TOKEN,
+    "partner_api.get_nt2": TOKEN,
+    "partner_api.get_attests": TOKEN,
+    "partners.index": ADMIN,
+    "partners.detail": ADMIN,
+    "partners.set_scopes": ADMIN,
+    "partners.create_token": ADMIN,
+    "partners.rotate_token": ADMIN,
+    "partners.revoke_token": ADMIN,
+    "partners.share": ADMIN,
+    "partners.stop_share": ADMIN,
+    "partners.read_log": ADMIN,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -237,7 +264,36 @@ def _targets(app, world, db, content):
                       "attest_id": _attest(app, world, tenant, result_id),
                       "org_code": tenant["domain"].split(".")[0]}
         out[label].update(_rating_targets(world, content, tenant))
+        out[label].update(_partner_targets(world, tenant))
     return out
+
+
+def _partner_targets(world, tenant):
+    """A partner of the tenant with every scope, a live token, one person shared and another
+    not yet: what the partner routes name, and what revoking or sharing would change."""
+    import datetime as dt
+
+    from toetsbatterij.partners import service as partners
+    from toetsbatterij.persons.models import Person
+
+    org = tenant["org"]
+    people = [Person(organisation_id=org, first_name=f"Persoon{i}", last_name="Matrix",
+                     birth_date=dt.date(1990, 1, 1 + i), id_kind="foreign",
+                     id_number=f"M{org}{i}", id_country="MA", email="", phone="",
+                     instruction_language="nl", created_at=world.clock.now())
+              for i in range(2)]
+    world.db.add_all(people)
+    world.db.flush()
+    partner = partners.create_partner(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      name="Matrixpartner", kind="work",
+                                      scopes=list(partners.SCOPES))
+    token = partners.create_token(world.db, world.clock, organisation_id=org, actor_id=None,
+                                  partner_id=partner.id)
+    shared = partners.share(world.db, world.clock, organisation_id=org, actor_id=None,
+                            partner_id=partner.id, person_id=people[0].id)
+    world.db.commit()
+    return {"partner_id": partner.id, "token_id": token.row.id, "share_id": shared.id,
+            "person_id": shared.person_ref, "person_db_id": people[1].id}
 
 
 def _attest(app, world, tenant, result_id):
@@ -270,7 +326,10 @@ def _form(ids, token):
             **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")},
             # the attest routes: issue, rules, verification
             "result_id": "1", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
-            "number": "K7PX2M9QRT4DH"}
+            "number": "K7PX2M9QRT4DH",
+            # the partner routes: a partner, its scopes, a token, a share
+            "kind": "work", "scopes": "nt2.level", "days": "30",
+            "person_id": str(ids["person_db_id"])}
     if token:
         data["csrf_token"] = token
     return data
@@ -282,7 +341,7 @@ def _urls(rule, ids):
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
-                 "attest_id", "org_code"):
+                 "attest_id", "org_code", "partner_id", "token_id", "share_id", "person_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -292,6 +351,8 @@ def _urls(rule, ids):
 def _authorised(rule: Rule, who: Principal, org: str, has_ids: bool) -> bool:
     if rule.who == "public":
         return True
+    if rule.who == "token":
+        return False
     if has_ids and org != "own":
         return False
     if rule.who == "candidate":
@@ -313,8 +374,13 @@ def _snapshot(db):
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
-             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet)} | {
+             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Partner,
+             PartnerScope, PartnerToken, PartnerShare, PartnerRead)} | {
         "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
+        "revoked_tokens": db.scalar(select(func.count(PartnerToken.id))
+                                    .where(PartnerToken.revoked_at.is_not(None))),
+        "stopped_shares": db.scalar(select(func.count(PartnerShare.id))
+                                    .where(PartnerShare.stopped_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))
