@@ -116,6 +116,13 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")
+        partner = result["partner"]
+        print(f"\nPartner-API: {partner['name']} leest {', '.join(partner['scopes'])} van "
+              f"{result['finished'][0]} (gedeeld). Token (één keer getoond): {partner['token']}")
+        print(f"  curl -H 'Authorization: Bearer {partner['token']}' "
+              f"http://127.0.0.1:5000/api/partner/v1/persons/{partner['person_ref']}")
+        print(f"  Partners en leeslogboek: http://127.0.0.1:5000/beheer/partners/"
+              f"{partner['partner_id']}")
     elif args.command == "tune-exposure":
         return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)

@@ -111,6 +111,9 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
+    from toetsbatterij.partners.demo import seed_partner
+
+    partner = seed_partner(db, clock, candidate=ordered[0], actor_id=staff["agency_admin"].id)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -123,7 +126,8 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "finished": (ordered[0].first_name, ordered[0].last_name, finished.id),
             "result": result.id,
             "attest_url": attest_url,
-            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
+            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id),
+            "partner": partner}
 
 
 
