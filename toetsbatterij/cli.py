@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("pull-ratings", help="queue the writing and speaking responses of closed "
                    "sections for rating (blank ones are resolved at once); raters' requests "
                    "do the same, this command keeps the queue current between them")
+    sub.add_parser("deliver-partner-webhooks", help="queue the events partners subscribed to "
+                   "(attest issued or revoked, for persons shared with them) and deliver what is "
+                   "due, signed, with back-off (run every minute or so)")
     sub.add_parser("signing-key", help="print the key id of the attest signing key (a key is "
                    "generated in the instance folder on first use)")
     sub.add_parser("rotate-signing-key", help="generate a new attest signing key in the instance "
@@ -130,6 +133,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return exposure_report(platform, args.test, top=args.top)
     elif args.command == "audit-verify":
         return audit_verify(platform)
+    elif args.command == "deliver-partner-webhooks":
+        return deliver_partner_webhooks(platform)
     elif args.command == "erase-expired":
         return erase_expired(platform)
     elif args.command == "freeze-results":
@@ -243,6 +248,16 @@ def pull_ratings(platform: Platform) -> int:
         frozen = platform.freeze_ready(db)
     print(f"{created} nieuwe productie(s) in de wachtrij van de beoordelaars; "
           f"{len(frozen)} resultaat/resultaten vastgelegd")
+    return 0
+
+
+def deliver_partner_webhooks(platform: Platform) -> int:
+    from toetsbatterij.partners import webhooks
+
+    with platform.unit_of_work() as db:
+        report = webhooks.sweep(db, platform.clock, webhooks.http_send)
+    print(f"Webhooks: {report.queued} nieuw in de wachtrij, {report.delivered} afgeleverd, "
+          f"{report.failed} mislukt (later opnieuw), {report.gave_up} opgegeven")
     return 0
 
 

@@ -122,6 +122,9 @@ DEFAULTS: dict[str, Any] = {
     # counted in the state store: Redis when configured, in-process otherwise).
     "PARTNER_API_RATE_LIMIT": 120,
     "PARTNER_API_RATE_WINDOW_SECONDS": 60,
+    # Partner webhooks are delivered to https addresses only; true also allows http (tests, a
+    # partner's test endpoint on a closed network).
+    "PARTNER_WEBHOOK_ALLOW_HTTP": False,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

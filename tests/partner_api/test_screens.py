@@ -130,3 +130,32 @@ def test_the_api_ignores_a_staff_login(csrf_app, world):
     admin = _browser(csrf_app, world)
     resp = admin.get("/api/partner/v1/persons")
     assert resp.status_code == 401 and resp.mimetype == "application/problem+json"
+
+
+def test_the_admin_subscribes_a_partner_to_webhooks(make_app, world, db_session):
+    app = make_app(PARTNER_WEBHOOK_ALLOW_HTTP=False)
+    admin = _browser(app, world)
+    admin.post("/beheer/partners/", data={"csrf_token": _csrf(admin, "/beheer/partners/"),
+                                          "name": "Woonhaven", "kind": "housing",
+                                          "scopes": [service.ATTEST_LEVEL]})
+    detail = f"/beheer/partners/{db_session.scalar(select(Partner.id))}"
+    resp = admin.post(f"{detail}/webhooks", data={"csrf_token": _csrf(admin, detail),
+                                                   "url": "http://woonhaven.test/hook",
+                                                   "events": ["attest.issued"]})
+    assert resp.status_code == 400 and "https" in resp.get_data(as_text=True)
+    resp = admin.post(f"{detail}/webhooks", data={"csrf_token": _csrf(admin, detail),
+                                                   "url": "https://woonhaven.test/hook",
+                                                   "events": ["attest.issued", "attest.revoked"]})
+    assert resp.status_code == 200
+    secret = re.search(r'id="secret" type="text" readonly value="([0-9a-f]{64})"',
+                       resp.get_data(as_text=True)).group(1)
+    page = admin.get(detail).get_data(as_text=True)
+    assert "https://woonhaven.test/hook" in page and secret not in page
+    from toetsbatterij.partners.models import PartnerWebhook
+
+    hook = db_session.scalar(select(PartnerWebhook))
+    resp = admin.post(f"{detail}/webhooks/{hook.id}/uitschakelen",
+                      data={"csrf_token": _csrf(admin, detail)})
+    assert resp.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(PartnerWebhook, hook.id).disabled_at is not None

@@ -32,6 +32,7 @@ from toetsbatterij.partners.models import (
     PartnerScope,
     PartnerShare,
     PartnerToken,
+    PartnerWebhook,
 )
 from toetsbatterij.rating.models import (
     CalibrationSet,
@@ -171,6 +172,8 @@ ACCESS: dict[str, Rule] = {
     "partners.share": ADMIN,
     "partners.stop_share": ADMIN,
     "partners.read_log": ADMIN,
+    "partners.create_webhook": ADMIN,
+    "partners.disable_webhook": ADMIN,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -291,9 +294,15 @@ def _partner_targets(world, tenant):
                                   partner_id=partner.id)
     shared = partners.share(world.db, world.clock, organisation_id=org, actor_id=None,
                             partner_id=partner.id, person_id=people[0].id)
+    from toetsbatterij.partners import webhooks
+
+    hook, _ = webhooks.create_webhook(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      partner_id=partner.id, url="https://partner.test/hook",
+                                      events=list(webhooks.EVENTS))
     world.db.commit()
     return {"partner_id": partner.id, "token_id": token.row.id, "share_id": shared.id,
-            "person_id": shared.person_ref, "person_db_id": people[1].id}
+            "person_id": shared.person_ref, "person_db_id": people[1].id,
+            "webhook_id": hook.id}
 
 
 def _attest(app, world, tenant, result_id):
@@ -329,6 +338,7 @@ def _form(ids, token):
             "number": "K7PX2M9QRT4DH",
             # the partner routes: a partner, its scopes, a token, a share
             "kind": "work", "scopes": "nt2.level", "days": "30",
+            "url": "https://partner.test/x", "events": "attest.issued",
             "person_id": str(ids["person_db_id"])}
     if token:
         data["csrf_token"] = token
@@ -341,7 +351,8 @@ def _urls(rule, ids):
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
-                 "attest_id", "org_code", "partner_id", "token_id", "share_id", "person_id"):
+                 "attest_id", "org_code", "partner_id", "token_id", "share_id", "person_id",
+                 "webhook_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -375,12 +386,14 @@ def _snapshot(db):
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
              Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Partner,
-             PartnerScope, PartnerToken, PartnerShare, PartnerRead)} | {
+             PartnerScope, PartnerToken, PartnerShare, PartnerRead, PartnerWebhook)} | {
         "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
         "revoked_tokens": db.scalar(select(func.count(PartnerToken.id))
                                     .where(PartnerToken.revoked_at.is_not(None))),
         "stopped_shares": db.scalar(select(func.count(PartnerShare.id))
                                     .where(PartnerShare.stopped_at.is_not(None))),
+        "disabled_webhooks": db.scalar(select(func.count(PartnerWebhook.id))
+                                       .where(PartnerWebhook.disabled_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))

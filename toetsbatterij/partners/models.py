@@ -112,3 +112,47 @@ class PartnerReadPerson(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     read_id: Mapped[int] = mapped_column(ForeignKey("partner_read.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+
+
+class PartnerWebhook(Base):
+    """A partner's subscription to events (``webhooks.EVENTS``) of the persons shared with it,
+    delivered to ``url`` signed with HMAC-SHA-256 under ``secret`` (shown once; kept, since
+    signing needs it). Events from ``created_at`` on; disabled, never deleted."""
+
+    __tablename__ = "partner_webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(200))        # space-separated
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    disabled_at: Mapped[dt.datetime | None]
+    disabled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+
+
+class PartnerDelivery(Base):
+    """One event for one webhook: queued once (``event_key``), tried with back-off by the
+    sweep (``cli deliver-partner-webhooks``) until a 2xx answer, or given up."""
+
+    __tablename__ = "partner_delivery"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_key"),
+                      Index("ix_partner_delivery_due", "delivered_at", "gave_up_at",
+                            "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("partner_webhook.id"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    event_key: Mapped[str] = mapped_column(String(80))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    occurred_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    delivered_at: Mapped[dt.datetime | None]
+    gave_up_at: Mapped[dt.datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str] = mapped_column(String(300), default="")

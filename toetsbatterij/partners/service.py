@@ -120,7 +120,7 @@ def new_ref() -> str:
 # -- staff: partners and scopes ----------------------------------------------------------------
 
 
-def _admin(db: Session, organisation_id: int, actor_id: int | None) -> None:
+def require_admin(db: Session, organisation_id: int, actor_id: int | None) -> None:
     if actor_id is None:
         return  # the system (the demo seed, a CLI command)
     account = db.get(StaffAccount, actor_id)
@@ -153,7 +153,7 @@ def _check_scopes(scopes: Iterable[str]) -> list[str]:
 def create_partner(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                    name: object, kind: object, contact_email: object = "",
                    scopes: Iterable[str] = ()) -> Partner:
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     clean_name = clean_text(name, field="name", label="Naam", max_length=200, required=True)
     email = clean_text(contact_email, field="contact_email", label="E-mailadres contact",
                        max_length=200)
@@ -186,7 +186,7 @@ def scopes_of(db: Session, partner_id: int) -> list[str]:
 def set_scopes(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                partner_id: int, scopes: Iterable[str]) -> list[str]:
     """Give the partner exactly ``scopes`` (audited: what was added and withdrawn)."""
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     partner = get_partner(db, organisation_id, partner_id)
     wanted = _check_scopes(scopes)
     rows = {r.scope: r for r in db.scalars(select(PartnerScope)
@@ -251,7 +251,7 @@ def _issue(db: Session, clock: Clock, partner: Partner, actor_id: int | None, la
 def create_token(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                  partner_id: int, label: object = "",
                  days: object = TOKEN_DAYS_DEFAULT) -> NewToken:
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     partner = get_partner(db, organisation_id, partner_id)
     clean_label = clean_text(label, field="label", label="Omschrijving", max_length=200)
     made = _issue(db, clock, partner, actor_id, clean_label, _days(days))
@@ -272,7 +272,7 @@ def _token(db: Session, organisation_id: int, partner_id: int, token_id: int) ->
 def revoke_token(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                  partner_id: int, token_id: int) -> PartnerToken:
     """Revoke at once: the next request with it is refused (401)."""
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     row = _token(db, organisation_id, partner_id, token_id)
     if row.revoked_at is not None:
         raise Conflict(N_("Dit token is al ingetrokken."))
@@ -287,7 +287,7 @@ def revoke_token(db: Session, clock: Clock, *, organisation_id: int, actor_id: i
 def rotate_token(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                  partner_id: int, token_id: int, days: object = TOKEN_DAYS_DEFAULT) -> NewToken:
     """A new token for the same partner (shown once); the old one is revoked at once."""
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     old = _token(db, organisation_id, partner_id, token_id)
     if old.revoked_at is not None:
         raise Conflict(N_("Dit token is al ingetrokken."))
@@ -334,7 +334,7 @@ def shareable_persons(db: Session, organisation_id: int, partner_id: int) -> lis
 def share(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
           partner_id: int, person_id: int) -> PartnerShare:
     """Share one of the agency's persons with the partner (another agency's person: 404)."""
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     partner = get_partner(db, organisation_id, partner_id)
     person = db.get(Person, person_id)
     if person is None or person.organisation_id != organisation_id:
@@ -360,7 +360,7 @@ def share(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | No
 
 def stop_share(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
                partner_id: int, share_id: int) -> PartnerShare:
-    _admin(db, organisation_id, actor_id)
+    require_admin(db, organisation_id, actor_id)
     get_partner(db, organisation_id, partner_id)
     row = db.get(PartnerShare, share_id)
     if row is None or row.partner_id != partner_id:
@@ -560,18 +560,22 @@ def nt2_of(db: Session, person: Person) -> dict[str, Any] | None:
             "reached": {"source": source, "skills": skills, "kinds": kinds} if source else None}
 
 
+def attest_document(attest: Attest) -> dict[str, Any]:
+    """One attest as the partner gets it (field group ``attest.level``)."""
+    return {"number": numbers.display(attest.number), "test_date": iso_time(attest.test_date),
+            "issued_at": iso_time(attest.issued_at),
+            "levels": {"skills": dict(attest.payload["levels"]["skills"]),
+                       "kinds": dict(attest.payload["levels"]["kinds"])},
+            "revoked": attest.revoked_at is not None, "revoked_at": iso_time(attest.revoked_at)}
+
+
 def attests_of(db: Session, person: Person) -> list[dict[str, Any]]:
     """The attests of the person at the agency (through its candidates), oldest first."""
     rows = db.scalars(select(Attest).join(Candidate, Candidate.id == Attest.candidate_id)
                       .where(Candidate.person_id == person.id,
                              Attest.organisation_id == person.organisation_id)
                       .order_by(Attest.issued_at, Attest.id))
-    return [{"number": numbers.display(a.number), "test_date": iso_time(a.test_date),
-             "issued_at": iso_time(a.issued_at),
-             "levels": {"skills": dict(a.payload["levels"]["skills"]),
-                        "kinds": dict(a.payload["levels"]["kinds"])},
-             "revoked": a.revoked_at is not None, "revoked_at": iso_time(a.revoked_at)}
-            for a in rows]
+    return [attest_document(a) for a in rows]
 
 
 def person_document(db: Session, caller: Caller, found: SharedPerson, *,

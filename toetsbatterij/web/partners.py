@@ -7,13 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField, widgets
 
 from toetsbatterij.accounts.models import ROLE_ADMIN
-from toetsbatterij.partners import service
+from toetsbatterij.partners import service, webhooks
 from toetsbatterij.web import forms
 from toetsbatterij.web.auth import actor_id, org_id, require_roles
 from toetsbatterij.web.context import clock, db
@@ -52,6 +61,15 @@ class TokenForm(forms.StaffForm):
                                   "max": str(service.TOKEN_DAYS_MAX), "inputmode": "numeric"})
 
 
+class WebhookForm(forms.StaffForm):
+    url = StringField(render_kw={"type": "url", "maxlength": "500", "required": True,
+                                 "placeholder": "https://"})
+    events = SelectMultipleField(
+        choices=forms.choices((e, _l(label)) for e, label in webhooks.EVENTS.items()),
+        option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False),
+        validate_choice=False)
+
+
 class ShareForm(forms.StaffForm):
     person_id = SelectField(validate_choice=False)
 
@@ -79,7 +97,7 @@ def index() -> Any:
 
 
 def _detail(partner_id: int, *, scopes_form: Any = None, token_form: Any = None,
-            share_form: Any = None, status: int = 200) -> Any:
+            share_form: Any = None, webhook_form: Any = None, status: int = 200) -> Any:
     partner = service.get_partner(db(), org_id(), partner_id)
     held = service.scopes_of(db(), partner.id)
     if scopes_form is None:
@@ -96,7 +114,11 @@ def _detail(partner_id: int, *, scopes_form: Any = None, token_form: Any = None,
         confirm_form=forms.ConfirmForm(formdata=None), tokens=tokens,
         last_used=service.last_used(db(), [t.id for t in tokens]), now=clock().now(),
         shares=service.shares(db(), org_id(), partner.id),
-        reads=service.reads(db(), org_id(), partner_id=partner.id, limit=20)), status
+        reads=service.reads(db(), org_id(), partner_id=partner.id, limit=20),
+        webhook_form=webhook_form or WebhookForm(formdata=None),
+        webhooks=webhooks.webhooks(db(), org_id(), partner.id),
+        deliveries=webhooks.deliveries(db(), org_id(), partner.id),
+        event_labels=webhooks.EVENTS), status
 
 
 @bp.get("/<id:partner_id>")
@@ -197,6 +219,40 @@ def stop_share(partner_id: int, share_id: int) -> Any:
             flash(str(error), "error")
         return _detail(partner_id, status=forms.status(form))
     flash(gettext("De persoon wordt niet meer met deze partner gedeeld."), "success")
+    return redirect(url_for("partners.detail", partner_id=partner_id))
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+@bp.post("/<id:partner_id>/webhooks")
+@require_roles(ROLE_ADMIN)
+def create_webhook(partner_id: int) -> Any:
+    form = WebhookForm()
+    done, made = forms.submit(form, lambda: webhooks.create_webhook(
+        db(), clock(), organisation_id=org_id(), actor_id=actor_id(), partner_id=partner_id,
+        url=form.url.data, events=form.events.data or [],
+        allow_http=bool(current_app.config["PARTNER_WEBHOOK_ALLOW_HTTP"])))
+    if not done or made is None:
+        return _detail(partner_id, webhook_form=form, status=forms.status(form))
+    hook, secret = made
+    partner = service.get_partner(db(), org_id(), partner_id)
+    return render_template("partners/webhook.html", partner=partner, hook=hook, secret=secret,
+                           header=webhooks.SIGNATURE_HEADER)
+
+
+@bp.post("/<id:partner_id>/webhooks/<id:webhook_id>/uitschakelen")
+@require_roles(ROLE_ADMIN)
+def disable_webhook(partner_id: int, webhook_id: int) -> Any:
+    form = forms.StaffForm()
+    done, _ = forms.submit(form, lambda: webhooks.disable_webhook(
+        db(), clock(), organisation_id=org_id(), actor_id=actor_id(), partner_id=partner_id,
+        webhook_id=webhook_id))
+    if not done:
+        for error in form.form_errors:
+            flash(str(error), "error")
+        return _detail(partner_id, status=forms.status(form))
+    flash(gettext("De webhook is uitgeschakeld."), "success")
     return redirect(url_for("partners.detail", partner_id=partner_id))
 
 

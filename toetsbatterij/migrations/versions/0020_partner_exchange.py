@@ -1,8 +1,8 @@
-"""partner exchange: partners, scopes, hashed API tokens, person shares, the read log (issue 13).
+"""partner exchange: partners, scopes, hashed API tokens, person shares, the read log, webhooks and their deliveries (issue 13).
 
 Revision ID: 0020
 Revises: 0018
-Create Date: 2026-12-04 18:02:34.052983
+Create Date: 2026-12-04 18:27:29.038703
 """
 from __future__ import annotations
 
@@ -102,6 +102,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_partner_token_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_partner_token_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('partner_webhook',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('events', sa.String(length=200), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('created_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('disabled_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['staff_account.id'], name=op.f('fk_partner_webhook_created_by_id_staff_account')),
+    sa.ForeignKeyConstraint(['disabled_by_id'], ['staff_account.id'], name=op.f('fk_partner_webhook_disabled_by_id_staff_account')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_partner_webhook_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_partner_webhook_partner_id_partner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_webhook'))
+    )
+    with op.batch_alter_table('partner_webhook', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_webhook_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_partner_webhook_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('partner_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('webhook_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=40), nullable=False),
+    sa.Column('event_key', sa.String(length=80), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('occurred_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('gave_up_at', toetsbatterij.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_partner_delivery_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_partner_delivery_person_id_person')),
+    sa.ForeignKeyConstraint(['webhook_id'], ['partner_webhook.id'], name=op.f('fk_partner_delivery_webhook_id_partner_webhook')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_delivery')),
+    sa.UniqueConstraint('webhook_id', 'event_key', name=op.f('uq_partner_delivery_webhook_id_event_key'))
+    )
+    with op.batch_alter_table('partner_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_partner_delivery_due', ['delivered_at', 'gave_up_at', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_partner_delivery_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_partner_delivery_webhook_id'), ['webhook_id'], unique=False)
+
     op.create_table('partner_read',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -150,6 +197,17 @@ def downgrade() -> None:
         batch_op.drop_index('ix_partner_read_organisation_at')
 
     op.drop_table('partner_read')
+    with op.batch_alter_table('partner_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_delivery_webhook_id'))
+        batch_op.drop_index(batch_op.f('ix_partner_delivery_organisation_id'))
+        batch_op.drop_index('ix_partner_delivery_due')
+
+    op.drop_table('partner_delivery')
+    with op.batch_alter_table('partner_webhook', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_webhook_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_partner_webhook_organisation_id'))
+
+    op.drop_table('partner_webhook')
     with op.batch_alter_table('partner_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_token_partner_id'))
         batch_op.drop_index(batch_op.f('ix_partner_token_organisation_id'))
