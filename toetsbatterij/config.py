@@ -133,6 +133,13 @@ DEFAULTS: dict[str, Any] = {
     # or not: the answer and the limit are the same either way, so neither tells whether a
     # reference exists.
     "COMPLAINT_MAX_SUBMISSIONS": 5,
+    # The partner API (toetsbatterij.partners): requests per token per window (a fixed window
+    # counted in the state store: Redis when configured, in-process otherwise).
+    "PARTNER_API_RATE_LIMIT": 120,
+    "PARTNER_API_RATE_WINDOW_SECONDS": 60,
+    # Partner webhooks are delivered to https addresses only; true also allows http (tests, a
+    # partner's test endpoint on a closed network).
+    "PARTNER_WEBHOOK_ALLOW_HTTP": False,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

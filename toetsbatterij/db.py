@@ -62,6 +62,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.intake import models as _intake  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
+    from toetsbatterij.partners import models as _partners  # noqa: F401
     from toetsbatterij.persons import models as _persons  # noqa: F401
     from toetsbatterij.productions import models as _productions  # noqa: F401
     from toetsbatterij.rating import models as _rating  # noqa: F401

@@ -174,3 +174,34 @@ def test_samira_took_the_placement_test_and_was_referred(seeded):
         placed = intake.placement(db, referral.organisation_id, info["person_id"])
         assert set(placed.skills) == {"reading", "listening"}
         assert all(p is not None and 0 < p <= 1 for _, p in placed.skills.values())
+
+
+def test_the_demo_partner_reads_the_shared_candidate_with_its_token(seeded):
+    """The printed partner token works at once: VDAB sees Amina's trajectory, NT2 level and
+    attest, not her identity, and the read is in the agency's read log."""
+    from toetsbatterij.partners import service as partners
+    from toetsbatterij.web import create_app
+
+    platform, result, _ = seeded
+    partner = result["partner"]
+    app = create_app(platform=platform)
+    app.config.update(TESTING=True, SECRET_KEY="demo-test")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {partner['token']}"}
+    doc = client.get(f"/api/partner/v1/persons/{partner['person_ref']}", headers=headers)
+    assert doc.status_code == 200, doc.get_data(as_text=True)
+    body = doc.get_json()
+    assert "identity" not in body
+    assert body["nt2"]["goal_level"] == "A2" and body["nt2"]["reached"]["source"] == "attest"
+    assert [a["revoked"] for a in body["attests"]] == [False]
+    assert {c["kind"] for c in body["trajectory"]["components"]} == {"mo", "nt2"}
+    with platform.unit_of_work() as db:
+        [read] = partners.reads(db, _org(db), partner_id=partner["partner_id"])
+        assert read.persons == ["Amina El Idrissi"] and read.read.outcome == "ok"
+
+
+def _org(db):
+    from toetsbatterij.demo.seed import DEMO_ORG
+    from toetsbatterij.organisations import service as organisations
+
+    return organisations.get_organisation(db, DEMO_ORG).id

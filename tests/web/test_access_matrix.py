@@ -28,6 +28,14 @@ from toetsbatterij.complaints.models import Complaint
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.intake.models import IntakeInterview, Referral
 from toetsbatterij.organisations.models import Location
+from toetsbatterij.partners.models import (
+    Partner,
+    PartnerRead,
+    PartnerScope,
+    PartnerShare,
+    PartnerToken,
+    PartnerWebhook,
+)
 from toetsbatterij.persons.models import Person, PersonMatch
 from toetsbatterij.rating.models import (
     CalibrationSet,
@@ -64,6 +72,9 @@ RATER = Rule("staff", frozenset({ROLE_RATER}))
 QUALITY = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))
 RESULTS = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))  # reports.service
 CANDIDATE = Rule("candidate")
+# The partner API: a bearer token of a partner, never a login session; no principal of this
+# matrix holds one (each must get a 401); tests/partner_api/ covers the tokens themselves.
+TOKEN = Rule("token")
 
 # POST routes without CSRF protection because no cookie is involved: they authenticate by a
 # bearer token of their own (OpenID4VCI's credential endpoint), so a request without a CSRF
@@ -223,6 +234,25 @@ ACCESS: dict[str, Rule] = {
     "inzage.recording": ADMIN,
     "complaint_public.form": PUBLIC,
     "complaint_public.submit": PUBLIC,
+    # the partner exchange: the API by token (its document is public), the screens by admins
+    "partner_api.openapi_document": PUBLIC,
+    "partner_api.me": TOKEN,
+    "partner_api.list_persons": TOKEN,
+    "partner_api.get_person": TOKEN,
+    "partner_api.get_trajectory": TOKEN,
+    "partner_api.get_nt2": TOKEN,
+    "partner_api.get_attests": TOKEN,
+    "partners.index": ADMIN,
+    "partners.detail": ADMIN,
+    "partners.set_scopes": ADMIN,
+    "partners.create_token": ADMIN,
+    "partners.rotate_token": ADMIN,
+    "partners.revoke_token": ADMIN,
+    "partners.share": ADMIN,
+    "partners.stop_share": ADMIN,
+    "partners.read_log": ADMIN,
+    "partners.create_webhook": ADMIN,
+    "partners.disable_webhook": ADMIN,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -319,6 +349,7 @@ def _targets(app, world, db, content):
         out[label].update(_trajectory_targets(app, world, tenant))
         out[label]["complaint_id"] = _complaint(world, content, tenant, result_id)
         out[label]["number"] = 1
+        out[label].update(_partner_targets(world, tenant))
     return out
 
 
@@ -378,6 +409,40 @@ def _trajectory_targets(app, world, tenant):
             "certificate_id": row.id, "match_id": match.id, "referral_id": referral.id}
 
 
+def _partner_targets(world, tenant):
+    """A partner of the tenant with every scope, a live token, one person shared and another
+    not yet: what the partner routes name, and what revoking or sharing would change."""
+    import datetime as dt
+
+    from toetsbatterij.partners import service as partners
+    from toetsbatterij.persons.models import Person
+
+    org = tenant["org"]
+    people = [Person(organisation_id=org, first_name=f"Persoon{i}", last_name="Matrix",
+                     birth_date=dt.date(1990, 1, 1 + i), id_kind="foreign",
+                     id_number=f"M{org}{i}", id_country="MA", email="", phone="",
+                     instruction_language="nl", created_at=world.clock.now())
+              for i in range(2)]
+    world.db.add_all(people)
+    world.db.flush()
+    partner = partners.create_partner(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      name="Matrixpartner", kind="work",
+                                      scopes=list(partners.SCOPES))
+    token = partners.create_token(world.db, world.clock, organisation_id=org, actor_id=None,
+                                  partner_id=partner.id)
+    shared = partners.share(world.db, world.clock, organisation_id=org, actor_id=None,
+                            partner_id=partner.id, person_id=people[0].id)
+    from toetsbatterij.partners import webhooks
+
+    hook, _ = webhooks.create_webhook(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      partner_id=partner.id, url="https://partner.test/hook",
+                                      events=list(webhooks.EVENTS))
+    world.db.commit()
+    return {"partner_id": partner.id, "token_id": token.row.id, "share_id": shared.id,
+            "person_ref": shared.person_ref, "person_db_id": people[1].id,
+            "webhook_id": hook.id}
+
+
 def _attest(app, world, tenant, result_id):
     """An issued attest of the tenant (from its frozen result), with an open revocation
     request, so that confirming would change it."""
@@ -418,7 +483,11 @@ def _form(ids, token):
             # the complaint routes: a record, a proposal, the public form
             "attempt_id": "1", "subject": "conditions", "channel": "letter",
             "received_on": "2026-01-01", "text": "Klacht", "outcome": "unchanged",
-            "motivation": "x", "attest_number": "K7PX2M9QRT4DH"}
+            "motivation": "x", "attest_number": "K7PX2M9QRT4DH",
+            # the partner routes: a partner, its scopes, a token, a share
+            "scopes": "nt2.level", "days": "30",
+            "url": "https://partner.test/x", "events": "attest.issued",
+            "person_id": str(ids["person_db_id"])}
     if token:
         data["csrf_token"] = token
     return data
@@ -426,12 +495,15 @@ def _form(ids, token):
 
 def _urls(rule, ids):
     path = rule.rule
+    if path.startswith("/api/partner/"):  # the API names a person by the partner's own id
+        ids = {**ids, "person_id": ids["person_ref"]}
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
                  "attest_id", "org_code", "person_id", "trajectory_id", "component_id",
-                 "certificate_id", "match_id", "referral_id", "complaint_id", "number"):
+                 "certificate_id", "match_id", "referral_id", "complaint_id", "number",
+                 "partner_id", "token_id", "share_id", "webhook_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -441,6 +513,8 @@ def _urls(rule, ids):
 def _authorised(rule: Rule, who: Principal, org: str, has_ids: bool) -> bool:
     if rule.who == "public":
         return True
+    if rule.who == "token":
+        return False
     if has_ids and org != "own":
         return False
     if rule.who == "candidate":
@@ -464,7 +538,8 @@ def _snapshot(db):
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
              Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Person,
              PersonMatch, Trajectory, TrajectoryComponent, ComponentEvent, TrajectoryTransfer,
-             CivicCertificate, IntakeInterview, Referral, SurveyResponse, Complaint)} | {
+             CivicCertificate, IntakeInterview, Referral, SurveyResponse, Complaint, Partner,
+             PartnerScope, PartnerToken, PartnerShare, PartnerRead, PartnerWebhook)} | {
         "complaints_moved": db.scalar(select(func.count(Complaint.id)).where(
             (Complaint.status != "proposed") | Complaint.acknowledged_at.is_not(None))),
         "referral_status": db.scalar(select(func.count(Referral.id))
@@ -476,6 +551,12 @@ def _snapshot(db):
         "linked": db.scalar(select(func.count(Candidate.id))
                             .where(Candidate.person_id.is_not(None))),
         "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
+        "revoked_tokens": db.scalar(select(func.count(PartnerToken.id))
+                                    .where(PartnerToken.revoked_at.is_not(None))),
+        "stopped_shares": db.scalar(select(func.count(PartnerShare.id))
+                                    .where(PartnerShare.stopped_at.is_not(None))),
+        "disabled_webhooks": db.scalar(select(func.count(PartnerWebhook.id))
+                                       .where(PartnerWebhook.disabled_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))

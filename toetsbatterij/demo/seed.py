@@ -118,6 +118,9 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
                                      "waiting": "3"})
     _survey(platform, db, waiting, {"clarity": "4", "treatment": "5", "technical": "2"})
     intake = _intake(platform, db, org, loc, [r for r in rows if r.purpose == "placement"])
+    from toetsbatterij.partners.demo import seed_partner
+
+    partner = seed_partner(db, clock, candidate=ordered[0], actor_id=staff["agency_admin"].id)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -134,7 +137,8 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "certificate_url": certificate_url,
             "complaint": (complaint.id, complaint.reference),
             "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id),
-            "intake": intake}
+            "intake": intake,
+            "partner": partner}
 
 
 

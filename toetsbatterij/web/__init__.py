@@ -39,6 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         intake,
         literacy,
         monitoring,
+        partner_api,
+        partners,
         persons,
         productions,
         rating,
@@ -67,6 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     persons.init_app(app)
     trajectories.init_app(app)
     complaints.init_app(app)
+    partner_api.init_app(app)
+    partners.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
