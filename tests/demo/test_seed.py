@@ -194,7 +194,7 @@ def test_the_demo_partner_reads_the_shared_candidate_with_its_token(seeded):
     assert "identity" not in body
     assert body["nt2"]["goal_level"] == "A2" and body["nt2"]["reached"]["source"] == "attest"
     assert [a["revoked"] for a in body["attests"]] == [False]
-    assert {c["kind"] for c in body["trajectory"]["components"]} == {"mo", "nt2"}
+    assert {c["kind"] for c in body["trajectory"]["components"]} == {"mo", "nt2", "career", "participation"}
     with platform.unit_of_work() as db:
         [read] = partners.reads(db, _org(db), partner_id=partner["partner_id"])
         assert read.persons == ["Amina El Idrissi"] and read.read.outcome == "ok"
