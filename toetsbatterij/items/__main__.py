@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bank check: OK, {n} items, {len(report.bank.testlets)} testlets, "
               f"{len(report.bank.rubrics)} rubrics, {len(report.bank.tests)} manifests, "
               f"{report.audio_seconds / 60:.1f} audio minutes ({report.seconds:.2f} s)")
+        from .voice_check import voice_reports
+
+        for voices in voice_reports(report.bank):
+            print(voices.line())
         for test_id, version in sorted(report.forms.items()):
             print(f"form {test_id} {version}")
         return 0
