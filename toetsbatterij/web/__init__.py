@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         reports,
         security,
         staff,
+        studio,
     )
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     rating.init_app(app)
     reports.init_app(app)
     attests.init_app(app)
+    studio.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
