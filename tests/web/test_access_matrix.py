@@ -53,6 +53,8 @@ RATER = Rule("staff", frozenset({ROLE_RATER}))
 QUALITY = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))
 RESULTS = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))  # reports.service
 CANDIDATE = Rule("candidate")
+# The recording studio writes into the item bank shared by every agency: its custodian only.
+AUTHORS = Rule("staff", frozenset({ROLE_PSYCHOMETRICIAN}))
 
 # POST routes without CSRF protection because no cookie is involved: they authenticate by a
 # bearer token of their own (OpenID4VCI's credential endpoint), so a request without a CSRF
@@ -154,6 +156,15 @@ ACCESS: dict[str, Rule] = {
     "attests.withdraw_revocation": EXAM,
     "attests.rules": ADMIN,
     "attests.add_rules": ADMIN,
+    "studio.index": AUTHORS,
+    "studio.record": AUTHORS,
+    "studio.speakers": AUTHORS,
+    "studio.upload_take": AUTHORS,
+    "studio.take_audio": AUTHORS,
+    "studio.assemble": AUTHORS,
+    "studio.preview": AUTHORS,
+    "studio.replace": AUTHORS,
+    "studio.discard": AUTHORS,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")

@@ -23,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext
@@ -158,6 +157,8 @@ def discard() -> Any:
 
 
 def _audio(path: Path, mime: str) -> Response:
-    resp = send_file(path, mimetype=mime, conditional=True, max_age=0)
+    """A take or the preview (at most a few minutes of Opus): whole or by range, never cached."""
+    data = path.read_bytes()
+    resp = Response(data, mimetype=mime)
     resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return resp.make_conditional(request, accept_ranges=True, complete_length=len(data))
