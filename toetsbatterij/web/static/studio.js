@@ -53,7 +53,7 @@
           return;
         }
         say("", "info");
-        state.textContent = R.fill(d.recorded, { seconds: String(res.d.seconds).replace(".", ",") });
+        state.textContent = R.fill(d.recorded, { seconds: Number(res.d.seconds).toFixed(1).replace(".", ",") });
         li.classList.add("done"); li.classList.remove("stale");
         audio.src = res.d.url; audio.hidden = false;
         // The next turn of the same speaker is next in line.
