@@ -116,6 +116,10 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")
+        if result.get("studio"):
+            print(f"Opnamestudio (aanmelden als psychometrician): {result['studio']} heeft al "
+                  f"sprekers en een eerste beurt: http://127.0.0.1:5000/beheer/studio/opnemen"
+                  f"?stimulus={result['studio']}")
     elif args.command == "tune-exposure":
         return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)

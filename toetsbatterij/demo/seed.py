@@ -111,6 +111,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     waiting = _finished_attempt(platform, db, sess, ordered[1], texts=SECOND_TEXTS,
                                 theta={"reading": -0.4, "listening": 0.3})
     _admit_rater(platform, db, staff["rater"])
+    studio_unit = _studio_takes(platform, staff["psychometrician"])
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -123,7 +124,28 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "finished": (ordered[0].first_name, ordered[0].last_name, finished.id),
             "result": result.id,
             "attest_url": attest_url,
-            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id)}
+            "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id),
+            "studio": studio_unit}
+
+
+def _studio_takes(platform: Platform, account: Any) -> str | None:
+    """The recording studio with work in progress: the psychometrician's speakers and the first
+    turn of the first two-speaker A1 dialogue (a demo recording, synthetic like the demo's
+    spoken answers; the studio's instance folder only, the bank is not touched)."""
+    from toetsbatterij.studio.service import audio_stimuli, studio_for
+
+    studio = studio_for(platform.config, platform.instance_path)
+    bank = platform.forms.bank
+    dialogue = next((s for s in audio_stimuli(bank)
+                     if s.level == "A1" and not s.practice and len(s.roles) == 2), None)
+    if dialogue is None:
+        return None
+    studio.save_speakers(bank, account.id, dialogue.unit_id, {
+        **{f"name.{r}": f"Demo spreker {r}" for r in dialogue.roles},
+        **{f"region.{r}": "Vlaanderen" for r in dialogue.roles}})
+    take = (Path(__file__).parent / "recordings" / "S-A1-0001.ogg").read_bytes()
+    studio.save_take(bank, platform.clock, account.id, dialogue.unit_id, 0, take, "audio/ogg")
+    return dialogue.unit_id
 
 
 
