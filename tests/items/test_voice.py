@@ -236,3 +236,24 @@ def test_the_real_bank_marks_attest_4_high_stakes_with_a_waiver_per_synthetic_st
     report = form_voices(bank, bank.tests["attest-4"], waivers)
     assert report.total > 0 and set(report.synthetic) <= set(report.waived)
     assert all(w.reason and w.reviewer for w in waivers)
+
+
+def test_waive_synthetic_writes_waivers_a_reviewer_decided(bank_root, capsys):
+    _high_stakes(bank_root)
+    _waive(bank_root, [_waiver("L-A1-T002")])
+    assert items_cli(["waive-synthetic", str(bank_root), "lezen-luisteren", "--reviewer",
+                      "R. Reviewer", "--reason", "nog geen menselijke opname", "--units",
+                      "L-A1-T001"]) == 0
+    waivers, problems = load_waivers(bank_root, "lezen-luisteren")
+    assert problems == [] and [w.unit for w in waivers] == ["L-A1-T002", "L-A1-T001"]
+    assert waivers[1].reviewer == "R. Reviewer" and waivers[1].date == dt.date.today()
+    # Already waived, unknown or a reason missing: refused, nothing written.
+    for extra in (["--units", "L-A1-T001"], ["--units", "R-A2-0101"]):
+        assert items_cli(["waive-synthetic", str(bank_root), "lezen-luisteren", "--reviewer",
+                          "R", "--reason", "x", *extra]) == 1
+    assert items_cli(["waive-synthetic", str(bank_root), "lezen-luisteren", "--reviewer",
+                      "R", "--reason", " "]) == 1
+    assert items_cli(["waive-synthetic", str(bank_root), "lezen-luisteren", "--reviewer",
+                      "R. Reviewer", "--reason", "nog geen menselijke opname"]) == 0
+    assert "waived 6 synthetic stimuli" in capsys.readouterr().out
+    assert check_bank(bank_root).ok

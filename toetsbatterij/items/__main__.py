@@ -14,6 +14,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("bank")
     p = sub.add_parser("stats", help="counts per skill x level x task type, audio minutes")
     p.add_argument("bank")
+    p = sub.add_parser("waive-synthetic", help="waive the synthetic listening audio of a "
+                       "high-stakes form (a reviewer's decision, with a reason)")
+    p.add_argument("bank")
+    p.add_argument("test")
+    p.add_argument("--reviewer", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--units", nargs="*", help="testlet or item ids (default: every synthetic "
+                   "stimulus of the form without a waiver)")
     p = sub.add_parser("bench", help="time loading, checking, scoring and QTI exchange")
     p.add_argument("bank")
     p.add_argument("--repeat", type=int, default=5)
@@ -58,6 +66,21 @@ def main(argv: list[str] | None = None) -> int:
         print(stats_table(bank, audio))
         if bank.problems:
             print(f"({len(bank.problems)} problem(s): run check)", file=sys.stderr)
+        return 0
+    if args.command == "waive-synthetic":
+        import datetime as dt
+
+        from .bank import load_bank
+        from .voice_check import add_waivers
+
+        try:
+            done = add_waivers(load_bank(args.bank, strict=False), args.test,
+                               reviewer=args.reviewer, reason=args.reason,
+                               date=dt.date.today(), units=args.units)
+        except ValueError as exc:
+            print(f"waive-synthetic: {exc}", file=sys.stderr)
+            return 1
+        print(f"waived {len(done)} synthetic stimuli of {args.test}: {', '.join(done) or '-'}")
         return 0
     if args.command == "bench":
         from .bench import main as bench_main

@@ -225,6 +225,46 @@ def voice_problems(bank: Bank) -> list[Problem]:
     return problems
 
 
+def add_waivers(bank: Bank, test_id: str, *, reviewer: str, reason: str, date: dt.date,
+                units: Iterable[str] | None = None) -> list[str]:
+    """Append waivers to ``waivers/<test id>.yaml`` for the given synthetic units (default:
+    every synthetic unit of the form without one) and return the units waived. For a reviewer
+    who has decided; the file is reviewed and committed like other content."""
+    if test_id not in bank.tests:
+        raise ValueError(f"no test manifest {test_id!r}")
+    if not reviewer.strip() or not reason.strip():
+        raise ValueError("a waiver needs a reviewer and a reason")
+    waivers, problems = load_waivers(bank.root, test_id)
+    if problems:
+        raise ValueError(f"{WAIVER_DIR}/{test_id}.yaml has problems; run the check first")
+    report = form_voices(bank, bank.tests[test_id], waivers)
+    open_units = [u for u in report.synthetic if u not in report.waived]
+    wanted = open_units if units is None else list(dict.fromkeys(units))
+    unknown = [u for u in wanted if u not in open_units]
+    if unknown:
+        raise ValueError(f"not an unwaived synthetic stimulus of {test_id}: {', '.join(unknown)}")
+    path = waivers_path(bank.root, test_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    # Rewritten in one layout: the file's leading comments, the test, one waiver per line.
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    entries = [{"unit": w.unit, "reviewer": w.reviewer, "date": w.date, "reason": w.reason}
+               for w in waivers]
+    entries += [{"unit": u, "reviewer": reviewer.strip(), "date": date, "reason": reason.strip()}
+                for u in wanted]
+    lines = [*header, f"test: {test_id}", "synthetic_audio:"]
+    lines += ["  - " + yaml.safe_dump(e, allow_unicode=True, sort_keys=False,
+                                      default_flow_style=True, width=10_000).strip()
+              for e in entries]
+    if wanted:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return wanted
+
+
 def voice_reports(bank: Bank) -> list[FormVoices]:
     """The share per form (waiver files that do not load count as no waivers)."""
     return [form_voices(bank, m, load_waivers(bank.root, m.id)[0])
@@ -240,6 +280,6 @@ def voice_lines(bank: Bank) -> list[str]:
     return lines + [r.line() for r in voice_reports(bank)]
 
 
-__all__ = ["FormVoices", "Waiver", "form_units", "form_voices", "load_waivers",
+__all__ = ["FormVoices", "Waiver", "add_waivers", "form_units", "form_voices", "load_waivers",
            "recording_problems", "voice_lines", "voice_problems", "voice_reports",
            "waivers_path"]
