@@ -191,3 +191,20 @@ def test_other_roles_cannot_record(studio_app, world, bank_root, role):
     assert _upload(client, 0, take(1.0)).status_code == 403
     assert not (studio_app.instance_path and list(
         (bank_root / "items" / "listening" / "a1").glob(".studio-*")))
+
+
+def test_candidates_never_get_the_speakers_of_a_recording(bank_root, tmp_path):
+    """The speaker names travel in the bank's file; the delivery serves audio without its
+    comments (delivery/media.py), so a candidate's browser never receives them."""
+    from toetsbatterij.delivery.media import stripped_copy
+    from toetsbatterij.items.voice import HUMAN, Voice, write_voice
+
+    path = bank_root / f"{DIALOGUE_FILE}.ogg"
+    write_voice(path, Voice(kind=HUMAN, speakers=(Speaker("A", "Els Peeters", "Vlaanderen"),
+                                                  Speaker("B", "Jan", "Brussel")),
+                            recorded_at="2026-12-04T10:00:00+00:00", marked=True,
+                            script_sha256=recording_script_sha256(SCRIPT)))
+    assert b"Els Peeters" in path.read_bytes()
+    served = stripped_copy(path, tmp_path / "served").read_bytes()
+    assert b"Els Peeters" not in served and b"TB_SPEAKERS" not in served
+    assert read_voice(served).marked is False
