@@ -139,6 +139,10 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
               f"http://127.0.0.1:5000/api/partner/v1/persons/{partner['person_ref']}")
         print(f"  Partners en leeslogboek: http://127.0.0.1:5000/beheer/partners/"
               f"{partner['partner_id']}")
+        if result.get("studio"):
+            print(f"Opnamestudio (aanmelden als psychometrician): {result['studio']} heeft al "
+                  f"sprekers en een eerste beurt: http://127.0.0.1:5000/beheer/studio/opnemen"
+                  f"?stimulus={result['studio']}")
     elif args.command == "tune-exposure":
         return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)

@@ -74,6 +74,12 @@ DEFAULTS: dict[str, Any] = {
     "RECORDING_CHUNK_SECONDS": 2,
     "RECORDING_MARGIN_SECONDS": 3,
     "RECORDING_MAX_PARTS": 8,
+    # The recording studio (toetsbatterij.studio): where authors' takes wait (None: "studio" in
+    # the instance folder), the largest take accepted (one turn of a script: 180 s of Opus at
+    # the studio's 48 kbit/s is about 1.1 MB) and its longest duration.
+    "STUDIO_PATH": None,
+    "STUDIO_TAKE_MAX_BYTES": 1_500_000,
+    "STUDIO_TAKE_MAX_SECONDS": 180,
     # Writing: the browser saves a changed text after this many seconds (and on leaving the box).
     "AUTOSAVE_SECONDS": 5,
     # Rating (toetsbatterij.rating): who rates a production: raters of the candidate's own

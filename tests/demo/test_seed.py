@@ -205,3 +205,19 @@ def _org(db):
     from toetsbatterij.organisations import service as organisations
 
     return organisations.get_organisation(db, DEMO_ORG).id
+
+
+def test_the_studio_has_a_stimulus_in_progress(seeded):
+    from toetsbatterij.studio.service import studio_for
+
+    platform, result, root = seeded
+    unit = result["studio"]
+    assert unit and unit.startswith("L-A1-")
+    studio = studio_for(platform.config, root)
+    busy = [p for p in (root / "studio").iterdir() if unit in studio.in_progress(int(p.name))]
+    assert len(busy) == 1
+    ws = studio.workspace(platform.forms.bank, int(busy[0].name), unit)
+    assert list(ws.takes) == [0] and not ws.takes[0].stale
+    assert all(s["name"].startswith("Demo spreker") for s in ws.speakers.values())
+    # The bank itself is untouched: the stimulus is still synthetic.
+    assert ws.stimulus.voice.synthetic

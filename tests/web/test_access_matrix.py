@@ -75,6 +75,8 @@ CANDIDATE = Rule("candidate")
 # The partner API: a bearer token of a partner, never a login session; no principal of this
 # matrix holds one (each must get a 401); tests/partner_api/ covers the tokens themselves.
 TOKEN = Rule("token")
+# The recording studio writes into the item bank shared by every agency: its custodian only.
+AUTHORS = Rule("staff", frozenset({ROLE_PSYCHOMETRICIAN}))
 
 # POST routes without CSRF protection because no cookie is involved: they authenticate by a
 # bearer token of their own (OpenID4VCI's credential endpoint), so a request without a CSRF
@@ -253,6 +255,15 @@ ACCESS: dict[str, Rule] = {
     "partners.read_log": ADMIN,
     "partners.create_webhook": ADMIN,
     "partners.disable_webhook": ADMIN,
+    "studio.index": AUTHORS,
+    "studio.record": AUTHORS,
+    "studio.speakers": AUTHORS,
+    "studio.upload_take": AUTHORS,
+    "studio.take_audio": AUTHORS,
+    "studio.assemble": AUTHORS,
+    "studio.preview": AUTHORS,
+    "studio.replace": AUTHORS,
+    "studio.discard": AUTHORS,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")

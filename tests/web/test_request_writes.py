@@ -228,6 +228,14 @@ def test_no_get_route_writes(app, world, content, db_session):
         "partner_api.get_nt2": [(public, f"/api/partner/v1/persons/{ref}/nt2", api)],
         "partner_api.get_attests": [(public, f"/api/partner/v1/persons/{ref}/attests", api)],
     }
+    studio = _studio_takes(app, world, content)
+    requests.update({
+        "studio.index": [(staff["psychometrician"], "/beheer/studio")],
+        "studio.record": [(staff["psychometrician"], f"/beheer/studio/opnemen?stimulus={studio}")],
+        "studio.take_audio": [(staff["psychometrician"],
+                               f"/beheer/studio/opname/beluisteren?stimulus={studio}&turn=0")],
+        "studio.preview": [(staff["psychometrician"], f"/beheer/studio/voorbeeld?stimulus={studio}")],
+    })
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"
     assert all(requests[e] for e in get_rules - {"candidate.media"}) and media
@@ -319,6 +327,19 @@ def _rating_pages(app, world, content):
                                      actor_id=None, skill="speaking", name="Spreken")
     world.db.commit()
     return {"token": assignment.token, "task_id": resolved.id, "set_id": cal_set.id}
+
+
+def _studio_takes(app, world, content):
+    """A take and a preview in the psychometrician's studio folder (the instance folder; the
+    shared test bank is not touched): what the studio's GET routes serve."""
+    from studio_support import take
+
+    studio = app.extensions["toetsbatterij.studio"]
+    account = world.a["staff"]["psychometrician"]
+    studio.save_take(content.bank, world.clock, account, "L-A1-T001", 0, take(1.5),
+                     "audio/webm;codecs=opus")
+    studio.assemble_preview(content.bank, account, "L-A1-T001")
+    return "L-A1-T001"
 
 
 def test_a_write_in_a_get_request_is_refused(app):

@@ -121,6 +121,7 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
     from toetsbatterij.partners.demo import seed_partner
 
     partner = seed_partner(db, clock, candidate=ordered[0], actor_id=staff["agency_admin"].id)
+    studio_unit = _studio_takes(platform, staff["psychometrician"])
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / f"tickets-{sess.code}.pdf"
     pdf_path.write_bytes(render_tickets(
@@ -138,7 +139,28 @@ def _seed_demo(platform: Platform, db: Any, out_dir: Path) -> dict[str, Any]:
             "complaint": (complaint.id, complaint.reference),
             "to_rate": (ordered[1].first_name, ordered[1].last_name, waiting.id),
             "intake": intake,
-            "partner": partner}
+            "partner": partner,
+            "studio": studio_unit}
+
+
+def _studio_takes(platform: Platform, account: Any) -> str | None:
+    """The recording studio with work in progress: the psychometrician's speakers and the first
+    turn of the first two-speaker A1 dialogue (a demo recording, synthetic like the demo's
+    spoken answers; the studio's instance folder only, the bank is not touched)."""
+    from toetsbatterij.studio.service import audio_stimuli, studio_for
+
+    studio = studio_for(platform.config, platform.instance_path)
+    bank = platform.forms.bank
+    dialogue = next((s for s in audio_stimuli(bank)
+                     if s.level == "A1" and not s.practice and len(s.roles) == 2), None)
+    if dialogue is None:
+        return None
+    studio.save_speakers(bank, account.id, dialogue.unit_id, {
+        **{f"name.{r}": f"Demo spreker {r}" for r in dialogue.roles},
+        **{f"region.{r}": "Vlaanderen" for r in dialogue.roles}})
+    take = (Path(__file__).parent / "recordings" / "S-A1-0001.ogg").read_bytes()
+    studio.save_take(bank, platform.clock, account.id, dialogue.unit_id, 0, take, "audio/ogg")
+    return dialogue.unit_id
 
 
 

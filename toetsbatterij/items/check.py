@@ -14,6 +14,7 @@ from .bank import Bank, load_bank
 from .errors import InvalidResponse, Problem
 from .manifest import Blueprint, Manifest
 from .model import Item, Stimulus, Testlet
+from .voice_check import voice_lines, voice_problems
 
 MAX_AUDIO_SECONDS = 600.0
 #: Plausible speech rates (words per second) for audio generated from a script: the real bank
@@ -227,6 +228,7 @@ def check_bank(path: str | Path) -> CheckReport:
         problems += check_keys(ps.items.values())
     for manifest in bank.tests.values():
         problems += blueprint_problems(bank, manifest)
+    problems += voice_problems(bank)
     forms: dict[str, str] = {}
     if not problems:
         # The forms of a clean bank: the K files must fit their manifests to build them.
@@ -277,6 +279,7 @@ def stats_table(bank: Bank, audio_seconds: float | None = None) -> str:
     above = key_pattern_problems(key_patterns(bank.items.values(), levels))
     lines.append(f"key patterns (position, longest, hedged; bar {100 * MAX_SHARE:.0f} % per level and type): "
                  + ("passed" if not above else f"{len(above)} above the bar (run key-patterns)"))
+    lines.extend(voice_lines(bank))
     if audio_seconds is not None:
         lines.append(f"audio: {audio_seconds / 60:.1f} minutes")
     lines.append(f"bank version: {bank.version}")

@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         reports,
         security,
         staff,
+        studio,
         surveys,
         trajectories,
     )
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     complaints.init_app(app)
     partner_api.init_app(app)
     partners.init_app(app)
+    studio.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 
