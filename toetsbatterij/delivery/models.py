@@ -95,6 +95,10 @@ class Candidate(Base):
     id_number: Mapped[str] = mapped_column(String(40))
     id_country: Mapped[str] = mapped_column(String(2), default="")
     instruction_language: Mapped[str] = mapped_column(String(8), default="nl")
+    # The purpose the candidate takes the test for: a profile code of the agency's attest rules
+    # ("nationaliteit", ...) or "" when none was given; the retake policy of that profile
+    # applies, and monitoring can count by it.
+    purpose: Mapped[str] = mapped_column(String(40), default="")
     extra_time_percent: Mapped[int] = mapped_column(default=0)
     # Further accommodations (``delivery.accommodations``), set by staff, applied by the server:
     # larger text on every candidate screen, extra plays of each audio fragment, and a longer

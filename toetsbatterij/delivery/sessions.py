@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -116,6 +117,8 @@ class CandidateInput:
     larger_text: bool | str = False
     extra_audio_plays: int | str = 0
     speaking_prep_percent: int | str = 0
+    # A profile code of the attest rules (the web layer offers those in force), or "".
+    purpose: str = ""
 
 
 def parse_date(raw: str | dt.date) -> dt.date:
@@ -164,13 +167,16 @@ def clean_candidate(data: CandidateInput, today: dt.date) -> dict:
     lang = (data.instruction_language or "nl").strip().lower()
     if lang not in INSTRUCTION_LANGUAGES:
         raise InvalidInput("Onbekende taal voor de instructies.", field="instruction_language")
+    purpose = (data.purpose or "").strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}|", purpose):
+        raise InvalidInput("Kies een doel uit de lijst.", field="purpose")
     extra = accommodations.clean(
         extra_time_percent=data.extra_time_percent, larger_text=data.larger_text,
         extra_audio_plays=data.extra_audio_plays,
         speaking_prep_percent=data.speaking_prep_percent)
     return {"first_name": first, "last_name": last, "birth_date": birth, "id_kind": kind,
             "id_number": number, "id_country": country, "instruction_language": lang,
-            **extra}
+            "purpose": purpose, **extra}
 
 
 def _check_not_started(sess: ExamSession, now: dt.datetime) -> None:

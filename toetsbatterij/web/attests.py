@@ -415,6 +415,7 @@ def flash_retake_policy(candidate: Any, starts_at: dt.datetime) -> None:
     try:
         decision = retakes.decision(db(), org_id(), id_kind=candidate.id_kind,
                                     id_number=candidate.id_number, on=on,
+                                    profile=candidate.purpose or None,
                                     exclude_candidate_id=candidate.id, tz=_tz())
     except InvalidInput:  # no rules in force on that day
         return

@@ -111,6 +111,8 @@ class CandidateForm(StaffForm, AccommodationFields):
     id_number = StringField(render_kw={"required": True, "autocomplete": "off"})
     id_country = StringField(render_kw={"maxlength": "2"})
     instruction_language = SelectField(default="nl", validate_choice=False)
+    # the purpose profiles of the attest rules in force (set by the view)
+    purpose = SelectField(default="")
 
     FIELD_OF: Mapping[str, str] = {}
 
