@@ -169,7 +169,8 @@ def test_the_inzage_shows_own_answers_and_scores_never_item_texts(app, world, co
     # The candidate's own recording plays from the page.
     audio = re.search(r'<audio controls preload="none" src="([^"]+)"', html)
     assert audio and admin.get(audio.group(1)).status_code == 200
-    assert admin.get(f"/beheer/inzage/{rated.result.id}/opname/2/0").status_code == 404
+    assert admin.get(f"/beheer/inzage/{rated.result.id}/opname/2/1").status_code == 404
+    assert admin.get(f"/beheer/inzage/{rated.result.id}/opname/1/2").status_code == 404
     # Another agency's result, a proctor: refused.
     gent = app.test_client()
     login_staff(gent, world.b, "agency_admin")

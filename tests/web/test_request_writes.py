@@ -213,7 +213,7 @@ def test_no_get_route_writes(app, world, content, db_session):
         "complaints.detail": [(staff["agency_admin"], f"/beheer/klachten/{kid}"),
                               (staff["proctor"], f"/beheer/klachten/{kid}")],
         "inzage.show": [(staff["agency_admin"], f"/beheer/inzage/{rid}")],
-        "inzage.recording": [(staff["agency_admin"], f"/beheer/inzage/{rid}/opname/1/0")],
+        "inzage.recording": [(staff["agency_admin"], f"/beheer/inzage/{rid}/opname/1/1")],
         "complaint_public.form": [(public, "/klacht"), (public, "/klacht?taal=ar")],
         "partners.index": [(staff["agency_admin"], "/beheer/partners/")],
         "partners.detail": [(staff["agency_admin"], f"/beheer/partners/{partner_id}")],

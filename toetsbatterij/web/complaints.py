@@ -349,10 +349,11 @@ def show(result_id: int) -> Any:
                            recordings=recordings)
 
 
-@inzage_bp.get("/<id:result_id>/opname/<int(min=1,max=20):number>/<int(max=20):part>")
+@inzage_bp.get("/<id:result_id>/opname/<id:number>/<id:part>")
 @require_roles(ROLE_ADMIN)
 def recording(result_id: int, number: int, part: int) -> Any:
-    """One part of the candidate's own recording of the ``number``-th speaking task."""
+    """Part ``part`` (from 1) of the candidate's own recording of the ``number``-th speaking
+    task."""
     from toetsbatterij.productions.service import take_audio
     from toetsbatterij.rating.service import without_tags
     from toetsbatterij.web.productions import storage
@@ -361,9 +362,10 @@ def recording(result_id: int, number: int, part: int) -> Any:
     if take is None:
         raise NotFound()
     audio = take_audio(db(), storage(), take)
-    if not 0 <= part < len(audio.parts):
+    if not 1 <= part <= len(audio.parts):
         raise NotFound()
-    return Response(without_tags(audio.mime_type, audio.parts[part]), mimetype=audio.mime_type,
+    return Response(without_tags(audio.mime_type, audio.parts[part - 1]),
+                    mimetype=audio.mime_type,
                     headers={"Cache-Control": "private, no-store"})
 
 
