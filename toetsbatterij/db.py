@@ -61,6 +61,7 @@ def import_all_models() -> MetaData:
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
     from toetsbatterij.intake import models as _intake  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401
+    from toetsbatterij.monitoring import models as _monitoring  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
     from toetsbatterij.partners import models as _partners  # noqa: F401
     from toetsbatterij.persons import models as _persons  # noqa: F401

@@ -221,3 +221,40 @@ def test_the_flemish_agency_sees_every_agency_together(pages, fixture, db_sessio
     gent = client(fixture.b).get("/beheer/monitoring/cijfers.csv").get_data(as_text=True)
     assert "Afnames,begonnen,<3," in gent          # its one attempt, below the minimum
     assert client(fixture.b).get("/beheer/monitoring/?bereik=alle").status_code == 400
+
+
+# -- DIF flags per release -----------------------------------------------------------------------
+
+DIF_CSV = ("item,n_reference,n_focal,delta_mh,se_delta,smd,smd_effect,mh_p,ets_class,lr_chi2,"
+           "lr_p,lr_p_uniform,lr_p_nonuniform,delta_r2,lr_class\n"
+           "R-A2-0001,400,120,-0.2,0.3,,,0.5,A,1.0,0.6,0.5,0.7,0.001,A\n"
+           "R-A2-0002,400,120,-1.2,0.3,,,0.01,B,9.0,0.01,0.01,0.5,0.02,B\n"
+           "R-A2-0003,400,120,-1.9,0.3,,,0.001,C,20.0,0.001,0.001,0.2,0.04,C\n"
+           "W-A2-0001,400,120,,,0.3,0.2,0.02,BB,,,,,,\n")
+
+
+def test_dif_uploads_show_flagged_items_per_release(pages, fixture, db_session):
+    from toetsbatterij.monitoring import dif
+
+    app, client = pages
+    admin = client(fixture.a, "psychometrician")
+    import io as _io
+
+    def upload(text, **extra):
+        return admin.post("/beheer/monitoring/dif", data={
+            "bank_version": "33b905b6aa", "variable": "l1_group",
+            "file": (_io.BytesIO(text.encode()), "dif.csv"), **extra},
+            content_type="multipart/form-data")
+
+    assert upload("item;n\nx;1\n").status_code == 400            # columns missing
+    assert upload(DIF_CSV.replace(",A,1.0", ",Z,1.0")).status_code == 400
+    assert upload(DIF_CSV, bank_version="niet-hex").status_code == 400
+    assert upload(DIF_CSV).status_code == 302
+    (flags,) = dif.flags(db_session, [fixture.a["org"]])
+    assert (flags.items, flags.flagged, flags.severe, flags.logistic) == (4, 3, 1, 2)
+    page = admin.get("/beheer/monitoring/").get_data(as_text=True)
+    assert "33b905b6aa" in page and "l1_group" in page
+    csv = admin.get("/beheer/monitoring/cijfers.csv").get_data(as_text=True)
+    assert "3 van 4 gemarkeerd (C: 1; logistisch: 2)" in csv
+    assert dif.flags(db_session, [fixture.b["org"]]) == []        # another agency's
+    assert client(fixture.a, "proctor").post("/beheer/monitoring/dif").status_code == 403

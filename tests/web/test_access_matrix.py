@@ -27,6 +27,7 @@ from toetsbatterij.audit.models import AuditEntry
 from toetsbatterij.complaints.models import Complaint
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
 from toetsbatterij.intake.models import IntakeInterview, Referral
+from toetsbatterij.monitoring.models import DifReport
 from toetsbatterij.organisations.models import Location
 from toetsbatterij.partners.models import (
     Partner,
@@ -170,6 +171,7 @@ ACCESS: dict[str, Rule] = {
     "intake.refer": EXAM,
     "intake.referral_status": EXAM,
     "monitoring.overview": QUALITY,
+    "monitoring.upload_dif": QUALITY,
     "monitoring.figures_csv": QUALITY,
     "monitoring.monthly_report": QUALITY,
     "monitoring.survey_summary": QUALITY,
@@ -549,7 +551,7 @@ def _snapshot(db):
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
              Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Person,
              PersonMatch, Trajectory, TrajectoryComponent, ComponentEvent, TrajectoryTransfer,
-             CivicCertificate, IntakeInterview, Referral, SurveyResponse, Complaint, Partner,
+             CivicCertificate, IntakeInterview, Referral, SurveyResponse, Complaint, DifReport, Partner,
              PartnerScope, PartnerToken, PartnerShare, PartnerRead, PartnerWebhook)} | {
         "complaints_moved": db.scalar(select(func.count(Complaint.id)).where(
             (Complaint.status != "proposed") | Complaint.acknowledged_at.is_not(None))),

@@ -19,6 +19,7 @@ SECTIONS = {
     "retakes": N_("Herkansingen"), "waiting": N_("Wachttijden (dagen)"),
     "incidents": N_("Incidenten"), "agreement": N_("Overeenstemming van de beoordelaars"),
     "satisfaction": N_("Tevredenheid (1 tot 5)"),
+    "dif": N_("DIF-vlaggen per itembankversie (items)"),
 }
 NAMES = {
     "started": N_("begonnen"), "finished": N_("afgerond"), "ended": N_("gestopt door de "
@@ -83,6 +84,11 @@ def rows(figures: Figures, t: Translate = lambda s: s,
     questions = dict(QUESTIONS)
     for key, measure in figures.satisfaction.items():
         add("satisfaction", t(questions[key]), *_measure(measure, figures))
+    for flags in figures.dif:
+        add("dif", f"{flags.bank_version[:12]} {flags.variable}",
+            t(N_("%(flagged)s van %(items)s gemarkeerd (C: %(severe)s; logistisch: "
+                 "%(logistic)s)")) % {"flagged": flags.flagged, "items": flags.items,
+                                     "severe": flags.severe, "logistic": flags.logistic})
     return out
 
 

@@ -90,6 +90,7 @@ class Figures:
     incidents_per_session: Measure = field(default_factory=lambda: Measure(None, Count(0)))
     rater_agreement: dict[str, tuple[Measure, Measure]] = field(default_factory=dict)
     satisfaction: dict[str, Measure] = field(default_factory=dict)
+    dif: list[Any] = field(default_factory=list)          # monitoring.dif.DifFlags, per upload
 
 
 class _Guard:
@@ -170,6 +171,9 @@ def figures(db: Session, organisation_ids: Sequence[int], filters: Filters = Fil
     _waiting(db, out, guard, rows, attempt_ids)
     _incidents(db, out, guard, rows)
     _agreement(db, out, guard, organisation_ids, filters, tz)
+    from toetsbatterij.monitoring import dif
+
+    out.dif = dif.flags(db, organisation_ids)
     org = organisation_ids[0] if len(organisation_ids) == 1 else None
     groups = surveys.summary(db, org, date_from=filters.date_from, date_to=filters.date_to,
                              location_id=filters.location_id, language=filters.language,

@@ -10,7 +10,16 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -21,14 +30,14 @@ from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import TestDefinitionRecord
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.i18n import LANGUAGES, N_
-from toetsbatterij.monitoring import charts
+from toetsbatterij.monitoring import charts, dif
 from toetsbatterij.monitoring import report as tables
 from toetsbatterij.monitoring import service as monitoring
 from toetsbatterij.organisations.models import Location, Organisation
 from toetsbatterij.surveys import service
 from toetsbatterij.surveys.questions import QUESTIONS, SCALE
-from toetsbatterij.web.auth import org_id, require_roles
-from toetsbatterij.web.context import clock, db
+from toetsbatterij.web.auth import actor_id, org_id, require_roles
+from toetsbatterij.web.context import clock, db, platform
 
 bp = Blueprint("monitoring", __name__, url_prefix="/beheer/monitoring")
 
@@ -114,7 +123,30 @@ def overview() -> Any:
         languages=sorted(LANGUAGES), purposes=_purposes(), args=request.args,
         months_chart=charts.attempts_per_month(figures, gettext),
         levels_chart=charts.levels_per_skill(figures.levels, _skill, lambda s: s),
-        month=local_date(clock().now(), current_app.config["TIMEZONE"]).strftime("%Y-%m"))
+        month=local_date(clock().now(), current_app.config["TIMEZONE"]).strftime("%Y-%m"),
+        bank_version=platform().forms.bank_version)
+
+
+@bp.post("/dif")
+@require_roles(*ROLES)
+def upload_dif() -> Any:
+    """The CSV of ``python -m psychometrics dif`` for a bank release and a group variable."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput(N_("Kies een CSV-bestand."), field="file")
+    raw = upload.read(2_000_001)
+    if len(raw) > 2_000_000:
+        raise InvalidInput(N_("Het bestand is te groot (hoogstens 2 MB)."), field="file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(N_("Het bestand is geen UTF-8-tekst."), field="file") from None
+    report = dif.store(db(), clock(), organisation_id=org_id(), actor_id=actor_id(),
+                       bank_version=request.form.get("bank_version", ""),
+                       variable=request.form.get("variable", ""), text=text)
+    flash(gettext("De DIF-analyse (%(count)s items) is bewaard.", count=len(report.rows)),
+          "info")
+    return redirect(url_for("monitoring.overview"))
 
 
 @bp.get("/cijfers.csv")
