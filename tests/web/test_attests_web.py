@@ -209,11 +209,12 @@ def test_an_admin_issues_from_a_result_frozen_by_the_results_service(app, world,
                           data={"result_id": bogus}).status_code in (302, 404), bogus
 
 
-def test_registration_warns_when_the_retake_policy_says_not_yet(app, world, content):
+def _retake_in_30_days(world, content):
+    """Candidate 0 took the test today; a session of the same test 30 days from now."""
     from toetsbatterij.delivery import sessions
     from toetsbatterij.delivery.models import Candidate
 
-    finished_attempt(world, content, world.a)  # candidate 0 took the test today
+    finished_attempt(world, content, world.a)
     cand = world.db.get(Candidate, world.a["candidates"][0])
     later = sessions.create_session(
         world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
@@ -222,6 +223,12 @@ def test_registration_warns_when_the_retake_policy_says_not_yet(app, world, cont
         starts_at=world.clock.now() + dt.timedelta(days=30),
         ends_at=world.clock.now() + dt.timedelta(days=30, hours=8))
     world.db.commit()
+    return cand, later
+
+
+def test_registration_warns_when_the_retake_policy_says_not_yet(app, world, content):
+
+    cand, later = _retake_in_30_days(world, content)
     admin = app.test_client()
     login_staff(admin, world.a, "agency_admin")
     data = {"first_name": cand.first_name, "last_name": cand.last_name,
@@ -241,7 +248,6 @@ def test_the_purpose_given_at_registration_picks_its_retake_policy(app, world, c
 
     from toetsbatterij.attests import rulesets
     from toetsbatterij.attests.rules import load_default_document
-    from toetsbatterij.delivery import sessions
     from toetsbatterij.delivery.models import Candidate
 
     document = load_default_document()
@@ -251,15 +257,7 @@ def test_the_purpose_given_at_registration_picks_its_retake_policy(app, world, c
     rulesets.add_version(world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
                          document=yaml.safe_load(yaml.safe_dump(document)),
                          effective_from=world.clock.now().date() + dt.timedelta(days=1))
-    finished_attempt(world, content, world.a)  # candidate 0 took the test today
-    cand = world.db.get(Candidate, world.a["candidates"][0])
-    later = sessions.create_session(
-        world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
-        location_id=world.a["location"],
-        test_definition_id=world.definitions["lezen-luisteren"].id,
-        starts_at=world.clock.now() + dt.timedelta(days=30),
-        ends_at=world.clock.now() + dt.timedelta(days=30, hours=8))
-    world.db.commit()
+    cand, later = _retake_in_30_days(world, content)
     admin = app.test_client()
     login_staff(admin, world.a, "agency_admin")
     page = admin.get(f"/beheer/sessies/{later.id}").get_data(as_text=True)

@@ -89,20 +89,7 @@ def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
         pdf.set_x(15)
         text(12, f"INGETROKKEN op {revoked_on.strftime('%d/%m/%Y')}", bold=True)
 
-    pdf.set_y(70)
-    pdf.set_x(15)
-    text(13, "Houder", bold=True)
-    pdf.set_x(15)
-    text(16, f"{person['first_name']} {person['last_name']}".strip(), bold=True, height=10,
-         shape=True)
-    pdf.set_x(15)
-    text(11, f"Geboortedatum: {display_date(person['birth_date'])}")
-    id_line = f"{ID_KIND_LABELS.get(person['id_kind'], person['id_kind'])}: " \
-              f"{person['id_number_masked']}"
-    if person.get("id_country"):
-        id_line += f" ({person['id_country']})"
-    pdf.set_x(15)
-    text(11, id_line)
+    write_holder(pdf, text, person)
 
     pdf.ln(4)
     pdf.set_x(15)
@@ -143,3 +130,23 @@ def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
     pdf.set_x(15)
     text(8, "Ook beschikbaar als Verifiable Credential (Open Badges 3.0).")
     return bytes(pdf.output())
+
+
+def write_holder(pdf: Any, text: Any, person: Any) -> None:
+    """The holder block of a signed document (attest, civic-integration certificate): name,
+    birth date and the masked identity number, from 70 mm down. ``text`` is the document's
+    own line writer (size, value, bold=, height=, shape=)."""
+    pdf.set_y(70)
+    pdf.set_x(15)
+    text(13, "Houder", bold=True)
+    pdf.set_x(15)
+    text(16, f"{person['first_name']} {person['last_name']}".strip(), bold=True, height=10,
+         shape=True)
+    pdf.set_x(15)
+    text(11, f"Geboortedatum: {display_date(person['birth_date'])}")
+    id_line = f"{ID_KIND_LABELS.get(person['id_kind'], person['id_kind'])}: " \
+              f"{person['id_number_masked']}"
+    if person.get("id_country"):
+        id_line += f" ({person['id_country']})"
+    pdf.set_x(15)
+    text(11, id_line)

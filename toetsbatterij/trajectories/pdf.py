@@ -11,7 +11,7 @@ from typing import Any
 import segno
 
 from toetsbatterij.attests import numbers
-from toetsbatterij.attests.pdf import ID_KIND_LABELS, display_date, level_label
+from toetsbatterij.attests.pdf import display_date, level_label, write_holder
 from toetsbatterij.pdf import Document
 from toetsbatterij.trajectories.models import CERTIFICATE
 from toetsbatterij.trajectories.rules import COMPONENT_LABELS, STATUS_LABELS
@@ -68,20 +68,7 @@ def render_certificate(payload: Mapping[str, Any], holder: Mapping[str, Any], *,
         pdf.use_plain("Courier", "B", 14)
         pdf.cell(0, 8, value, new_x="LMARGIN", new_y="NEXT")
 
-    pdf.set_y(70)
-    pdf.set_x(15)
-    text(13, "Houder", bold=True)
-    pdf.set_x(15)
-    text(16, f"{holder['first_name']} {holder['last_name']}".strip(), bold=True, height=10,
-         shape=True)
-    pdf.set_x(15)
-    text(11, f"Geboortedatum: {display_date(holder['birth_date'])}")
-    id_line = f"{ID_KIND_LABELS.get(holder['id_kind'], holder['id_kind'])}: " \
-              f"{holder['id_number_masked']}"
-    if holder.get("id_country"):
-        id_line += f" ({holder['id_country']})"
-    pdf.set_x(15)
-    text(11, id_line)
+    write_holder(pdf, text, holder)
 
     pdf.ln(4)
     pdf.set_x(15)
