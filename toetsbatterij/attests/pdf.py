@@ -43,17 +43,14 @@ def verification_url(base_url: str, number: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/attest/{number}?code={code}"
 
 
-def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
-                  verification_code: str, base_url: str,
-                  kind_labels: Mapping[str, str] | None = None,
-                  revoked_on: dt.date | None = None, strict: bool = False) -> bytes:
-    kind_labels = kind_labels or {}
-    number = payload["number"]
-    url = verification_url(base_url, number, verification_code)
+def signed_page(title: str, url: str, *, strict: bool = False) -> tuple[Document, Any]:
+    """A one-page A4 signed document (attest, civic-integration certificate) with the QR code
+    of its verification ``url`` at the top right, and its line writer ``text(size, value,
+    bold=, height=, width=, shape=, newline=)``: Dutch text, a name (``shape``) in the font
+    and shaping its script needs."""
     pdf = Document(strict=strict)
     pdf.set_auto_page_break(False)
-    pdf.set_title(f"Attest taalniveau Nederlands {numbers.display(number)}")
-    org = payload["issuer"]["organisation"]
+    pdf.set_title(title)
     qr = io.BytesIO()
     segno.make(url, error="m").save(qr, kind="png", scale=6, border=4)
     pdf.add_page()
@@ -61,7 +58,6 @@ def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
 
     def text(size: int, value: str, *, bold: bool = False, height: float = 8,
              width: float = 0, shape: bool = False, newline: bool = True) -> None:
-        # Dutch text; a name (``shape``) in the font and shaping its script needs.
         pdf.use(_script_of(value) if shape else "nl", "B" if bold else "", size)
         value = pdf.safe(value)
         if newline:
@@ -69,6 +65,19 @@ def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
         else:
             pdf.cell(width, height, value)
 
+    return pdf, text
+
+
+def render_attest(payload: Mapping[str, Any], person: Mapping[str, Any], *,
+                  verification_code: str, base_url: str,
+                  kind_labels: Mapping[str, str] | None = None,
+                  revoked_on: dt.date | None = None, strict: bool = False) -> bytes:
+    kind_labels = kind_labels or {}
+    number = payload["number"]
+    url = verification_url(base_url, number, verification_code)
+    pdf, text = signed_page(f"Attest taalniveau Nederlands {numbers.display(number)}", url,
+                            strict=strict)
+    org = payload["issuer"]["organisation"]
     pdf.set_xy(15, 16)
     text(20, "Attest taalniveau Nederlands", bold=True, height=11, width=130)
     pdf.set_x(15)

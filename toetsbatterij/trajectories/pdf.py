@@ -4,15 +4,11 @@ of ``toetsbatterij.pdf.Document`` and a QR code (segno) to the public verificati
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from typing import Any
 
-import segno
-
 from toetsbatterij.attests import numbers
-from toetsbatterij.attests.pdf import display_date, level_label, write_holder
-from toetsbatterij.pdf import Document
+from toetsbatterij.attests.pdf import display_date, level_label, signed_page, write_holder
 from toetsbatterij.trajectories.models import CERTIFICATE
 from toetsbatterij.trajectories.rules import COMPONENT_LABELS, STATUS_LABELS
 
@@ -27,11 +23,6 @@ def verification_url(base_url: str, number: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/inburgeringsattest/{number}?code={code}"
 
 
-def _script_of(value: str) -> str | None:
-    return "ar" if any("\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" for c in value) \
-        else None
-
-
 def render_certificate(payload: Mapping[str, Any], holder: Mapping[str, Any], *,
                        verification_code: str, base_url: str, strict: bool = False) -> bytes:
     from toetsbatterij.trajectories.certificates import TITLES
@@ -39,23 +30,7 @@ def render_certificate(payload: Mapping[str, Any], holder: Mapping[str, Any], *,
     number = payload["number"]
     title = TITLES[payload["kind"]]
     url = verification_url(base_url, number, verification_code)
-    pdf = Document(strict=strict)
-    pdf.set_auto_page_break(False)
-    pdf.set_title(f"{title} {numbers.display(number)}")
-    qr = io.BytesIO()
-    segno.make(url, error="m").save(qr, kind="png", scale=6, border=4)
-    pdf.add_page()
-    pdf.image(io.BytesIO(qr.getvalue()), x=152, y=14, w=44)
-
-    def text(size: int, value: str, *, bold: bool = False, height: float = 8,
-             width: float = 0, shape: bool = False, newline: bool = True) -> None:
-        pdf.use(_script_of(value) if shape else "nl", "B" if bold else "", size)
-        value = pdf.safe(value)
-        if newline:
-            pdf.cell(width, height, value, new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.cell(width, height, value)
-
+    pdf, text = signed_page(f"{title} {numbers.display(number)}", url, strict=strict)
     pdf.set_xy(15, 16)
     text(19 if payload["kind"] == CERTIFICATE else 15, title, bold=True, height=11, width=130)
     pdf.set_x(15)
