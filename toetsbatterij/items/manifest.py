@@ -80,7 +80,12 @@ def _design(raw: Any, c: Checker, path: str) -> dict | None:
     if m is None:
         return None
     c.unknown_fields(m, {"estimator", "selection", "exposure", "stopping", "content", "name",
-                         "version"}, path)
+                         "version", "decision"}, path)
+    dec = m.get("decision")
+    if dec is not None and (dm := c.mapping(dec, join(path, "decision"))) is not None:
+        c.unknown_fields(dm, {"level", "profile"}, join(path, "decision"))
+        c.choice(dm, "level", join(path, "decision"), CUT_LEVELS)
+        c.text(dm, "profile", join(path, "decision"), required=False, max_len=64)
     est = m.get("estimator")
     if isinstance(est, Mapping):
         c.unknown_fields(est, {"method", "prior", "bounds", "nodes"}, join(path, "estimator"))
@@ -90,7 +95,11 @@ def _design(raw: Any, c: Checker, path: str) -> dict | None:
     sel = m.get("selection")
     if isinstance(sel, Mapping):
         sp = join(path, "selection")
-        c.unknown_fields(sel, {"method", "randomesque", "kl_first", "kl_z"}, sp)
+        c.unknown_fields(sel, {"method", "randomesque", "kl_first", "kl_z", "at_cut",
+                               "cut_window"}, sp)
+        if "at_cut" in sel and not isinstance(sel["at_cut"], bool):
+            c.add(join(sp, "at_cut"), "at_cut is true or false")
+        c.number(sel, "cut_window", sp, required=False, minimum=0.0, maximum=10.0)
         c.choice(sel, "method", sp, SELECTION_METHODS, required=False)
         c.integer(sel, "randomesque", sp, required=False, minimum=1, maximum=50)
         c.integer(sel, "kl_first", sp, required=False, minimum=0, maximum=50)
@@ -109,7 +118,17 @@ def _design(raw: Any, c: Checker, path: str) -> dict | None:
     stop = c.get(m, "stopping", path)
     if stop is not MISSING and (s := c.mapping(stop, join(path, "stopping"))) is not None:
         sp = join(path, "stopping")
-        c.unknown_fields(s, {"min_items", "max_items", "se", "classification_z", "sprt", "combine"}, sp)
+        c.unknown_fields(s, {"min_items", "max_items", "se", "classification_z", "decisive_z",
+                             "sprt", "glr", "curtail", "combine"}, sp)
+        c.number(s, "decisive_z", sp, required=False, minimum=0.0, maximum=5.0,
+                 exclusive_minimum=True)
+        for rule, keys in (("sprt", {"level", "cut", "delta", "alpha", "beta"}),
+                           ("glr", {"level", "cut", "delta", "alpha", "beta"}),
+                           ("curtail", {"level", "cut", "gamma"})):
+            if rule in s and (rm := c.mapping(s[rule], join(sp, rule))) is not None:
+                c.unknown_fields(rm, keys, join(sp, rule))
+                if "level" in rm:
+                    c.choice(rm, "level", join(sp, rule), CUT_LEVELS)
         lo = c.integer(s, "min_items", sp, minimum=0, maximum=200)
         hi = c.integer(s, "max_items", sp, minimum=1, maximum=200)
         c.number(s, "se", sp, required=False, minimum=0.0, maximum=5.0, exclusive_minimum=True)
