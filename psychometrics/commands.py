@@ -377,11 +377,16 @@ def run_dif(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- publish
 @command("publish", "Publiceer een kalibratierelease in de itembank (parameters met herkomst; pretest → operationeel).")
 def _publish_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("params", metavar="PARAMS.csv", help="uitvoer van calibrate (met kolommen n en status)")
+    p.add_argument("params", metavar="PARAMS.csv", nargs="?",
+                   help="uitvoer van calibrate (met kolommen n en status); niet bij --cuts")
     p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank (map met items/)")
-    p.add_argument("--calibration-id", required=True, help="unieke release-id, bv. cal-2026-03")
-    p.add_argument("--data-from", required=True, metavar="JJJJ-MM-DD", help="begin van het dataventer")
-    p.add_argument("--data-to", required=True, metavar="JJJJ-MM-DD", help="einde van het dataventer")
+    p.add_argument("--cuts", metavar="CUTS.yaml",
+                   help="publiceer cesuren (uitvoer van standard-setting) met hun herkomst in het "
+                        "toetsmanifest van --test, in plaats van itemparameters")
+    p.add_argument("--test", metavar="MANIFEST", help="met --cuts: de toets (bv. attest-4)")
+    p.add_argument("--calibration-id", help="unieke release-id, bv. cal-2026-03")
+    p.add_argument("--data-from", metavar="JJJJ-MM-DD", help="begin van het dataventer")
+    p.add_argument("--data-to", metavar="JJJJ-MM-DD", help="einde van het dataventer")
     p.add_argument("--responses", metavar="RESPONSES.csv", help="de gebruikte antwoorden (checksum in de release)")
     p.add_argument("--min-n", type=int, default=200, help="minimum aantal antwoorden per item (standaard 200)")
     p.add_argument("--summary", metavar="SUMMARY.json",
@@ -412,6 +417,20 @@ def _read_extra_columns(path: str) -> tuple[dict[str, int], dict[str, str]]:
 def run_publish(args: argparse.Namespace) -> int:
     from .publish import publish
 
+    if args.cuts:
+        from .cutscores import read_cut_scores
+        from .publish import publish_cut_scores
+
+        if args.params or not args.test:
+            raise InputError(None, None, "--cuts gaat met --test en zonder PARAMS.csv")
+        cuts = read_cut_scores(args.cuts)
+        path = publish_cut_scores(cuts, args.bank, args.test)
+        print_json({"manifest": str(path), "skill": cuts.skill, "cuts": cuts.cuts, **cuts.provenance()})
+        return 0
+    missing = [name for name, v in (("PARAMS.csv", args.params), ("--calibration-id", args.calibration_id),
+                                    ("--data-from", args.data_from), ("--data-to", args.data_to)) if not v]
+    if missing:
+        raise InputError(None, None, "ontbreekt: " + ", ".join(missing))
     params = read_params(args.params)
     n, status = _read_extra_columns(args.params)
     summary = None
@@ -622,4 +641,155 @@ def run_simulate_raters(args: argparse.Namespace) -> int:
                              severity_sd=args.severity_sd, drift=args.drift)
     _write_json(args.json, study)
     render_simulation(study, _console())
+    return 0
+
+
+# ---------------------------------------------------------------------------- standard setting
+def _bank_or_params(args, *, with_levels: bool = True):
+    """(params, levels) of --params or of the operational items of --skill in --bank."""
+    import re
+
+    if bool(args.params) == bool(args.bank):
+        raise InputError(None, None, "geef precies een van --params of --bank")
+    if args.params:
+        params = read_params(args.params)
+        levels = {}
+        for item in params:
+            m = re.match(r"^[A-Z]{1,2}-([ABC][12])-", item)
+            if m:
+                levels[item] = m.group(1)
+        return params, levels
+    from toetsbatterij.items import BankError, load_bank
+
+    if not args.skill:
+        raise InputError(None, None, "--bank vraagt ook --skill")
+    try:
+        bank = load_bank(args.bank)
+    except BankError as exc:
+        raise InputError(args.bank, None, f"itembank ongeldig: {exc}") from None
+    statuses = ("operational", "pretest") if getattr(args, "include_pretest", False) else ("operational",)
+    items = [i for i in bank.items.values() if i.skill == args.skill and i.status in statuses
+             and i.parameters is not None and not i.rated]
+    if not items:
+        raise InputError(args.bank, None, f"geen machinaal gescoorde items voor {args.skill!r}")
+    import dataclasses
+
+    params = {i.id: dataclasses.replace(i.parameters, item=i.id) for i in items}
+    return params, {i.id: i.level for i in items}
+
+
+@command("booklet", "Geordend itemboekje voor de Bookmark-methode (locatie van elk scorepunt bij RP).")
+def _booklet_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--params", metavar="PARAMS.csv", help="itemparameters (of gebruik --bank)")
+    p.add_argument("--bank", metavar="ITEMBANK", help="de itembank: gekalibreerde of voorlopige parameters")
+    p.add_argument("--skill", help="met --bank: vaardigheid (reading, listening)")
+    p.add_argument("--include-pretest", action="store_true", help="met --bank: ook pretestitems")
+    p.add_argument("--rp", type=float, default=0.67, help="responskans (standaard 0.67, RP67)")
+    p.add_argument("--out", required=True, metavar="BOOKLET.csv", help="pagina,item,scorepunt,locatie,niveau,bron")
+    p.set_defaults(run=run_booklet)
+
+
+def run_booklet(args: argparse.Namespace) -> int:
+    from .data import write_rows
+    from .standard_setting import build_booklet
+
+    params, levels = _bank_or_params(args)
+    booklet = build_booklet(params, rp=args.rp, levels=levels)
+    write_rows(args.out, ["page", "item", "category", "location", "level", "source"],
+               ([pg.page, pg.item, pg.category, round(pg.location, 6), pg.level, pg.source]
+                for pg in booklet.pages))
+    print_json({"pages": len(booklet.pages), "rp": args.rp,
+                "provisional_share": round(booklet.provisional_share, 4)})
+    return 0
+
+
+@command("standard-setting", "Standaardbepaling: Bookmark of gemodificeerde Angoff, met rapport en cesuurbestand.")
+def _standard_setting_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=("bookmark", "angoff"), required=True)
+    p.add_argument("--skill", required=True, help="vaardigheid van de cesuren")
+    p.add_argument("--bookmarks", metavar="BOOKMARKS.csv", help="bookmark: panellist,round,level,page")
+    p.add_argument("--judgements", metavar="ANGOFF.csv",
+                   help="angoff: panellist,round,level,task,criterion,score (verwachte score van de "
+                        "net-voldoende kandidaat)")
+    p.add_argument("--params", metavar="PARAMS.csv",
+                   help="itemparameters (angoff: items als <taak>/<criterium>)")
+    p.add_argument("--bank", metavar="ITEMBANK", help="de itembank in plaats van --params")
+    p.add_argument("--test", metavar="MANIFEST", help="angoff met --bank: de toets waarvan de criteria komen")
+    p.add_argument("--include-pretest", action="store_true", help="bookmark met --bank: ook pretestitems")
+    p.add_argument("--rp", type=float, default=0.67, help="bookmark: responskans (standaard 0.67)")
+    p.add_argument("--reference", metavar="THETAS.csv", help="referentiepopulatie voor impact (kolom theta)")
+    p.add_argument("--mean", type=float, default=0.0, help="zonder --reference: gemiddelde van θ")
+    p.add_argument("--sd", type=float, default=1.0, help="zonder --reference: SD van θ")
+    p.add_argument("--out", required=True, metavar="MAP", help="rapport: index.html en PNG-figuren")
+    p.add_argument("--cuts-out", metavar="CUTS.yaml", help="cesuurbestand met herkomst (voor publish --cuts)")
+    p.add_argument("--version", default="1", help="versie van de cesuren in het cesuurbestand")
+    p.add_argument("--panel", default="", help="naam van het panel")
+    p.add_argument("--date", help="datum van de laatste ronde (JJJJ-MM-DD; standaard vandaag)")
+    p.set_defaults(run=run_standard_setting)
+
+
+def _criterion_params(args) -> dict:
+    if args.params:
+        return read_params(args.params)
+    if not (args.bank and args.test):
+        raise InputError(None, None, "angoff vraagt --params of --bank met --test")
+    from toetsbatterij.items import BankError, load_bank
+    from toetsbatterij.items.form import build_form
+
+    try:
+        form = build_form(load_bank(args.bank), args.test)
+    except BankError as exc:
+        raise InputError(args.bank, None, f"itembank ongeldig: {exc}") from None
+    except KeyError:
+        raise InputError(args.bank, None, f"onbekend toetsmanifest {args.test!r}") from None
+    out = {}
+    for item_id, item in form.items.items():
+        if item.rated and item.skill == args.skill:
+            for crit, p in form.criterion_parameters(item_id).items():
+                out[f"{item_id}/{crit}"] = p
+    return out
+
+
+def run_standard_setting(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .standard_setting import (
+        angoff_study,
+        bookmark_study,
+        build_booklet,
+        read_angoff,
+        read_bookmarks,
+        read_thetas,
+        write_cut_file,
+        write_report,
+    )
+
+    if args.date:
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise InputError(None, None, f"--date {args.date!r} is geen datum (JJJJ-MM-DD)") from None
+    if not args.sd > 0:
+        raise InputError(None, None, "--sd moet positief zijn")
+    reference = read_thetas(args.reference) if args.reference else (args.mean, args.sd)
+    if args.method == "bookmark":
+        if not args.bookmarks:
+            raise InputError(None, None, "bookmark vraagt --bookmarks")
+        params, levels = _bank_or_params(args)
+        booklet = build_booklet(params, rp=args.rp, levels=levels)
+        study = bookmark_study(booklet, read_bookmarks(args.bookmarks, len(booklet.pages)), args.skill, reference)
+    else:
+        if not args.judgements:
+            raise InputError(None, None, "angoff vraagt --judgements")
+        study = angoff_study(read_angoff(args.judgements), _criterion_params(args), args.skill, reference)
+    report = write_report(study, args.out)
+    if args.cuts_out:
+        write_cut_file(study, args.cuts_out, version=args.version, panel=args.panel or "onbekend panel",
+                       date=args.date)
+    print_json({"report": str(report), "method": study.method, "skill": study.skill,
+                "panel_size": study.panel_size,
+                "rounds": [{"round": r.round, "cuts": {c.level: {"theta": round(c.cut, 4),
+                                                                  "se": round(c.se, 4) if c.se == c.se else None}
+                                                        for c in r.cuts},
+                            "impact": {k: round(v, 4) for k, v in r.impact.items()}} for r in study.rounds]})
     return 0

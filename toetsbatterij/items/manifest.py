@@ -209,7 +209,21 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
     if m is None:
         return None, c.problems
     c.unknown_fields(m, {"id", "name", "purpose", "target_level", "cut_scores", "reporting_scale",
-                         "sections", "notes"}, "")
+                         "sections", "notes", "cut_score_provenance"}, "")
+    raw_prov = c.get(m, "cut_score_provenance", "", required=False)
+    if raw_prov is not MISSING and (pm_all := c.mapping(raw_prov, "cut_score_provenance")) is not None:
+        # Where each skill's cuts came from (psychometrics publish --cuts): documentation that
+        # travels with the form version; the scoring never reads it.
+        for skill, prov in pm_all.items():
+            pp = join("cut_score_provenance", skill)
+            if skill not in vocab.skills:
+                c.add(pp, f"unknown skill {skill!r}")
+                continue
+            if (pm := c.mapping(prov, pp)) is not None:
+                c.unknown_fields(pm, {"version", "method", "date", "panel", "panel_size", "se", "rp",
+                                      "rounds", "levels"}, pp)
+                for key in ("method", "date", "panel"):
+                    c.text({k: str(v) for k, v in pm.items()}, key, pp, max_len=300)
     mid = c.ident(m, "id", "")
     name = c.text(m, "name", "", max_len=300)
     purpose = c.text(m, "purpose", "", max_len=100)
