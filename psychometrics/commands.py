@@ -793,3 +793,78 @@ def run_standard_setting(args: argparse.Namespace) -> int:
                                                         for c in r.cuts},
                             "impact": {k: round(v, 4) for k, v in r.impact.items()}} for r in study.rounds]})
     return 0
+
+
+# ---------------------------------------------------------------------------- classification
+def _load_form(bank_path: str, test: str):
+    from toetsbatterij.items import BankError, load_bank
+    from toetsbatterij.items.form import build_form
+
+    try:
+        bank = load_bank(bank_path)
+    except BankError as exc:
+        raise InputError(bank_path, None, f"itembank ongeldig: {exc}") from None
+    if test not in bank.tests:
+        raise InputError(bank_path, None, f"onbekend toetsmanifest {test!r}; kies uit {', '.join(sorted(bank.tests))}")
+    return bank, build_form(bank, test)
+
+
+@command("classification", "Classificatienauwkeurigheid en -consistentie van een formulier per cesuur "
+                           "(Rudner en simulatie), met het formulierrapport.")
+def _classification_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank")
+    p.add_argument("--test", required=True, metavar="MANIFEST", help="het toetsmanifest (bv. attest-4)")
+    p.add_argument("--skill", action="append", help="alleen deze vaardigheid (herhaalbaar)")
+    p.add_argument("--n", type=int, default=2000, help="gesimuleerde kandidaten per adaptieve sectie (0: geen)")
+    p.add_argument("--seed", type=int, default=1, help="toevalszaad")
+    p.add_argument("--out", metavar="MAP", help="schrijf het formulierrapport (index.html met figuren)")
+    p.add_argument("--json", metavar="CLASSIFICATION.json", help="alle cijfers ook als JSON")
+    p.set_defaults(run=run_classification)
+
+
+def run_classification(args: argparse.Namespace) -> int:
+    from .classification import section_study, write_form_report
+
+    if args.n < 0:
+        raise InputError(None, None, "--n mag niet negatief zijn")
+    _, form = _load_form(args.bank, args.test)
+    wanted = set(args.skill or [s.skill for s in form.sections])
+    unknown = wanted - {s.skill for s in form.sections}
+    if unknown:
+        raise InputError(None, None, f"de toets heeft geen sectie {', '.join(sorted(unknown))}")
+    studies = []
+    with progress_bar("Classificatie", len(wanted)) as advance:
+        for section in form.sections:
+            if section.skill in wanted:
+                study = section_study(form, section.index, n=args.n, seed=args.seed)
+                if study is not None:
+                    studies.append(study)
+                advance()
+    report = write_form_report(form, studies, args.out) if args.out else None
+    summary = {"test": form.id, "form_version": form.version, "report": str(report) if report else None,
+               "skills": {s.skill: {"n": s.n, "length_mean": s.length_mean,
+                                    "decisive": s.figures["decisive"],
+                                    "wrong_at_decisive": s.figures["wrong_at_decisive"],
+                                    "level_accuracy": s.figures["level_accuracy"],
+                                    "cuts": s.rows} for s in studies}}
+    _write_json(args.json, summary)
+    console = _console()
+    from rich.table import Table
+
+    for s in studies:
+        table = Table(title=f"{form.id} {s.skill}" + (f" ({s.n} gesimuleerde kandidaten)" if s.n else ""))
+        cols = ["niveau", "cesuur", "Rudner nauwk.", "Rudner cons."]
+        if s.n:
+            cols += ["Rudner (schattingen)", "simulatie nauwk.", "simulatie cons."]
+        for c in cols:
+            table.add_column(c, justify="right")
+        for r in s.rows:
+            vals = [r["level"], f"{r['cut']:g}", f"{r['rudner_accuracy']:.3f}", f"{r['rudner_consistency']:.3f}"]
+            if s.n:
+                vals += [f"{r['estimates_accuracy']:.3f}", f"{r['simulated_accuracy']:.3f}",
+                         f"{r['simulated_consistency']:.3f}"]
+            table.add_row(*vals)
+        console.print(table)
+    print_json({k: v for k, v in summary.items() if k != "skills"} | {
+        "wrong_at_decisive": {s.skill: s.figures["wrong_at_decisive"] for s in studies}})
+    return 0

@@ -39,8 +39,10 @@ def main(argv=None) -> int:
     ap.add_argument("--skill", default="reading")
     ap.add_argument("--profile", default="nt2-richtgraad-2")
     ap.add_argument("--n", type=int, default=2000, help="simulees per design (N(0, 1))")
-    ap.add_argument("--n-tune", type=int, default=None,
-                    help="the first N simulees tune each rule to the mean length (default: all)")
+    ap.add_argument("--n-tune", type=int, default=800,
+                    help="the first N simulees tune each rule to the mean length (default 800)")
+    ap.add_argument("--margin", type=float, default=0.3,
+                    help="tune to the target length minus this many items (default 0.3)")
     ap.add_argument("--max-shipped", type=int, default=60, help="maximum length on the shipped bank")
     ap.add_argument("--max-simulated", type=int, default=40, help="maximum length on the simulated bank")
     ap.add_argument("--seed", type=int, default=20261201)
@@ -61,15 +63,17 @@ def main(argv=None) -> int:
     cuts = form.cut_scores[args.skill]
     log = lambda s: print(f"  {time.time() - started:6.0f} s  {s}", file=sys.stderr, flush=True)  # noqa: E731
     rows = study("shipped", pool, section, cuts, level, max_items=args.max_shipped, n=args.n,
-                 n_tune=args.n_tune, seed=args.seed, progress=log, target_level=form.target_level)
+                 n_tune=args.n_tune, seed=args.seed, progress=log, margin=args.margin,
+                 target_level=form.target_level)
     sim = simulated_pool(pool, args.seed)
     sim_rows = study("simulated", sim, section, cuts, level, max_items=args.max_simulated, n=args.n,
-                     n_tune=args.n_tune, seed=args.seed, progress=log, target_level=form.target_level)
+                     n_tune=args.n_tune, seed=args.seed, progress=log, margin=args.margin,
+                     target_level=form.target_level)
     target = min(sim_rows[0].length_mean, 20.0)
     if sim_rows[0].length_mean > 20.0:  # tune again to the bar's 20 items
         sim_rows = study("simulated", sim, section, cuts, level, max_items=args.max_simulated,
                          n=args.n, n_tune=args.n_tune, seed=args.seed, progress=log,
-                         target_length=target, target_level=form.target_level)
+                         margin=args.margin, target_length=target, target_level=form.target_level)
     rows += sim_rows
     print(f"## Decision-targeted designs: {args.test} {args.skill}, decisive cut {level} "
           f"(θ = {cuts[level]}, profile {args.profile})\n")
@@ -82,7 +86,8 @@ def main(argv=None) -> int:
     print(f"- simulated bank: best targeted design {b_sim.design} {100 * b_sim.accuracy:.1f} % "
           f"at {b_sim.length_mean:.1f} items (bar: ≥ 97 % at ≤ 20 items)")
     print(f"- {args.n} simulees N(0, 1) per design, the first {args.n_tune} of them tune each rule to the mean length by bisection "
-          f"(9 steps), seed {args.seed}; exposure: share of simulees who saw the most used "
+          f"(9 steps) to the target minus {args.margin} items, seed {args.seed}; exposure: share of "
+          "simulees who saw the most used "
           "item; overlap: expected share of items two simulees share")
     print(f"\nMachine: {cpu_model()}, {os.cpu_count()} logical cores; load average at start "
           f"{load_at_start}, at the end {load_average()}; Python {platform.python_version()}; "

@@ -60,7 +60,13 @@ Simulation (:mod:`.simulation`)
     ``tune_sympson_hetter(design, pool, r_max, ...) -> (tuned pool, history)``.
 """
 
-from .accuracy import ClassificationQuality, CutQuality, rudner, rudner_from_estimates
+from .accuracy import (
+    ClassificationQuality,
+    CutQuality,
+    full_length_information,
+    rudner,
+    rudner_from_estimates,
+)
 from .cefr import BELOW_A1, CutScores, LevelDecision, ReportingScale, classify
 from .design import Blueprint, Constraint, Design, SelectionRule, standard_stopping
 from .engine import NextStep, next_step
@@ -158,6 +164,7 @@ __all__ = [
     "eap_from_log_likelihood",
     "eap_matrix",
     "eligible_units",
+    "full_length_information",
     "gpcm_log_probabilities",
     "item_information",
     "map_estimate",

@@ -32,7 +32,13 @@ import numpy as np
 
 from .cefr import CutScores
 
-__all__ = ["ClassificationQuality", "CutQuality", "rudner", "rudner_from_estimates"]
+__all__ = [
+    "ClassificationQuality",
+    "CutQuality",
+    "full_length_information",
+    "rudner",
+    "rudner_from_estimates",
+]
 
 #: θ offsets from a cut at which the conditional accuracy curve is given.
 CURVE_OFFSETS = tuple(round(x, 2) for x in np.linspace(-1.0, 1.0, 21))
@@ -200,3 +206,26 @@ def rudner_from_estimates(
         return np.interp(theta, x, y)
 
     return rudner(cuts, th, np.full(th.size, 1.0 / th.size), s, decisive=decisive, se_at=se_at)
+
+
+def full_length_information(pool, nodes: np.ndarray, length: int) -> np.ndarray:
+    """Fisher information at each node of the ``length`` items a test targeted at that θ could
+    give: the most informative selectable units there (a testlet counts with all its selectable
+    items) whose sizes add up to at most ``length``, shape (Q,). The information a
+    full-length adaptive section reaches near a cut, where the classification rules let it
+    run to its maximum; content rules, randomesque and exposure control can only lower it."""
+    from .models import item_information
+
+    nodes = np.asarray(nodes, dtype=float).reshape(-1)
+    info = item_information(pool, nodes)  # (n, Q)
+    info = np.where(pool.selectable[:, None], info, 0.0)
+    n_units = len(pool.unit_members)
+    if pool.has_testlets:
+        unit_info = np.stack([np.bincount(pool.unit_of, weights=info[:, q], minlength=n_units)
+                              for q in range(nodes.size)], axis=1)
+        sizes = np.bincount(pool.unit_of, weights=pool.selectable.astype(float), minlength=n_units)
+    else:
+        unit_info, sizes = info, pool.selectable.astype(float)
+    order = np.argsort(-unit_info, axis=0, kind="stable")
+    taken = np.cumsum(sizes[order], axis=0) <= length
+    return (np.take_along_axis(unit_info, order, axis=0) * taken).sum(axis=0)
