@@ -868,3 +868,52 @@ def run_classification(args: argparse.Namespace) -> int:
     print_json({k: v for k, v in summary.items() if k != "skills"} | {
         "wrong_at_decisive": {s.skill: s.figures["wrong_at_decisive"] for s in studies}})
     return 0
+
+
+# ---------------------------------------------------------------------------- pilot plan
+@command("pilot-plan", "Pilotkalibratieplan: wanneer heeft elk pretestitem genoeg antwoorden voor de "
+                       "kalibratie met vaste parameters?")
+def _pilot_plan_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank")
+    p.add_argument("--test", required=True, metavar="MANIFEST", help="het toetsmanifest met de pretestposities")
+    p.add_argument("--agencies", metavar="AGENCIES.csv", help="agency,candidates_per_month")
+    p.add_argument("--candidates-per-month", type=float,
+                   help="in plaats van --agencies: verwachte kandidaten per maand in totaal")
+    p.add_argument("--target", type=int, default=500, help="gewenst aantal antwoorden per item (standaard 500)")
+    p.add_argument("--counts", metavar="COUNTS.csv",
+                   help="antwoorden tot nu toe: item,n (bv. PARAMS.csv van calibrate) of RESPONSES.csv")
+    p.add_argument("--skill", action="append", help="alleen deze vaardigheid (herhaalbaar)")
+    p.add_argument("--n-sim", type=int, default=400, help="gesimuleerde kandidaten voor het bereik van de posities")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True, metavar="PLAN.csv", help="het plan per item")
+    p.set_defaults(run=run_pilot_plan)
+
+
+def run_pilot_plan(args: argparse.Namespace) -> int:
+    from .data import write_rows
+    from .pilot import pilot_plan, read_agencies, read_counts
+
+    if bool(args.agencies) == (args.candidates_per_month is not None):
+        raise InputError(None, None, "geef precies een van --agencies of --candidates-per-month")
+    if args.n_sim < 10:
+        raise InputError(None, None, "--n-sim moet minstens 10 zijn")
+    agencies = read_agencies(args.agencies) if args.agencies else {"totaal": args.candidates_per_month}
+    total = float(sum(agencies.values()))
+    _, form = _load_form(args.bank, args.test)
+    counts = read_counts(args.counts) if args.counts else {}
+    rows, reach = pilot_plan(form, total, args.target, counts=counts, n_sim=args.n_sim, seed=args.seed,
+                             skills=set(args.skill) if args.skill else None)
+    write_rows(args.out, ["item", "unit", "skill", "level", "status", "parameters", "n_now", "per_month",
+                          "months_to_target", "ready"],
+               ([r.item, r.unit, r.skill, r.level, r.status, r.parameters, r.n_now, round(r.per_month, 3),
+                 "" if r.months_to_target is None else round(r.months_to_target, 2),
+                 "yes" if r.ready else "no"] for r in rows))
+    pretest = [r for r in rows if r.status == "pretest"]
+    months = [r.months_to_target for r in pretest if r.months_to_target is not None]
+    print_json({"candidates_per_month": total, "agencies": len(agencies), "target": args.target,
+                "reach": {k: {str(p): round(v, 3) for p, v in v_.items()} for k, v_ in reach.items()},
+                "pretest_items": len(pretest), "ready": sorted(r.item for r in pretest if r.ready),
+                "months_until_all_pretest_ready": round(max(months), 2) if months else None,
+                "provisional_operational_items": sum(1 for r in rows if r.status == "operational"),
+                "never": sorted(r.item for r in rows if r.months_to_target is None)})
+    return 0
