@@ -44,7 +44,9 @@ def main(argv=None) -> int:
     ap.add_argument("--margin", type=float, default=0.3,
                     help="tune to the target length minus this many items (default 0.3)")
     ap.add_argument("--max-shipped", type=int, default=60, help="maximum length on the shipped bank")
-    ap.add_argument("--max-simulated", type=int, default=40, help="maximum length on the simulated bank")
+    ap.add_argument("--max-simulated", type=int, default=50, help="maximum length on the simulated bank")
+    ap.add_argument("--simulated-length", type=float, default=20.0,
+                    help="mean length the targeted rules are tuned to on the simulated bank (default 20)")
     ap.add_argument("--seed", type=int, default=20261201)
     args = ap.parse_args(argv)
     args.n_tune = min(args.n_tune or args.n, args.n)
@@ -66,14 +68,11 @@ def main(argv=None) -> int:
                  n_tune=args.n_tune, seed=args.seed, progress=log, margin=args.margin,
                  target_level=form.target_level)
     sim = simulated_pool(pool, args.seed)
+    # The bar on the simulated bank is absolute (>= 97 % at <= 20 items): the targeted rules are
+    # tuned to a mean length of 20 items there, the current design runs as it is.
     sim_rows = study("simulated", sim, section, cuts, level, max_items=args.max_simulated, n=args.n,
                      n_tune=args.n_tune, seed=args.seed, progress=log, margin=args.margin,
-                     target_level=form.target_level)
-    target = min(sim_rows[0].length_mean, 20.0)
-    if sim_rows[0].length_mean > 20.0:  # tune again to the bar's 20 items
-        sim_rows = study("simulated", sim, section, cuts, level, max_items=args.max_simulated,
-                         n=args.n, n_tune=args.n_tune, seed=args.seed, progress=log,
-                         margin=args.margin, target_length=target, target_level=form.target_level)
+                     target_length=args.simulated_length, target_level=form.target_level)
     rows += sim_rows
     print(f"## Decision-targeted designs: {args.test} {args.skill}, decisive cut {level} "
           f"(θ = {cuts[level]}, profile {args.profile})\n")
