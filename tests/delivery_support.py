@@ -183,6 +183,15 @@ def take_attempt(world: World, content: Any, tenant: dict[str, Any], i: int = 0,
         world.db, world.clock, session_code=tenant["session_code"],
         access_code=tenant["access_codes"][i], device_token=None)
     world.db.commit()
+    return answer_until_finished(world, content, attempt, max_screens)
+
+
+def answer_until_finished(world: World, content: Any, attempt: Any,
+                          max_screens: int = 80) -> Any:
+    """Answer every screen of a logged-in ``attempt`` with full credit through the service,
+    until it is finished (or ``max_screens`` have passed); returns the attempt."""
+    from toetsbatterij.delivery import attempts
+
     for _ in range(max_screens):
         scr = attempts.advance(world.db, world.clock, content, attempt)
         if scr.kind in ("item", "practice"):

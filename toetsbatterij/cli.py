@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("pull-ratings", help="queue the writing and speaking responses of closed "
                    "sections for rating (blank ones are resolved at once); raters' requests "
                    "do the same, this command keeps the queue current between them")
+    sub.add_parser("deliver-partner-webhooks", help="queue the events partners subscribed to "
+                   "(attest issued or revoked, for persons shared with them) and deliver what is "
+                   "due, signed, with back-off (run every minute or so)")
     sub.add_parser("signing-key", help="print the key id of the attest signing key (a key is "
                    "generated in the instance folder on first use)")
     sub.add_parser("rotate-signing-key", help="generate a new attest signing key in the instance "
@@ -113,9 +116,33 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
               f"http://127.0.0.1:5000/beheer/resultaten/{result['result']}")
         print(f"Haar attest is uitgereikt (PDF, Verifiable Credential en jwks.json in "
               f"{Path(args.out).resolve()}); controleren: {result['attest_url']}")
+        print(f"Haar inburgeringstraject: "
+              f"http://127.0.0.1:5000/beheer/trajecten/{result['trajectory']}"
+              + (f"; haar inburgeringsattest is uitgereikt, controleren: "
+                 f"{result['certificate_url']}" if result["certificate_url"] else
+                 " (de pagina toont wat nog ontbreekt voor het inburgeringsattest)"))
+        complaint_id, reference = result["complaint"]
+        print(f"Zij diende klacht {reference} in over haar schrijven (open, met de termijnen): "
+              f"http://127.0.0.1:5000/beheer/klachten/{complaint_id}")
         first, last, _ = result["to_rate"]
         print(f"{first} {last} is ook klaar; zijn producties wachten op de beoordelaars "
               f"(aanmelden als rater en rater-2).")
+        if result.get("intake"):
+            print(f"Samira Amrani legde de plaatsingstoets af (sessie "
+                  f"{result['intake']['session_code']}); intake en doorverwijzing: "
+                  f"http://127.0.0.1:5000/beheer/intake/{result['intake']['person_id']}")
+        print("Monitoring en tevredenheid: http://127.0.0.1:5000/beheer/monitoring/")
+        partner = result["partner"]
+        print(f"\nPartner-API: {partner['name']} leest {', '.join(partner['scopes'])} van "
+              f"{result['finished'][0]} (gedeeld). Token (één keer getoond): {partner['token']}")
+        print(f"  curl -H 'Authorization: Bearer {partner['token']}' "
+              f"http://127.0.0.1:5000/api/partner/v1/persons/{partner['person_ref']}")
+        print(f"  Partners en leeslogboek: http://127.0.0.1:5000/beheer/partners/"
+              f"{partner['partner_id']}")
+        if result.get("studio"):
+            print(f"Opnamestudio (aanmelden als psychometrician): {result['studio']} heeft al "
+                  f"sprekers en een eerste beurt: http://127.0.0.1:5000/beheer/studio/opnemen"
+                  f"?stimulus={result['studio']}")
     elif args.command == "tune-exposure":
         return tune_exposure(platform.itembank_path, args.test, r_max=args.r_max,
                              n_simulees=args.simulees, iterations=args.iterations, seed=args.seed)
@@ -123,6 +150,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return exposure_report(platform, args.test, top=args.top)
     elif args.command == "audit-verify":
         return audit_verify(platform)
+    elif args.command == "deliver-partner-webhooks":
+        return deliver_partner_webhooks(platform)
     elif args.command == "erase-expired":
         return erase_expired(platform)
     elif args.command == "freeze-results":
@@ -236,6 +265,16 @@ def pull_ratings(platform: Platform) -> int:
         frozen = platform.freeze_ready(db)
     print(f"{created} nieuwe productie(s) in de wachtrij van de beoordelaars; "
           f"{len(frozen)} resultaat/resultaten vastgelegd")
+    return 0
+
+
+def deliver_partner_webhooks(platform: Platform) -> int:
+    from toetsbatterij.partners import webhooks
+
+    with platform.unit_of_work() as db:
+        report = webhooks.sweep(db, platform.clock, webhooks.http_send)
+    print(f"Webhooks: {report.queued} nieuw in de wachtrij, {report.delivered} afgeleverd, "
+          f"{report.failed} mislukt (later opnieuw), {report.gave_up} opgegeven")
     return 0
 
 

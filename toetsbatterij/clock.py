@@ -5,9 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+#: The agencies' time zone: the default wherever a moment becomes a calendar day.
+DEFAULT_TZ = "Europe/Brussels"
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def local_date(moment: dt.datetime, tz: str = DEFAULT_TZ) -> dt.date:
+    """The calendar day of ``moment`` in the time zone ``tz``."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(tz)).date()
 
 
 class Clock(Protocol):

@@ -74,6 +74,12 @@ DEFAULTS: dict[str, Any] = {
     "RECORDING_CHUNK_SECONDS": 2,
     "RECORDING_MARGIN_SECONDS": 3,
     "RECORDING_MAX_PARTS": 8,
+    # The recording studio (toetsbatterij.studio): where authors' takes wait (None: "studio" in
+    # the instance folder), the largest take accepted (one turn of a script: 180 s of Opus at
+    # the studio's 48 kbit/s is about 1.1 MB) and its longest duration.
+    "STUDIO_PATH": None,
+    "STUDIO_TAKE_MAX_BYTES": 1_500_000,
+    "STUDIO_TAKE_MAX_SECONDS": 180,
     # Writing: the browser saves a changed text after this many seconds (and on leaving the box).
     "AUTOSAVE_SECONDS": 5,
     # Rating (toetsbatterij.rating): who rates a production: raters of the candidate's own
@@ -96,6 +102,11 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "nl",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
     "TIMEZONE": "Europe/Brussels",
+    # Monitoring and survey summaries never show a group of fewer people than this
+    # (disclosure control).
+    "MONITORING_MIN_GROUP": 10,
+    # The Flemish agency: its admins and psychometricians see every agency's figures together.
+    "MONITORING_CENTRAL_ORGANISATION": "agii",
     # Results (toetsbatterij.results): adjust rated sections for rater severity ("fair scores",
     # the thresholds of each rater's observations shifted by the rater's severity). Recorded on
     # every result (its rules); off by default.
@@ -118,6 +129,23 @@ DEFAULTS: dict[str, Any] = {
     # into the throttle table, which keeps rows one day; the verification log holds none).
     "VERIFY_MAX_BIRTH_DATE_FAILURES": 5,
     "VERIFY_MAX_UNKNOWN_LOOKUPS": 20,
+    # Complaints (toetsbatterij.complaints): the deadline of each step, in calendar days after
+    # the day the complaint was received (after the Flemish complaints decree: a receipt within
+    # 10 days, a decision within 45); stored on each complaint when it is recorded. "review":
+    # the re-ratings of the contested productions are in.
+    "COMPLAINT_DEADLINES": {"acknowledge": 10, "review": 30, "decide": 45},
+    # The public complaint form: submissions per client address (only hashed, into the
+    # throttle table) within an hour before a growing delay. Every submission counts, matched
+    # or not: the answer and the limit are the same either way, so neither tells whether a
+    # reference exists.
+    "COMPLAINT_MAX_SUBMISSIONS": 5,
+    # The partner API (toetsbatterij.partners): requests per token per window (a fixed window
+    # counted in the state store: Redis when configured, in-process otherwise).
+    "PARTNER_API_RATE_LIMIT": 120,
+    "PARTNER_API_RATE_WINDOW_SECONDS": 60,
+    # Partner webhooks are delivered to https addresses only; true also allows http (tests, a
+    # partner's test endpoint on a closed network).
+    "PARTNER_WEBHOOK_ALLOW_HTTP": False,
 }
 
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,

@@ -57,13 +57,19 @@ def import_all_models() -> MetaData:
     from toetsbatterij.accounts import models as _accounts  # noqa: F401
     from toetsbatterij.attests import models as _attests  # noqa: F401
     from toetsbatterij.audit import models as _audit  # noqa: F401
+    from toetsbatterij.complaints import models as _complaints  # noqa: F401
     from toetsbatterij.delivery import models as _delivery  # noqa: F401
+    from toetsbatterij.intake import models as _intake  # noqa: F401
     from toetsbatterij.login_sessions import models as _login_sessions  # noqa: F401
     from toetsbatterij.organisations import models as _organisations  # noqa: F401
+    from toetsbatterij.partners import models as _partners  # noqa: F401
+    from toetsbatterij.persons import models as _persons  # noqa: F401
     from toetsbatterij.productions import models as _productions  # noqa: F401
     from toetsbatterij.rating import models as _rating  # noqa: F401
     from toetsbatterij.reports import models as _reports  # noqa: F401
     from toetsbatterij.results import models as _results  # noqa: F401
+    from toetsbatterij.surveys import models as _surveys  # noqa: F401
+    from toetsbatterij.trajectories import models as _trajectories  # noqa: F401
 
     return Base.metadata
 

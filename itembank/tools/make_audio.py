@@ -27,6 +27,12 @@ the same tool versions give byte-identical files (no dither, fixed Ogg serial
 derived from the file name). The SHA-256 of the script is written into the
 Opus comments (``SCRIPT_SHA256``) so ``--check`` can find audio that no longer
 matches its script, whatever the file times say.
+
+A human recording (Opus comment ``TB_VOICE=human``, made in the recording studio,
+``/beheer/studio``; see ``toetsbatterij/items/voice.py``) is never overwritten unless
+``--replace-human`` is given; ``--check`` compares its ``TB_SCRIPT_SHA256`` (the hash of the
+speakers and words it was recorded from) with the current script. Every file this tool writes
+carries ``TB_VOICE=synthetic``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from toetsbatterij.items.voice import read_voice, recording_script_sha256
 
 ITEMBANK = Path(__file__).resolve().parent.parent
 
@@ -80,6 +88,12 @@ class AudioJob:
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def recording_sha256(self) -> str:
+        """The hash a human recording of this script carries (speakers and words only)."""
+        return recording_script_sha256([{"speaker": t.speaker, "text": t.text}
+                                        for t in self.turns])
 
 
 class ScriptError(ValueError):
@@ -245,6 +259,8 @@ def render(job: AudioJob) -> float:
                 job.audio_path.stem,
                 "--comment",
                 f"SCRIPT_SHA256={job.script_sha256}",
+                "--comment",
+                "TB_VOICE=synthetic",
                 str(joined),
                 str(out),
             ]
@@ -264,6 +280,19 @@ def recorded_sha(audio_path: Path) -> str | None:
         return None
     values = tags.get("SCRIPT_SHA256") or tags.get("script_sha256")
     return values[0] if values else None
+
+
+def is_human(audio_path: Path) -> bool:
+    """A recording made by people (the studio), which this tool must not overwrite."""
+    return audio_path.exists() and read_voice(audio_path).kind == "human"
+
+
+def is_stale(job: AudioJob) -> bool:
+    """Audio that does not match the current script: a synthetic file by make_audio's own hash,
+    a human recording by the hash of the speakers and words it was recorded from."""
+    if is_human(job.audio_path):
+        return read_voice(job.audio_path).script_sha256 != job.recording_sha256
+    return recorded_sha(job.audio_path) != job.script_sha256
 
 
 def is_up_to_date(job: AudioJob) -> bool:
@@ -299,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dry-run", action="store_true", help="only list what would be rebuilt")
     parser.add_argument(
+        "--replace-human",
+        action="store_true",
+        help="also overwrite human recordings (TB_VOICE=human) with synthetic speech",
+    )
+    parser.add_argument(
         "-j",
         "--jobs",
         type=int,
@@ -328,8 +362,9 @@ def main(argv: list[str] | None = None) -> int:
             if not job.audio_path.exists():
                 print(f"missing  {job.audio_path}")
                 stale += 1
-            elif recorded_sha(job.audio_path) != job.script_sha256:
-                print(f"stale    {job.audio_path}")
+            elif is_stale(job):
+                kind = "human recording" if is_human(job.audio_path) else "synthetic"
+                print(f"stale    {job.audio_path} ({kind})")
                 stale += 1
         print(f"{len(jobs)} audio stimuli checked, {stale} missing or stale, {errors} invalid")
         return 1 if stale or errors else 0
@@ -344,6 +379,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     todo = [job for job in jobs if args.force or not is_up_to_date(job)]
+    if not args.replace_human:
+        human = [job for job in todo if is_human(job.audio_path)]
+        for job in human:
+            print(f"kept human recording {job.audio_path} (--replace-human to overwrite)")
+        todo = [job for job in todo if job not in human]
     skipped = len(jobs) - len(todo)
     if args.dry_run:
         for job in todo:

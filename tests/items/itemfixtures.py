@@ -56,6 +56,7 @@ SINGLE = {
     "options": [{"id": "A", "text": "op maandag"}, {"id": "B", "text": "op dinsdag"},
                 {"id": "C", "text": "op vrijdag"}],
     "key": "B",
+    "enemies": ["R-A1-0001"],   # the other side of MATCH's link (the check refuses one-sided)
 }
 
 MULTI = {

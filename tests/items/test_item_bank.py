@@ -188,3 +188,28 @@ def test_pool_conversion(mini_bank_path):
     assert listening.testlet[0] == listening.testlet[1] >= 0
     writing = bank.pool("writing")
     assert writing.n_categories[0] == 4 and np.all(np.isfinite(writing.b[0, :3]))
+
+
+def test_check_refuses_one_sided_enemy_links(tmp_path):
+    """README § 7: an enemy link is named in both files. A testlet stands for its members."""
+    lonely = copy.deepcopy(SINGLE)
+    del lonely["enemies"]                     # MATCH names R-A2-0001, R-A2-0001 stays silent
+    to_testlet = copy.deepcopy(GAPS)
+    to_testlet["enemies"] = ["L-A2-T001"]     # answered below by a member, not the testlet
+    testlet = copy.deepcopy(TESTLET)
+    root = write_bank(tmp_path / "one", [lonely, MULTI, to_testlet, ORDER, MATCH, testlet, WRITING])
+    messages = [str(p) for p in check_bank(root).problems]
+    assert messages == [
+        "items/reading/a1/R-A1-0001.yaml: enemies: R-A1-0001 lists R-A2-0001 as an enemy, but "
+        "R-A2-0001 does not list R-A1-0001: name the link in both files",
+        "items/reading/b1/R-B1-0001.yaml: enemies: R-B1-0001 lists L-A2-T001 as an enemy, but "
+        "L-A2-T001 does not list R-B1-0001: name the link in both files",
+    ]
+    answered = copy.deepcopy(SINGLE)          # names R-A1-0001 back
+    testlet["items"][1]["enemies"] = ["R-B1-0001"]   # a member answers for its testlet
+    root = write_bank(tmp_path / "both", [answered, MULTI, to_testlet, ORDER, MATCH, testlet, WRITING])
+    assert check_bank(root).ok, check_bank(root).problems
+    # ... and the command line refuses the one-sided bank.
+    out = subprocess.run([sys.executable, "-m", "toetsbatterij.items", "check", str(tmp_path / "one")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1 and "does not list R-A1-0001" in out.stdout

@@ -41,6 +41,7 @@ import zipfile
 
 import defusedxml.ElementTree as DET
 import pytest
+import yaml
 
 from toetsbatterij.items import load_bank
 from toetsbatterij.items.parse import parse_document
@@ -101,13 +102,90 @@ def test_roundtrip_whole_real_bank_and_write_documents(real_bank, tmp_path):
     result = import_package(buf.getvalue())
     assert not result.problems
     assert roundtrip_equal(real_bank, result) == set(real_bank.items)
+    assert result.bank_version == real_bank.version
+    assert {"vocabulary.yaml", *(t.source for t in real_bank.tests.values())} <= set(result.bank_files)
+    assert any(k.startswith("practice/") for k in result.bank_files)
     out = tmp_path / "imported"
     write_documents(result, out)
-    (out / "vocabulary.yaml").write_bytes((real_bank.root / "vocabulary.yaml").read_bytes())
     again = load_bank(out)
     assert set(again.items) == set(real_bank.items)
     assert {k: v.content_hash for k, v in again.items.items()} == {
         k: v.content_hash for k, v in real_bank.items.items()}
+    # The bank version (items, rubrics, test manifests) is the exported one, and so is every
+    # test form built from it (practice sets and exposure parameters travel too).
+    assert again.version == real_bank.version
+    from toetsbatterij.items.form import build_forms
+
+    assert {k: f.version for k, f in build_forms(again).items()} == {
+        k: f.version for k, f in build_forms(real_bank).items()}
+    # Rubric notes (the raters' guidance, which the loaded model does not keep) come back.
+    for rid, rubric in real_bank.rubrics.items():
+        original = yaml.safe_load((real_bank.root / rubric.source).read_text(encoding="utf-8"))
+        imported = yaml.safe_load((out / "rubrics" / f"{rid}.yaml").read_text(encoding="utf-8"))
+        assert original.get("notes") and imported["notes"] == original["notes"], rid
+        assert imported["criteria"] == original["criteria"], rid
+
+
+def test_rubric_notes_are_shown_to_scorers_in_the_rubric_block(real_bank):
+    files = build_package(real_bank)
+    item = next(i for i in real_bank.items.values() if i.type == "extended_text")
+    notes = yaml.safe_load((real_bank.root / real_bank.rubrics[item.rubric].source).read_text(
+        encoding="utf-8"))["notes"]
+    root = DET.fromstring(files[f"items/{item.id}.xml"])
+    block = next(e for e in root.iter() if local(e.tag) == "qti-rubric-block")
+    assert block.get("view") == "scorer"
+    div = next(e for e in block.iter() if e.get("class") == "tb-rubric-notes")
+    assert "".join(div.itertext()).replace("\n", "") == notes.replace("\n\n", "").replace("\n", "")
+
+
+def test_metadata_travels_in_standard_places(real_bank):
+    """No element of ours in <metadata>; qtiMetadata and LOM per item; our record in an
+    extension-metadata resource the item depends on; the bank version in the manifest LOM."""
+    files = build_package(real_bank)
+    manifest = DET.fromstring(files["imsmanifest.xml"])
+    tb_ns = "{urn:toetsbatterij:qti-metadata:1}"
+    for md in manifest.iter(f"{{{CP_NS}}}metadata"):
+        assert not any(e.tag.startswith(tb_ns) for e in md.iter())
+    resources = {r.get("identifier"): r for r in manifest.iter(f"{{{CP_NS}}}resource")}
+    item = real_bank.items["L-A1-0001"]
+    res = resources["RES-L-A1-0001"]
+    lom_ns = "{http://ltsc.ieee.org/xsd/LOM}"
+    entry = res.find(f"*/{lom_ns}lom/{lom_ns}general/{lom_ns}identifier/{lom_ns}entry")
+    entity = res.find(f"*/{lom_ns}lom/{lom_ns}lifeCycle/{lom_ns}contribute/{lom_ns}entity")
+    assert entry.text == item.id and "FN:" + item.author in entity.text
+    levels = [t.text for t in res.iter(f"{lom_ns}id")]
+    assert item.level in levels and item.skill in levels and item.topic in levels
+    deps = [resources[d.get("identifierref")] for d in res.iter(f"{{{CP_NS}}}dependency")]
+    ext = [d for d in deps if d.get("type") == "resourceextmetadata/xml"]
+    assert len(ext) == 1
+    record = DET.fromstring(files[ext[0].get("href")])
+    assert record[0].tag == f"{tb_ns}item" and record[0].get("status") == item.status
+    stim = real_bank.items["L-A1-0001"].stimulus
+    srec = DET.fromstring(files["metadata/stimuli/L-A1-0001-stimulus.xml"])
+    assert srec[0].get("max-plays") == str(stim.max_plays)
+    assert real_bank.version in files["imsmanifest.xml"].decode()
+
+
+def test_a_package_without_our_records_still_has_skill_level_status_author_from_lom(mini_bank_path):
+    bank = load_bank(mini_bank_path)
+    files = build_package(bank, ids=["R-A2-0001"])
+    stripped = {k: v for k, v in files.items() if not k.startswith("metadata/")}
+    manifest = stripped["imsmanifest.xml"].decode()
+    manifest = re.sub(r'<resource identifier="RES-META-[^"]*"[^>]*>.*?</resource>', "", manifest, flags=re.S)
+    manifest = re.sub(r'<dependency identifierref="RES-META-[^"]*" />', "", manifest)
+    stripped["imsmanifest.xml"] = manifest.encode()
+    result = import_package(_zip(stripped))
+    doc = result.documents[0]
+    item = bank.items["R-A2-0001"]
+    assert {k: doc[k] for k in ("skill", "level", "topic", "task_type", "status", "author")} == {
+        "skill": item.skill, "level": item.level, "topic": item.topic, "task_type": item.task_type,
+        "status": item.status, "author": item.author}
+
+
+def test_bank_files_other_than_vocabulary_and_tests_are_refused(good_files):
+    manifest = good_files["imsmanifest.xml"].replace(
+        b'<file href="bank/vocabulary.yaml" />', b'<file href="bank/vocabulary.yaml" /><file href="bank/evil.py" />')
+    _refused(_zip({**good_files, "imsmanifest.xml": manifest, "bank/evil.py": b"x"}), "refused bank file")
 
 
 def test_export_selection_takes_whole_testlets(mini_bank_path):
@@ -126,7 +204,8 @@ def _check_structure(files):
     resources = {r.get("identifier"): r for r in manifest.iter(f"{{{CP_NS}}}resource")}
     assert resources
     for rid, res in resources.items():
-        assert rid and res.get("type") in {"imsqti_item_xmlv3p0", "imsqti_stimulus_xmlv3p0", "webcontent"}
+        assert rid and res.get("type") in {"imsqti_item_xmlv3p0", "imsqti_stimulus_xmlv3p0", "webcontent",
+                                           "resourceextmetadata/xml", "extension"}
         assert res.get("href") in files
         for f in res.iter(f"{{{CP_NS}}}file"):
             assert f.get("href") in files

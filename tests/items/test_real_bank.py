@@ -179,3 +179,27 @@ def test_practice_feedback_names_no_option_letter(real_bank):
                 if re.search(rf"(?<!\w){re.escape(option_id)}(?!\w)", item.feedback or ""):
                     offenders.append(f"{item.id}: {option_id} in {item.feedback!r}")
     assert offenders == []
+
+
+def test_enough_productive_tasks_and_long_b2_texts(real_bank):
+    """Issue #15: at least 12 writing and 12 speaking tasks per level A1-B2, each rated on the
+    rubric of its own skill and level and covering every topic of the level; at least three B2
+    reading testlets of about 400-600 words and three B2 listening testlets with longer
+    conversations or radio fragments (250+ spoken words)."""
+    from collections import Counter
+
+    live = [i for i in real_bank.items.values() if i.status != "retired"]
+    for skill in ("writing", "speaking"):
+        per_level = Counter(i.level for i in live if i.skill == skill)
+        assert all(per_level[lv] >= 12 for lv in ("A1", "A2", "B1", "B2")), (skill, per_level)
+        for item in (i for i in live if i.skill == skill):
+            assert item.rubric == f"{skill}-{item.level.lower()}", item.id
+        for lv in ("A1", "A2", "B1", "B2"):
+            topics = {i.topic for i in live if i.skill == skill and i.level == lv}
+            assert topics == set(real_bank.vocabulary.topics), (skill, lv, set(real_bank.vocabulary.topics) - topics)
+    long_reading = [t for t in real_bank.testlets.values() if t.skill == "reading" and t.level == "B2"
+                    and 400 <= len(t.stimulus.text.split()) <= 600]
+    assert len(long_reading) >= 3, [t.id for t in long_reading]
+    long_listening = [t for t in real_bank.testlets.values() if t.skill == "listening" and t.level == "B2"
+                      and sum(len(turn["text"].split()) for turn in t.stimulus.script) >= 250]
+    assert len(long_listening) >= 3, [t.id for t in long_listening]

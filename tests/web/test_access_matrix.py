@@ -24,8 +24,19 @@ from toetsbatterij.accounts.models import (
 )
 from toetsbatterij.attests.models import Attest, AttestRevocation, AttestRuleSet
 from toetsbatterij.audit.models import AuditEntry
+from toetsbatterij.complaints.models import Complaint
 from toetsbatterij.delivery.models import Attempt, Candidate, Incident, Presentation
+from toetsbatterij.intake.models import IntakeInterview, Referral
 from toetsbatterij.organisations.models import Location
+from toetsbatterij.partners.models import (
+    Partner,
+    PartnerRead,
+    PartnerScope,
+    PartnerShare,
+    PartnerToken,
+    PartnerWebhook,
+)
+from toetsbatterij.persons.models import Person, PersonMatch
 from toetsbatterij.rating.models import (
     CalibrationSet,
     RaterAdmission,
@@ -36,6 +47,14 @@ from toetsbatterij.rating.models import (
 )
 from toetsbatterij.reports.models import ResultRelease
 from toetsbatterij.results.models import Result
+from toetsbatterij.surveys.models import SurveyResponse
+from toetsbatterij.trajectories.models import (
+    CivicCertificate,
+    ComponentEvent,
+    Trajectory,
+    TrajectoryComponent,
+    TrajectoryTransfer,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,16 @@ RATER = Rule("staff", frozenset({ROLE_RATER}))
 QUALITY = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))
 RESULTS = Rule("staff", frozenset({ROLE_ADMIN, ROLE_PSYCHOMETRICIAN}))  # reports.service
 CANDIDATE = Rule("candidate")
+# The partner API: a bearer token of a partner, never a login session; no principal of this
+# matrix holds one (each must get a 401); tests/partner_api/ covers the tokens themselves.
+TOKEN = Rule("token")
+# The recording studio writes into the item bank shared by every agency: its custodian only.
+AUTHORS = Rule("staff", frozenset({ROLE_PSYCHOMETRICIAN}))
+
+# POST routes without CSRF protection because no cookie is involved: they authenticate by a
+# bearer token of their own (OpenID4VCI's credential endpoint), so a request without a CSRF
+# token is refused by that (401), not by the CSRF check (400).
+BEARER_TOKEN_ROUTES = {"attest_public.wallet_credential"}
 
 ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
@@ -134,6 +163,22 @@ ACCESS: dict[str, Rule] = {
     "attest_public.holder_credential": PUBLIC,
     "attest_public.status_list": PUBLIC,
     "attest_public.issuer_profile": PUBLIC,
+    "survey.survey_form": CANDIDATE,
+    "survey.survey_submit": CANDIDATE,
+    "intake.page": EXAM,
+    "intake.interview": EXAM,
+    "intake.refer": EXAM,
+    "intake.referral_status": EXAM,
+    "monitoring.overview": QUALITY,
+    "monitoring.figures_csv": QUALITY,
+    "monitoring.monthly_report": QUALITY,
+    "monitoring.survey_summary": QUALITY,
+    "monitoring.survey_csv": QUALITY,
+    "attest_public.wallet_issuer_metadata": PUBLIC,
+    "attest_public.wallet_authorization_server": PUBLIC,
+    "attest_public.wallet_offer": PUBLIC,
+    "attest_public.wallet_token": PUBLIC,
+    "attest_public.wallet_credential": PUBLIC,
     "attests.index": EXAM,
     "attests.issue": ADMIN,
     "attests.detail": EXAM,
@@ -144,6 +189,81 @@ ACCESS: dict[str, Rule] = {
     "attests.withdraw_revocation": EXAM,
     "attests.rules": ADMIN,
     "attests.add_rules": ADMIN,
+    # persons: proctors and admins register candidates, so both see persons and decide the
+    # likely matches; trajectories, certificates and their exports are the admins'; the
+    # certificate check is public like the attest's
+    "persons.index": EXAM,
+    "persons.new": EXAM,
+    "persons.edit": EXAM,
+    "persons.detail": EXAM,
+    "persons.matches": EXAM,
+    "persons.confirm_match": EXAM,
+    "persons.reject_match": EXAM,
+    "trajectories.index": ADMIN,
+    "trajectories.export_trajectories": ADMIN,
+    "trajectories.export_certificates": ADMIN,
+    "trajectories.create": ADMIN,
+    "trajectories.detail": ADMIN,
+    "trajectories.update": ADMIN,
+    "trajectories.add_component": ADMIN,
+    "trajectories.update_component": ADMIN,
+    "trajectories.record_event": ADMIN,
+    "trajectories.link_attest": ADMIN,
+    "trajectories.transfer": ADMIN,
+    "trajectories.close": ADMIN,
+    "trajectories.issue_certificate": ADMIN,
+    "trajectories.issue_declaration": ADMIN,
+    "trajectories.certificate": ADMIN,
+    "trajectories.certificate_pdf": ADMIN,
+    "trajectories.certificate_credential": ADMIN,
+    "certificate_public.verify_form": PUBLIC,
+    "certificate_public.verify_link": PUBLIC,
+    "certificate_public.verify_page": PUBLIC,
+    "certificate_public.holder_credential": PUBLIC,
+    # complaints: admins and proctors record them, see them and note the acknowledgement;
+    # admins ask for the review and take the four-eyes decision and open the inzage (it shows
+    # results, which proctors do not see); the candidate's form is public (CSRF, rate-limited)
+    "complaints.index": EXAM,
+    "complaints.new": EXAM,
+    "complaints.record": EXAM,
+    "complaints.detail": EXAM,
+    "complaints.acknowledge": EXAM,
+    "complaints.request_review": ADMIN,
+    "complaints.propose": ADMIN,
+    "complaints.confirm": ADMIN,
+    "complaints.reject": ADMIN,
+    "inzage.show": ADMIN,
+    "inzage.recording": ADMIN,
+    "complaint_public.form": PUBLIC,
+    "complaint_public.submit": PUBLIC,
+    # the partner exchange: the API by token (its document is public), the screens by admins
+    "partner_api.openapi_document": PUBLIC,
+    "partner_api.me": TOKEN,
+    "partner_api.list_persons": TOKEN,
+    "partner_api.get_person": TOKEN,
+    "partner_api.get_trajectory": TOKEN,
+    "partner_api.get_nt2": TOKEN,
+    "partner_api.get_attests": TOKEN,
+    "partners.index": ADMIN,
+    "partners.detail": ADMIN,
+    "partners.set_scopes": ADMIN,
+    "partners.create_token": ADMIN,
+    "partners.rotate_token": ADMIN,
+    "partners.revoke_token": ADMIN,
+    "partners.share": ADMIN,
+    "partners.stop_share": ADMIN,
+    "partners.read_log": ADMIN,
+    "partners.create_webhook": ADMIN,
+    "partners.disable_webhook": ADMIN,
+    "studio.index": AUTHORS,
+    "studio.record": AUTHORS,
+    "studio.speakers": AUTHORS,
+    "studio.upload_take": AUTHORS,
+    "studio.take_audio": AUTHORS,
+    "studio.assemble": AUTHORS,
+    "studio.preview": AUTHORS,
+    "studio.replace": AUTHORS,
+    "studio.discard": AUTHORS,
 }
 ACTIONS = ("toelaten", "pauze", "hervatten")
 LOGIN_PAGES = ("/beheer/aanmelden", "/")
@@ -237,7 +357,101 @@ def _targets(app, world, db, content):
                       "attest_id": _attest(app, world, tenant, result_id),
                       "org_code": tenant["domain"].split(".")[0]}
         out[label].update(_rating_targets(world, content, tenant))
+        out[label].update(_trajectory_targets(app, world, tenant))
+        out[label]["complaint_id"] = _complaint(world, content, tenant, result_id)
+        out[label]["number"] = 1
+        out[label].update(_partner_targets(world, tenant))
     return out
+
+
+def _complaint(world, content, tenant, result_id):
+    """A complaint of the tenant about its result, with a proposed decision (by its admin), so
+    that confirming, rejecting or acknowledging would change it."""
+    from toetsbatterij.complaints import service
+
+    attempt_id = world.db.get(Result, result_id).attempt_id
+    row = service.record_complaint(world.db, world.clock, content,
+                                   organisation_id=tenant["org"],
+                                   actor_id=tenant["staff"]["proctor"], attempt_id=attempt_id,
+                                   subject="conditions", skills=[], channel="desk",
+                                   received_on=None, text="Lawaai")
+    service.propose(world.db, world.clock, None, organisation_id=tenant["org"],
+                    actor_id=tenant["staff"]["agency_admin"], complaint_id=row.id,
+                    outcome="other_measure", motivation="Gratis herkansing")
+    world.db.commit()
+    return row.id
+
+
+def _trajectory_targets(app, world, tenant):
+    """A person (of the tenant's first candidate) with an open trajectory, a declaration of
+    effort issued on it, and a likely match waiting for a decision: the ids the person and
+    trajectory routes name."""
+    from toetsbatterij.delivery import sessions
+    from toetsbatterij.persons import service as persons
+    from toetsbatterij.trajectories import certificates
+    from toetsbatterij.trajectories import service as trajectories
+
+    cand = world.db.get(Candidate, tenant["candidates"][0])
+    admin = tenant["staff"]["agency_admin"]
+    trajectory = trajectories.create_trajectory(
+        world.db, world.clock, organisation_id=tenant["org"], actor_id=admin,
+        person_id=cand.person_id, kind="voluntary", start_date="2025-01-01")
+    row = certificates.issue_declaration(
+        world.db, world.clock, app.extensions["toetsbatterij"].signer,
+        organisation_id=tenant["org"], actor_id=admin, trajectory_id=trajectory.id,
+        reason="toegangstest", base_url="https://x.test")
+    twin = sessions.register_candidate(
+        world.db, world.clock, organisation_id=tenant["org"], actor_id=None,
+        session_id=tenant["session"], data=sessions.CandidateInput(
+            first_name=cand.first_name, last_name=cand.last_name, birth_date=cand.birth_date,
+            id_kind="foreign", id_number="Q1234567", id_country="MA"))
+    match = persons.open_matches(world.db, tenant["org"], twin.id)[0]
+    from toetsbatterij.intake import service as intake
+
+    intake.record_interview(world.db, world.clock, organisation_id=tenant["org"],
+                            person_id=cand.person_id, actor_id=admin, data={
+                                "schooling_years": "10", "highest_education": "secondary",
+                                "mother_tongue_literacy": "good", "latin_literacy": "good"})
+    referral = intake.refer(world.db, world.clock, organisation_id=tenant["org"],
+                            person_id=cand.person_id, actor_id=admin, provider_name="CVO")
+    world.db.commit()
+    return {"person_id": cand.person_id, "trajectory_id": trajectory.id,
+            "component_id": trajectories.components(world.db, trajectory.id)[0].id,
+            "certificate_id": row.id, "match_id": match.id, "referral_id": referral.id}
+
+
+def _partner_targets(world, tenant):
+    """A partner of the tenant with every scope, a live token, one person shared and another
+    not yet: what the partner routes name, and what revoking or sharing would change."""
+    import datetime as dt
+
+    from toetsbatterij.partners import service as partners
+    from toetsbatterij.persons.models import Person
+
+    org = tenant["org"]
+    people = [Person(organisation_id=org, first_name=f"Persoon{i}", last_name="Matrix",
+                     birth_date=dt.date(1990, 1, 1 + i), id_kind="foreign",
+                     id_number=f"M{org}{i}", id_country="MA", email="", phone="",
+                     instruction_language="nl", created_at=world.clock.now())
+              for i in range(2)]
+    world.db.add_all(people)
+    world.db.flush()
+    partner = partners.create_partner(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      name="Matrixpartner", kind="work",
+                                      scopes=list(partners.SCOPES))
+    token = partners.create_token(world.db, world.clock, organisation_id=org, actor_id=None,
+                                  partner_id=partner.id)
+    shared = partners.share(world.db, world.clock, organisation_id=org, actor_id=None,
+                            partner_id=partner.id, person_id=people[0].id)
+    from toetsbatterij.partners import webhooks
+
+    hook, _ = webhooks.create_webhook(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      partner_id=partner.id, url="https://partner.test/hook",
+                                      events=list(webhooks.EVENTS))
+    world.db.commit()
+    return {"partner_id": partner.id, "token_id": token.row.id, "share_id": shared.id,
+            "person_ref": shared.person_ref, "person_db_id": people[1].id,
+            "webhook_id": hook.id}
 
 
 def _attest(app, world, tenant, result_id):
@@ -270,7 +484,21 @@ def _form(ids, token):
             **{f"c.{c}": "1" for c in ("task", "coherence", "vocabulary", "grammar")},
             # the attest routes: issue, rules, verification
             "result_id": "1", "document": "levels: [A1, A2]", "effective_from": "2099-01-01",
-            "number": "K7PX2M9QRT4DH"}
+            "number": "K7PX2M9QRT4DH",
+            # the person and trajectory routes: a status event, a trajectory, a transfer
+            "status": "passed", "occurred_on": "2026-01-01", "kind": "voluntary",
+            "start_date": "2025-01-01", "to_organisation_id": "1", "issue-confirm": "y",
+            "decl-reason": "x", "decl-confirm": "y", "close-reason": "x",
+            "transfer-reason": "x", "transfer-confirm": "y", "add-kind": "career",
+            "mo": "y", "nt2": "y",
+            # the complaint routes: a record, a proposal, the public form
+            "attempt_id": "1", "subject": "conditions", "channel": "letter",
+            "received_on": "2026-01-01", "text": "Klacht", "outcome": "unchanged",
+            "motivation": "x", "attest_number": "K7PX2M9QRT4DH",
+            # the partner routes: a partner, its scopes, a token, a share
+            "scopes": "nt2.level", "days": "30",
+            "url": "https://partner.test/x", "events": "attest.issued",
+            "person_id": str(ids["person_db_id"])}
     if token:
         data["csrf_token"] = token
     return data
@@ -278,11 +506,15 @@ def _form(ids, token):
 
 def _urls(rule, ids):
     path = rule.rule
+    if path.startswith("/api/partner/"):  # the API names a person by the partner's own id
+        ids = {**ids, "person_id": ids["person_ref"]}
     if "<path:filename>" in path:
         return [path.replace("<path:filename>", "css/app.css")]
     for name in ("session_id", "candidate_id", "presentation_id", "token", "account_id",
                  "assignment", "part", "set_id", "reference_id", "task_id", "result_id",
-                 "attest_id", "org_code"):
+                 "attest_id", "org_code", "person_id", "trajectory_id", "component_id",
+                 "certificate_id", "match_id", "referral_id", "complaint_id", "number",
+                 "partner_id", "token_id", "share_id", "webhook_id"):
         path = re.sub(rf"<[^>]*{name}>", str(ids[name]), path)
     if "<action>" in path:
         return [path.replace("<action>", action) for action in ACTIONS]
@@ -292,6 +524,8 @@ def _urls(rule, ids):
 def _authorised(rule: Rule, who: Principal, org: str, has_ids: bool) -> bool:
     if rule.who == "public":
         return True
+    if rule.who == "token":
+        return False
     if has_ids and org != "own":
         return False
     if rule.who == "candidate":
@@ -313,8 +547,27 @@ def _snapshot(db):
     return {model.__name__: db.scalar(select(func.count(model.id))) for model in
             (AuditEntry, Candidate, Incident, Location, StaffAccount, Presentation, RatingTask,
              RatingAssignment, Rating, RatingReference, CalibrationSet, RaterAdmission,
-             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet)} | {
+             Result, ResultRelease, Attest, AttestRevocation, AttestRuleSet, Person,
+             PersonMatch, Trajectory, TrajectoryComponent, ComponentEvent, TrajectoryTransfer,
+             CivicCertificate, IntakeInterview, Referral, SurveyResponse, Complaint, Partner,
+             PartnerScope, PartnerToken, PartnerShare, PartnerRead, PartnerWebhook)} | {
+        "complaints_moved": db.scalar(select(func.count(Complaint.id)).where(
+            (Complaint.status != "proposed") | Complaint.acknowledged_at.is_not(None))),
+        "referral_status": db.scalar(select(func.count(Referral.id))
+                                     .where(Referral.status != "referred")),
+        "matched": db.scalar(select(func.count(PersonMatch.id))
+                             .where(PersonMatch.status != "proposed")),
+        "closed": db.scalar(select(func.count(Trajectory.id))
+                            .where(Trajectory.closed_at.is_not(None))),
+        "linked": db.scalar(select(func.count(Candidate.id))
+                            .where(Candidate.person_id.is_not(None))),
         "revoked": db.scalar(select(func.count(Attest.id)).where(Attest.revoked_at.is_not(None))),
+        "revoked_tokens": db.scalar(select(func.count(PartnerToken.id))
+                                    .where(PartnerToken.revoked_at.is_not(None))),
+        "stopped_shares": db.scalar(select(func.count(PartnerShare.id))
+                                    .where(PartnerShare.stopped_at.is_not(None))),
+        "disabled_webhooks": db.scalar(select(func.count(PartnerWebhook.id))
+                                       .where(PartnerWebhook.disabled_at.is_not(None))),
         "ended": db.scalar(select(func.count(Attempt.id)).where(Attempt.state == "ended")),
         "paused": db.scalar(select(func.count(Attempt.id)).where(Attempt.paused_at.is_not(None))),
         "senior": db.scalar(select(func.count(StaffAccount.id))
@@ -365,7 +618,8 @@ def test_access_matrix(csrf_app, world, db_session, content):
                             resp = p.client.open(url, method=method,
                                                  data=data if method == "POST" else None)
                             sent += 1
-                            expected_csrf = method == "POST" and not with_token
+                            expected_csrf = (method == "POST" and not with_token
+                                             and url_rule.endpoint not in BEARER_TOKEN_ROUTES)
                             if (expected_csrf and resp.status_code != 400) or not _refused(resp):
                                 failures.append((p.name, method, url, org,
                                                  "token" if with_token else "no token",

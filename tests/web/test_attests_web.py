@@ -232,3 +232,47 @@ def test_registration_warns_when_the_retake_policy_says_not_yet(app, world, cont
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "is ingeschreven" in html
     assert "Wachttijd na de vorige afname" in html and "31/05/2026" in html
+
+
+def test_the_purpose_given_at_registration_picks_its_retake_policy(app, world, content):
+    """A profile of the rules may carry its own retake policy: registering with that purpose
+    applies it (here a shorter waiting time), registering without one the general policy."""
+    import yaml
+
+    from toetsbatterij.attests import rulesets
+    from toetsbatterij.attests.rules import load_default_document
+    from toetsbatterij.delivery import sessions
+    from toetsbatterij.delivery.models import Candidate
+
+    document = load_default_document()
+    document["profiles"]["taxi"]["retake"] = {"waiting_days": 20, "max_attempts": 3,
+                                              "period_days": 365, "free_attempts": 1,
+                                              "technical_incident_free_retake": True}
+    rulesets.add_version(world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
+                         document=yaml.safe_load(yaml.safe_dump(document)),
+                         effective_from=world.clock.now().date() + dt.timedelta(days=1))
+    finished_attempt(world, content, world.a)  # candidate 0 took the test today
+    cand = world.db.get(Candidate, world.a["candidates"][0])
+    later = sessions.create_session(
+        world.db, world.clock, organisation_id=world.a["org"], actor_id=None,
+        location_id=world.a["location"],
+        test_definition_id=world.definitions["lezen-luisteren"].id,
+        starts_at=world.clock.now() + dt.timedelta(days=30),
+        ends_at=world.clock.now() + dt.timedelta(days=30, hours=8))
+    world.db.commit()
+    admin = app.test_client()
+    login_staff(admin, world.a, "agency_admin")
+    page = admin.get(f"/beheer/sessies/{later.id}").get_data(as_text=True)
+    assert 'value="nationaliteit"' in page and "Geen of onbekend" in page
+    data = {"first_name": cand.first_name, "last_name": cand.last_name,
+            "birth_date": cand.birth_date.isoformat(), "id_kind": cand.id_kind,
+            "id_number": cand.id_number, "instruction_language": "nl", "purpose": "taxi"}
+    assert admin.post(f"/beheer/sessies/{later.id}/kandidaten", data={**data,
+                                                                    "purpose": "feest"}
+                      ).status_code == 400
+    html = admin.post(f"/beheer/sessies/{later.id}/kandidaten", data=data,
+                      follow_redirects=True).get_data(as_text=True)
+    assert "is ingeschreven" in html and "Wachttijd na de vorige afname" not in html
+    registered = world.db.scalars(select(Candidate).where(
+        Candidate.exam_session_id == later.id)).one()
+    assert registered.purpose == "taxi"

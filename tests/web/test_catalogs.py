@@ -48,6 +48,10 @@ CANDIDATE_SOURCES = (
     "toetsbatterij/web/productions.py",
     "toetsbatterij/reports/levels.py",  # what each level means, in the candidate's language
     "toetsbatterij/reports/report.py",  # the score report's texts
+    "toetsbatterij/surveys/",  # the satisfaction survey after the test
+    "toetsbatterij/web/surveys.py",
+    "toetsbatterij/complaints/intake.py",  # the public complaint form's refusals
+    "toetsbatterij/complaints/inzage.py",  # the inzage screen, shown to the candidate
 )
 CANDIDATE_LANGUAGES = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

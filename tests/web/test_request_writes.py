@@ -10,9 +10,13 @@ import pytest
 from delivery_support import candidate_login, form_for, login_staff
 from sqlalchemy import event, select
 
-from toetsbatterij.delivery.models import Attempt, Presentation
+from toetsbatterij.attests import wallet
+from toetsbatterij.delivery.models import Attempt, Candidate, Presentation
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+# The one exception: the partner API writes every read to its read log, in a transaction of
+# its own (web/partner_api.py); the request's own unit of work stays read-only. Nothing else.
+READ_LOG_WRITES = re.compile(r"^INSERT INTO (partner_read|partner_read_person) ")
 
 
 class WriteCounter:
@@ -78,6 +82,32 @@ def test_no_get_route_writes(app, world, content, db_session):
     # An attest issued from that result, and a verifier's browser.
     attest = issue_attest(world, app.extensions["toetsbatterij"].signer, None, world.a, rid)
     aid, public = attest.id, app.test_client()
+    # A person with a trajectory (its NT2 linked to that attest) and a declaration of effort.
+    from toetsbatterij.trajectories import certificates
+    from toetsbatterij.trajectories import service as trajectories
+
+    pid = db_session.get(Candidate, cid).person_id
+    tid = trajectories.create_trajectory(
+        world.db, world.clock, organisation_id=world.a["org"],
+        actor_id=world.a["staff"]["agency_admin"], person_id=pid, kind="voluntary",
+        start_date="2025-01-01").id
+    certificate = certificates.issue_declaration(
+        world.db, world.clock, app.extensions["toetsbatterij"].signer,
+        organisation_id=world.a["org"], actor_id=world.a["staff"]["agency_admin"],
+        trajectory_id=tid, reason="inzet", base_url="https://x.test")
+    world.db.commit()
+    from toetsbatterij.complaints import service as complaints
+    from toetsbatterij.results.models import Result
+
+    complaint = complaints.record_complaint(
+        world.db, world.clock, content, organisation_id=world.a["org"],
+        actor_id=world.a["staff"]["agency_admin"],
+        attempt_id=db_session.get(Result, rid).attempt_id, subject="result",
+        skills=["reading"], channel="letter", received_on=None, text="Klacht")
+    world.db.commit()
+    kid = complaint.id
+    partner_id, ref, partner_token = _partner(world)
+    api = {"Authorization": f"Bearer {partner_token}"}
     requests = {
         "static": [(cand, "/static/app.css")],
         "staff.login": [(app.test_client(), "/beheer/aanmelden")],
@@ -130,6 +160,24 @@ def test_no_get_route_writes(app, world, content, db_session):
             (public, f"/attest/{attest.number}?code={attest.verification_code}")],
         "attest_public.status_list": [(public, "/attest/status/antwerpen")],
         "attest_public.issuer_profile": [(public, "/attest/uitgevers/antwerpen")],
+        "survey.survey_form": [(cand, "/toets/vragenlijst")],
+        "monitoring.overview": [(staff["agency_admin"], "/beheer/monitoring/"),
+                                (staff["psychometrician"], "/beheer/monitoring/?taal=nl")],
+        "monitoring.figures_csv": [(staff["agency_admin"], "/beheer/monitoring/cijfers.csv")],
+        "monitoring.monthly_report": [(staff["agency_admin"],
+                                       "/beheer/monitoring/maandrapport.pdf?maand=2026-03")],
+        "monitoring.survey_summary": [(staff["agency_admin"], "/beheer/monitoring/tevredenheid"),
+                                      (staff["psychometrician"],
+                                       "/beheer/monitoring/tevredenheid?per=month")],
+        "monitoring.survey_csv": [(staff["agency_admin"],
+                                   "/beheer/monitoring/tevredenheid.csv?per=language")],
+        "attest_public.wallet_issuer_metadata": [
+            (public, "/.well-known/openid-credential-issuer")],
+        "attest_public.wallet_authorization_server": [
+            (public, "/.well-known/oauth-authorization-server")],
+        "attest_public.wallet_offer": [(public, "/openid4vci/credential-offer/" + str(
+            wallet.pre_authorized_code(app.config["SECRET_KEY"], world.clock,
+                                       number=attest.number, code=attest.verification_code)))],
         "attests.index": [(staff["agency_admin"], "/beheer/attesten/"),
                           (staff["proctor"], "/beheer/attesten/")],
         "attests.detail": [(staff["agency_admin"], f"/beheer/attesten/{aid}"),
@@ -137,19 +185,74 @@ def test_no_get_route_writes(app, world, content, db_session):
         "attests.pdf": [(staff["agency_admin"], f"/beheer/attesten/{aid}/attest.pdf")],
         "attests.credential": [(staff["proctor"], f"/beheer/attesten/{aid}/attest.vc.jwt")],
         "attests.rules": [(staff["agency_admin"], "/beheer/attesten/regels")],
+        # persons and trajectories
+        "persons.index": [(staff["proctor"], "/beheer/personen/?q=kandidaat")],
+        "persons.new": [(staff["proctor"], "/beheer/personen/nieuw")],
+        "persons.detail": [(staff["agency_admin"], f"/beheer/personen/{pid}"),
+                           (staff["proctor"], f"/beheer/personen/{pid}")],
+        "persons.edit": [(staff["proctor"], f"/beheer/personen/{pid}/wijzigen")],
+        "intake.page": [(staff["proctor"], f"/beheer/intake/{pid}")],
+        "persons.matches": [(staff["proctor"], "/beheer/personen/koppelingen")],
+        "trajectories.index": [(staff["agency_admin"], "/beheer/trajecten/")],
+        "trajectories.detail": [(staff["agency_admin"], f"/beheer/trajecten/{tid}")],
+        "trajectories.certificate": [
+            (staff["agency_admin"], f"/beheer/trajecten/inburgeringsattesten/{certificate.id}")],
+        "trajectories.certificate_pdf": [
+            (staff["agency_admin"],
+             f"/beheer/trajecten/inburgeringsattesten/{certificate.id}/document.pdf")],
+        "trajectories.certificate_credential": [
+            (staff["agency_admin"],
+             f"/beheer/trajecten/inburgeringsattesten/{certificate.id}/document.vc.jwt")],
+        "certificate_public.verify_form": [(public, "/inburgeringsattest")],
+        "certificate_public.verify_link": [
+            (public, f"/inburgeringsattest/{certificate.number}"
+                     f"?code={certificate.verification_code}")],
+        "complaints.index": [(staff["agency_admin"], "/beheer/klachten/"),
+                             (staff["proctor"], "/beheer/klachten/?alle=1")],
+        "complaints.new": [(staff["proctor"], "/beheer/klachten/nieuw?afname=1")],
+        "complaints.detail": [(staff["agency_admin"], f"/beheer/klachten/{kid}"),
+                              (staff["proctor"], f"/beheer/klachten/{kid}")],
+        "inzage.show": [(staff["agency_admin"], f"/beheer/inzage/{rid}")],
+        "inzage.recording": [(staff["agency_admin"], f"/beheer/inzage/{rid}/opname/1/1")],
+        "complaint_public.form": [(public, "/klacht"), (public, "/klacht?taal=ar")],
+        "partners.index": [(staff["agency_admin"], "/beheer/partners/")],
+        "partners.detail": [(staff["agency_admin"], f"/beheer/partners/{partner_id}")],
+        "partners.read_log": [(staff["agency_admin"], f"/beheer/partners/leeslog?partner={partner_id}")],
+        "partner_api.openapi_document": [(public, "/api/partner/v1/openapi.json")],
+        "partner_api.me": [(public, "/api/partner/v1/me", api)],
+        "partner_api.list_persons": [(public, "/api/partner/v1/persons", api),
+                                     (public, "/api/partner/v1/persons", {})],
+        "partner_api.get_person": [(public, f"/api/partner/v1/persons/{ref}", api)],
+        "partner_api.get_trajectory": [(public, f"/api/partner/v1/persons/{ref}/trajectory",
+                                        api)],
+        "partner_api.get_nt2": [(public, f"/api/partner/v1/persons/{ref}/nt2", api)],
+        "partner_api.get_attests": [(public, f"/api/partner/v1/persons/{ref}/attests", api)],
     }
+    studio = _studio_takes(app, world, content)
+    requests.update({
+        "studio.index": [(staff["psychometrician"], "/beheer/studio")],
+        "studio.record": [(staff["psychometrician"], f"/beheer/studio/opnemen?stimulus={studio}")],
+        "studio.take_audio": [(staff["psychometrician"],
+                               f"/beheer/studio/opname/beluisteren?stimulus={studio}&turn=0")],
+        "studio.preview": [(staff["psychometrician"], f"/beheer/studio/voorbeeld?stimulus={studio}")],
+    })
     get_rules = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     assert get_rules <= set(requests), f"GET routes without a write check: {get_rules - set(requests)}"
     assert all(requests[e] for e in get_rules - {"candidate.media"}) and media
 
     def check_all(moment: str) -> None:
         for endpoint, calls in requests.items():
-            for client, url in calls:
+            for client, url, *headers in calls:
                 with WriteCounter(engine) as counter:
-                    resp = client.get(url)
+                    resp = client.get(url, headers=headers[0] if headers else None)
                     resp.close()
                 assert resp.status_code < 500, (endpoint, url, resp.status_code)
-                assert counter.statements == [], (moment, endpoint, url, counter.statements)
+                writes = counter.statements
+                if endpoint.startswith("partner_api.") and endpoint != "partner_api.openapi_document":
+                    logged = [w for w in writes if READ_LOG_WRITES.match(w)]
+                    assert bool(logged) == (resp.status_code == 200), (endpoint, url, writes)
+                    writes = [w for w in writes if w not in logged]
+                assert writes == [], (moment, endpoint, url, writes)
 
     check_all("practice")
     # In a section whose time has run out: the GETs show the next screen without closing it.
@@ -169,6 +272,30 @@ def test_no_get_route_writes(app, world, content, db_session):
                                                              Presentation.attempt_id == mid_exam)
                                   .order_by(Presentation.position))
     assert open_pres is not None and open_pres.answered_at is None  # nothing was closed by a GET
+
+
+def _partner(world):
+    """A partner of agency A with every scope and a token, and a person shared with it."""
+    import datetime as dt
+
+    from toetsbatterij.partners import service as partners
+    from toetsbatterij.persons.models import Person
+
+    org = world.a["org"]
+    person = Person(organisation_id=org, first_name="Amina", last_name="El Idrissi",
+                    birth_date=dt.date(1990, 5, 17), id_kind="foreign", id_number="P1234567",
+                    id_country="MA", email="", phone="", instruction_language="nl",
+                    created_at=world.clock.now())
+    world.db.add(person)
+    world.db.flush()
+    partner = partners.create_partner(world.db, world.clock, organisation_id=org, actor_id=None,
+                                      name="VDAB", kind="work", scopes=list(partners.SCOPES))
+    token = partners.create_token(world.db, world.clock, organisation_id=org, actor_id=None,
+                                  partner_id=partner.id)
+    shared = partners.share(world.db, world.clock, organisation_id=org, actor_id=None,
+                            partner_id=partner.id, person_id=person.id)
+    world.db.commit()
+    return partner.id, shared.person_ref, token.secret
 
 
 def _rating_pages(app, world, content):
@@ -200,6 +327,19 @@ def _rating_pages(app, world, content):
                                      actor_id=None, skill="speaking", name="Spreken")
     world.db.commit()
     return {"token": assignment.token, "task_id": resolved.id, "set_id": cal_set.id}
+
+
+def _studio_takes(app, world, content):
+    """A take and a preview in the psychometrician's studio folder (the instance folder; the
+    shared test bank is not touched): what the studio's GET routes serve."""
+    from studio_support import take
+
+    studio = app.extensions["toetsbatterij.studio"]
+    account = world.a["staff"]["psychometrician"]
+    studio.save_take(content.bank, world.clock, account, "L-A1-T001", 0, take(1.5),
+                     "audio/webm;codecs=opus")
+    studio.assemble_preview(content.bank, account, "L-A1-T001")
+    return "L-A1-T001"
 
 
 def test_a_write_in_a_get_request_is_refused(app):

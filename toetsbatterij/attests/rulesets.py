@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,16 +18,10 @@ from sqlalchemy.orm import Session
 from toetsbatterij.attests.models import AttestRuleSet
 from toetsbatterij.attests.rules import RuleSet, load_default_document
 from toetsbatterij.audit.service import record
-from toetsbatterij.clock import Clock
+from toetsbatterij.clock import DEFAULT_TZ, Clock, local_date
 from toetsbatterij.errors import InvalidInput
 from toetsbatterij.i18n import N_
 from toetsbatterij.textinput import clean_text
-
-DEFAULT_TZ = "Europe/Brussels"
-
-
-def local_date(moment: dt.datetime, tz: str = DEFAULT_TZ) -> dt.date:
-    return moment.astimezone(ZoneInfo(tz)).date()
 
 
 @dataclass(frozen=True)

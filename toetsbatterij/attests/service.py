@@ -198,7 +198,16 @@ def issue(db: Session, clock: Clock, signer: keys.Signer, *, organisation_id: in
            object_type="attest", object_id=attest.id, result_id=facts.result_id,
            attempt_id=facts.attempt.id, candidate_id=facts.candidate.id,
            rules_version=rules.version, key_id=signer.kid)
+    link_to_trajectory(db, clock, attest)
     return attest
+
+
+def link_to_trajectory(db: Session, clock: Clock, attest: Attest) -> None:
+    """The new attest goes to the NT2 component of its holder's open trajectory when the
+    identity document matches the person (``toetsbatterij.trajectories``)."""
+    from toetsbatterij.trajectories.service import attest_issued
+
+    attest_issued(db, clock, attest)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -23,6 +23,10 @@ SUPERSEDED = N_("Dit resultaat is vervangen door een nieuwere berekening: een at
                 "van het huidige resultaat.")
 NOT_FROZEN = N_("Dit resultaat is nog niet vastgelegd: een attest kan alleen van een vastgelegd "
                 "resultaat.")
+PLACEMENT = N_("Dit is het resultaat van een plaatsingstoets: die geeft een advies voor een "
+               "cursus, nooit een attest.")
+#: Test purposes whose results never lead to an attest (itembank/tests/*.yaml ``purpose``).
+NO_ATTEST_PURPOSES = frozenset({"placement"})
 ERASED = N_("De identiteitsgegevens van deze kandidaat zijn gewist: er kan geen attest meer "
             "worden uitgereikt.")
 
@@ -62,6 +66,8 @@ def attempt_facts(db: Session, organisation_id: int, attempt_id: int, *, result_
     if candidate.erased_at is not None:
         raise Conflict(ERASED)
     definition = db.get(TestDefinitionRecord, attempt.test_definition_id)
+    if definition is not None and definition.purpose in NO_ATTEST_PURPOSES:
+        raise Conflict(PLACEMENT)
     return ResultFacts(
         result_id=result_id, organisation=db.get(Organisation, organisation_id),
         location=db.get(Location, session.location_id), attempt=attempt, candidate=candidate,

@@ -95,6 +95,10 @@ class Candidate(Base):
     id_number: Mapped[str] = mapped_column(String(40))
     id_country: Mapped[str] = mapped_column(String(2), default="")
     instruction_language: Mapped[str] = mapped_column(String(8), default="nl")
+    # The purpose the candidate takes the test for: a profile code of the agency's attest rules
+    # ("nationaliteit", ...) or "" when none was given; the retake policy of that profile
+    # applies, and monitoring can count by it.
+    purpose: Mapped[str] = mapped_column(String(40), default="")
     extra_time_percent: Mapped[int] = mapped_column(default=0)
     # Further accommodations (``delivery.accommodations``), set by staff, applied by the server:
     # larger text on every candidate screen, extra plays of each audio fragment, and a longer
@@ -110,6 +114,8 @@ class Candidate(Base):
     admitted_at: Mapped[dt.datetime | None]
     admitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     created_at: Mapped[dt.datetime]
+    # The person across sessions (``persons``): linked by identity number or confirmed by staff.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     # Set by the erasure job (toetsbatterij.privacy) when the identity data were removed after
     # their retention: names, identity number and country blank, birth date ERASED_BIRTH_DATE.
     erased_at: Mapped[dt.datetime | None]

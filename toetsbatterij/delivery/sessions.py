@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -116,6 +117,8 @@ class CandidateInput:
     larger_text: bool | str = False
     extra_audio_plays: int | str = 0
     speaking_prep_percent: int | str = 0
+    # A profile code of the attest rules (the web layer offers those in force), or "".
+    purpose: str = ""
 
 
 def parse_date(raw: str | dt.date) -> dt.date:
@@ -164,13 +167,16 @@ def clean_candidate(data: CandidateInput, today: dt.date) -> dict:
     lang = (data.instruction_language or "nl").strip().lower()
     if lang not in INSTRUCTION_LANGUAGES:
         raise InvalidInput("Onbekende taal voor de instructies.", field="instruction_language")
+    purpose = (data.purpose or "").strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}|", purpose):
+        raise InvalidInput("Kies een doel uit de lijst.", field="purpose")
     extra = accommodations.clean(
         extra_time_percent=data.extra_time_percent, larger_text=data.larger_text,
         extra_audio_plays=data.extra_audio_plays,
         speaking_prep_percent=data.speaking_prep_percent)
     return {"first_name": first, "last_name": last, "birth_date": birth, "id_kind": kind,
             "id_number": number, "id_country": country, "instruction_language": lang,
-            **extra}
+            "purpose": purpose, **extra}
 
 
 def _check_not_started(sess: ExamSession, now: dt.datetime) -> None:
@@ -210,7 +216,16 @@ def register_candidate(db: Session, clock: Clock, *, organisation_id: int, actor
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
            action="candidate.register", object_type="candidate", object_id=cand.id,
            session_id=sess.id)
+    link_person(db, clock, cand, actor_id)
     return cand
+
+
+def link_person(db: Session, clock: Clock, cand: Candidate, actor_id: int | None) -> None:
+    """The person across sessions (``toetsbatterij.persons``): linked by identity document, or
+    likely matches proposed to staff, never merged silently."""
+    from toetsbatterij.persons.service import link_registration
+
+    link_registration(db, clock, cand, actor_id)
 
 
 # The first five are required; the accommodation columns may be left out or empty.
@@ -295,6 +310,8 @@ def import_candidates_csv(db: Session, clock: Clock, *, organisation_id: int,
     record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
            action="candidate.import", object_type="exam_session", object_id=sess.id,
            count=len(cleaned))
+    for cand in report.created:
+        link_person(db, clock, cand, actor_id)
     return report
 
 

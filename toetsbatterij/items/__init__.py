@@ -10,7 +10,7 @@ Public API::
         Problem, normalise, Normalisation,
         TestForm, FormSection, Selection, Classification, build_form, build_forms,
         RATED_ESTIMATOR, RATED_ESTIMATOR_SETTINGS, RatedProduction,
-        FormDocumentError, UnknownContent, UnusableAnswer,
+        FormDocumentError, UnknownContent, UnusableAnswer, Voice, Speaker,
     )
 
 Items may import ``toetsbatterij.scoring``; never the services or the web layer.
@@ -55,6 +55,7 @@ from .normalise import Normalisation, normalise
 from .parameters import LEVEL_ANCHORS, PROVISIONAL_RULE, provisional
 from .parse import parse_item
 from .types import REGISTRY
+from .voice import Speaker, Voice
 
 __all__ = [
     "RATED_ESTIMATOR", "RATED_ESTIMATOR_SETTINGS", "RatedProduction",
@@ -63,7 +64,7 @@ __all__ = [
     "LEVEL_ANCHORS", "PROVISIONAL_RULE", "REGISTRY", "Bank", "BankError", "Blueprint",
     "Constraint", "InvalidResponse", "Item", "ItemValidationError", "Manifest", "Normalisation",
     "NotAutoScored", "Parameters", "PracticeSet", "Problem", "Rubric", "Section", "Stimulus",
-    "Testlet", "bank_version", "check_response", "load_bank", "load_bank_cached", "max_score",
+    "Speaker", "Testlet", "Voice", "bank_version", "check_response", "load_bank", "load_bank_cached", "max_score",
     "normalise", "parse_item", "parse_posted_answers", "provisional", "review_model", "rubric_score", "rubric_view", "score",
     "view_model_of_testlet", "view_model",
 ]

@@ -14,6 +14,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("bank")
     p = sub.add_parser("stats", help="counts per skill x level x task type, audio minutes")
     p.add_argument("bank")
+    p = sub.add_parser("key-patterns", help="key position, longest and most hedged key per level "
+                       "and type; exit 1 above the 40 % bar")
+    p.add_argument("bank")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the items behind each share")
+
+    p = sub.add_parser("waive-synthetic", help="waive the synthetic listening audio of a "
+                       "high-stakes form (a reviewer's decision, with a reason)")
+    p.add_argument("bank")
+    p.add_argument("test")
+    p.add_argument("--reviewer", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--units", nargs="*", help="testlet or item ids (default: every synthetic "
+                   "stimulus of the form without a waiver)")
     p = sub.add_parser("bench", help="time loading, checking, scoring and QTI exchange")
     p.add_argument("bank")
     p.add_argument("--repeat", type=int, default=5)
@@ -42,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bank check: OK, {n} items, {len(report.bank.testlets)} testlets, "
               f"{len(report.bank.rubrics)} rubrics, {len(report.bank.tests)} manifests, "
               f"{report.audio_seconds / 60:.1f} audio minutes ({report.seconds:.2f} s)")
+        from .voice_check import voice_reports
+
+        for voices in voice_reports(report.bank):
+            print(voices.line())
         for test_id, version in sorted(report.forms.items()):
             print(f"form {test_id} {version}")
         return 0
@@ -54,6 +71,33 @@ def main(argv: list[str] | None = None) -> int:
         print(stats_table(bank, audio))
         if bank.problems:
             print(f"({len(bank.problems)} problem(s): run check)", file=sys.stderr)
+        return 0
+    if args.command == "key-patterns":
+        from .bank import load_bank
+        from .keypatterns import key_pattern_problems, key_pattern_table, key_patterns
+
+        bank = load_bank(args.bank, strict=False)
+        groups = key_patterns(bank.items.values(), bank.vocabulary.levels)
+        print(key_pattern_table(groups, verbose=args.verbose))
+        failures = key_pattern_problems(groups)
+        for failure in failures:
+            print(failure, file=sys.stderr)
+        return 1 if failures else 0
+
+    if args.command == "waive-synthetic":
+        import datetime as dt
+
+        from .bank import load_bank
+        from .voice_check import add_waivers
+
+        try:
+            done = add_waivers(load_bank(args.bank, strict=False), args.test,
+                               reviewer=args.reviewer, reason=args.reason,
+                               date=dt.date.today(), units=args.units)
+        except ValueError as exc:
+            print(f"waive-synthetic: {exc}", file=sys.stderr)
+            return 1
+        print(f"waived {len(done)} synthetic stimuli of {args.test}: {', '.join(done) or '-'}")
         return 0
     if args.command == "bench":
         from .bench import main as bench_main
@@ -82,6 +126,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"import refused: {len(exc.problems)} problem(s)", file=sys.stderr)
             return 1
         print(f"imported {n} files into {args.output}")
+        if result.bank_version and "vocabulary.yaml" in result.bank_files and any(
+                k.startswith("tests/") for k in result.bank_files):
+            from .bank import load_bank
+
+            version = load_bank(args.output, strict=False).version
+            same = "identical to" if version == result.bank_version else "DIFFERENT from"
+            print(f"bank version {version} ({same} the exported {result.bank_version})")
+            if version != result.bank_version:
+                return 1
         return 0
     return 2
 

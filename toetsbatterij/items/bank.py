@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -22,6 +22,7 @@ from .model import Item, Rubric, Testlet, sha256_of
 from .parse import parse_document, parse_rubric
 from .validation import Checker
 from .vocabulary import DEFAULT_VOCABULARY_PATH, SKILL_LETTERS, Vocabulary, safe_load
+from .voice import Voice, read_voice
 
 BANK_FORMAT_VERSION = 1
 
@@ -58,6 +59,8 @@ class Bank:
     problems: tuple[Problem, ...] = ()
     version: str = field(default="")
     files: dict[str, str] = field(default_factory=dict, repr=False)   # item/testlet id -> file
+    # What made each audio file (synthetic or human, speakers), by its path in the bank.
+    voices: dict[str, Voice] = field(default_factory=dict, repr=False)
 
     # -- look-ups ----------------------------------------------------------------------
 
@@ -78,6 +81,13 @@ class Bank:
 
     def asset_path(self, item: Item | Testlet, src: str) -> Path:
         return self.root / Path(item.source).parent / src
+
+    def voice(self, unit: Item | Testlet) -> Voice | None:
+        """The voice of the audio stimulus of ``unit`` (None without one)."""
+        stim = unit.stimulus
+        if stim is None or stim.kind != "audio" or not stim.src:
+            return None
+        return self.voices.get((PurePosixPath(unit.source).parent / stim.src).as_posix(), Voice())
 
     def pool(self, skill: str, statuses: Iterable[str] = ("operational",), **kwargs: Any):
         """The items of ``skill`` with a status in ``statuses`` as a scoring ``ItemPool``."""
@@ -123,14 +133,20 @@ def _stimulus_sources(data: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _asset_digests(data: Any, folder: Path, rel: str, problems: list[Problem]) -> dict[str, str]:
+def _asset_digests(data: Any, folder: Path, rel: str, problems: list[Problem],
+                   voices: dict[str, Voice] | None = None) -> dict[str, str]:
+    """The SHA-256 of every stimulus file of a document; with ``voices``, the voice of each of
+    its audio files too (read from the same bytes), keyed by the file's path in the bank."""
     digests = {}
     for fld, src in _stimulus_sources(data):
         p = folder / src
         if "/" in src or "\\" in src or src.startswith("."):
             continue  # reported by the stimulus validation
         try:
-            digests[src] = hashlib.sha256(p.read_bytes()).hexdigest()
+            content = p.read_bytes()
+            digests[src] = hashlib.sha256(content).hexdigest()
+            if voices is not None and src.lower().endswith(".ogg"):
+                voices[(PurePosixPath(rel).parent / src).as_posix()] = read_voice(content)
         except FileNotFoundError:
             problems.append(Problem(rel, fld, f"asset {src!r} not found beside the file"))
         except OSError as exc:
@@ -178,6 +194,7 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     items: dict[str, Item] = {}
     testlets: dict[str, Testlet] = {}
     files: dict[str, str] = {}
+    voices: dict[str, Voice] = {}
     item_files = sorted((root / "items").rglob("*.yaml"))
     for p in item_files:
         rel = _rel(p, root)
@@ -188,7 +205,7 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
                 problems.append(Problem(rel, "", "empty file"))
             continue
         before = len(problems)
-        digests = _asset_digests(data, p.parent, rel, problems)
+        digests = _asset_digests(data, p.parent, rel, problems, voices)
         missing_asset = len(problems) > before
         doc_items, testlet, probs = parse_document(data, rel, vocab, asset_digests=digests,
                                                    rubric_max=rubric_max,
@@ -226,7 +243,7 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     for p in sorted((root / "practice").glob("*.yaml")):
         rel = _rel(p, root)
         data = _read_yaml(p, rel, problems)
-        ps = _parse_practice(data, p, rel, vocab, rubric_max, problems, rubric_criteria)
+        ps = _parse_practice(data, p, rel, vocab, rubric_max, problems, rubric_criteria, voices)
         if ps is not None:
             practice[ps.skill] = ps
 
@@ -246,7 +263,7 @@ def load_bank(path: str | os.PathLike, *, strict: bool = True) -> Bank:
     version = bank_version(items, rubrics, tests)
     bank = Bank(root=root, vocabulary=vocab, items=items, testlets=testlets, rubrics=rubrics,
                 practice=practice, tests=tests, problems=tuple(problems), version=version,
-                files=files)
+                files=files, voices=voices)
     if strict and problems:
         raise BankError(problems)
     return bank
@@ -262,7 +279,7 @@ def _check_enemies(items, testlets, files, problems) -> None:
 
 
 def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems,
-                    rubric_criteria=None) -> PracticeSet | None:
+                    rubric_criteria=None, voices=None) -> PracticeSet | None:
     if data is None:
         return None
     c = Checker(rel)
@@ -285,7 +302,7 @@ def _parse_practice(data, p: Path, rel: str, vocab, rubric_max, problems,
     ok = True
     for k, doc in enumerate(docs):
         before = len(problems)
-        digests = _asset_digests(doc, p.parent, rel, problems)
+        digests = _asset_digests(doc, p.parent, rel, problems, voices)
         if len(problems) > before:
             ok = False
         doc_items, testlet, probs = parse_document(doc, rel, vocab, practice=True,

@@ -14,6 +14,7 @@ from .bank import Bank, load_bank
 from .errors import InvalidResponse, Problem
 from .manifest import Blueprint, Manifest
 from .model import Item, Stimulus, Testlet
+from .voice_check import voice_lines, voice_problems
 
 MAX_AUDIO_SECONDS = 600.0
 #: Plausible speech rates (words per second) for audio generated from a script: the real bank
@@ -151,6 +152,42 @@ def check_keys(items: Iterable[Item]) -> list[Problem]:
     return problems
 
 
+def _unit_names(bank: Bank, unit_id: str) -> set[str]:
+    """The ids that stand for the same unit as ``unit_id``: an item with its testlet, a
+    testlet with its members (a testlet is always shown whole)."""
+    if unit_id in bank.testlets:
+        return {unit_id, *bank.testlets[unit_id].item_ids}
+    item = bank.items.get(unit_id)
+    if item is not None and item.testlet_id:
+        return {unit_id, item.testlet_id}
+    return {unit_id}
+
+
+def one_sided_enemies(bank: Bank) -> list[Problem]:
+    """Enemy links listed on one side only. README § 7: two units that give each other away
+    name each other in ``enemies``, in **both** files, so that a reviewer reading either file
+    sees the link (the delivery binds both sides anyway). A testlet stands for its members: a
+    link to a testlet is answered by the testlet or by one of its members naming this side."""
+    declared: list[tuple[str, str, str]] = []     # (owner id, enemy id, source file)
+    for testlet in bank.testlets.values():
+        declared += [(testlet.id, e, testlet.source) for e in testlet.enemies]
+    for item in bank.items.values():
+        inherited = set(bank.testlets[item.testlet_id].enemies) if item.testlet_id else set()
+        declared += [(item.id, e, item.source) for e in item.enemies if e not in inherited]
+    listed: dict[str, set[str]] = {}
+    for owner, enemy, _source in declared:
+        listed.setdefault(owner, set()).add(enemy)
+    problems = []
+    for owner, enemy, source in declared:
+        if enemy not in bank.items and enemy not in bank.testlets:
+            continue  # reported by load_bank
+        owner_names = _unit_names(bank, owner)
+        if not any(listed.get(x, set()) & owner_names for x in _unit_names(bank, enemy)):
+            problems.append(Problem(source, "enemies", f"{owner} lists {enemy} as an enemy, but "
+                                    f"{enemy} does not list {owner}: name the link in both files"))
+    return problems
+
+
 def blueprint_problems(bank: Bank, manifest: Manifest) -> list[Problem]:
     """Can the operational items satisfy each section's blueprint? Checked per attribute:
     enough items per constrained value, minima summing to at most the length, and enough
@@ -185,11 +222,13 @@ def check_bank(path: str | Path) -> CheckReport:
     problems = list(bank.problems)
     asset_problems, audio_seconds = check_assets(bank)
     problems += asset_problems
+    problems += one_sided_enemies(bank)
     problems += check_keys(bank.items.values())
     for ps in bank.practice.values():
         problems += check_keys(ps.items.values())
     for manifest in bank.tests.values():
         problems += blueprint_problems(bank, manifest)
+    problems += voice_problems(bank)
     forms: dict[str, str] = {}
     if not problems:
         # The forms of a clean bank: the K files must fit their manifests to build them.
@@ -235,6 +274,12 @@ def stats_table(bank: Bank, audio_seconds: float | None = None) -> str:
     lines.append(f"rubrics: {len(bank.rubrics)}; practice sets: {', '.join(sorted(bank.practice)) or 'none'}; "
                  f"test manifests: {', '.join(sorted(bank.tests)) or 'none'}")
     lines.extend(cue_lines(bank.items.values()))
+    from .keypatterns import MAX_SHARE, key_pattern_problems, key_patterns
+
+    above = key_pattern_problems(key_patterns(bank.items.values(), levels))
+    lines.append(f"key patterns (position, longest, hedged; bar {100 * MAX_SHARE:.0f} % per level and type): "
+                 + ("passed" if not above else f"{len(above)} above the bar (run key-patterns)"))
+    lines.extend(voice_lines(bank))
     if audio_seconds is not None:
         lines.append(f"audio: {audio_seconds / 60:.1f} minutes")
     lines.append(f"bank version: {bank.version}")

@@ -57,6 +57,9 @@ class Manifest:
     reporting_scale: dict | None
     data: dict                              # the file as read (part of the bank version)
     source: str = ""
+    # A form with legal weight: its listening audio must be human recordings, or each synthetic
+    # file waived by a reviewer (``waivers/<id>.yaml``, checked by ``items.voice_check``).
+    high_stakes: bool = False
 
     def section(self, skill: str) -> Section:
         return next(s for s in self.sections if s.skill == skill)
@@ -209,7 +212,8 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
     if m is None:
         return None, c.problems
     c.unknown_fields(m, {"id", "name", "purpose", "target_level", "cut_scores", "reporting_scale",
-                         "sections", "notes", "cut_score_provenance"}, "")
+                         "sections", "notes", "high_stakes",
+                         "cut_score_provenance"}, "")
     raw_prov = c.get(m, "cut_score_provenance", "", required=False)
     if raw_prov is not MISSING and (pm_all := c.mapping(raw_prov, "cut_score_provenance")) is not None:
         # Where each skill's cuts came from (psychometrics publish --cuts): documentation that
@@ -228,6 +232,7 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
     name = c.text(m, "name", "", max_len=300)
     purpose = c.text(m, "purpose", "", max_len=100)
     target = c.choice(m, "target_level", "", CUT_LEVELS, required=False)
+    high_stakes = c.boolean(m, "high_stakes", "", default=False)
     scale = None
     raw_scale = c.get(m, "reporting_scale", "", required=False)
     if raw_scale is not MISSING and (s := c.mapping(raw_scale, "reporting_scale")) is not None:
@@ -339,7 +344,7 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
         return None, c.problems
     return Manifest(id=mid, name=name, purpose=purpose, target_level=target, cut_scores=cuts,
                     sections=tuple(sections), reporting_scale=scale, data=_plain(dict(m)),
-                    source=file), c.problems
+                    source=file, high_stakes=high_stakes), c.problems
 
 
 def _plain(value: Any) -> Any:

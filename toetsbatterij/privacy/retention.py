@@ -20,6 +20,10 @@ candidate shows without a name). tests/privacy checks that rule on a full exam d
 | incidents        | end of the session                          | incident rows deleted                  |
 | sessions         | end (revocation or expiry) of the login     | login_session rows deleted             |
 | login_throttle   | the last failure                            | login_throttle rows deleted            |
+| identity         | the last live registration, trajectory or   | persons (persons.retention): names,    |
+| (persons)        | certificate of the person                   | birth date, identity document, contact;|
+|                  |                                             | trajectory free texts; certificate     |
+|                  |                                             | holders                                |
 | staff            | the deactivation of a staff account         | display name and e-mail replaced, the  |
 |                  |                                             | password hash emptied (id and role     |
 |                  |                                             | stay: the audit log and ratings name   |
@@ -196,6 +200,27 @@ def _erase_attest_holders(db: Session, clock: Clock, cutoff: dt.datetime) -> int
 
 
 ERASERS["identity"].append(_erase_attest_holders)
+
+
+def _erase_persons(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
+    """Persons across sessions (and their trajectories' free texts, their certificates'
+    holders) once none of their registrations and trajectories is live any more."""
+    from toetsbatterij.persons.retention import erase_persons
+
+    return erase_persons(db, clock, cutoff)
+
+
+ERASERS["identity"].append(_erase_persons)
+
+
+def _erase_complaint_texts(db: Session, clock: Clock, cutoff: dt.datetime) -> int:
+    """An erased candidate's complaints lose their free text (ids, dates, outcome stay)."""
+    from toetsbatterij.complaints.retention import erase_texts
+
+    return erase_texts(db, clock, cutoff)
+
+
+ERASERS["identity"].append(_erase_complaint_texts)
 
 
 def erase_expired(db: Session, clock: Clock, policy: RetentionPolicy,

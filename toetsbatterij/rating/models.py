@@ -2,7 +2,10 @@
 
 - A *task* is one production to rate: a live response (kind ``live``, one task per rated
   response), a pre-scored control response mixed into one rater's queue (``control``, one task
-  per reference and rater) or one reference of a calibration run (``calibration``).
+  per reference and rater), one reference of a calibration run (``calibration``) or the
+  re-rating of a live response after a complaint (``review``: ``review_of_id`` names the live
+  task, rated by raters who never saw the production; its resolution counts for the response
+  once a complaint decision adopted it, ``adopted_at``).
 - An *assignment* gives a task to one rater: position 1 and 2 are the two independent ratings
   of a live production, position 3 the adjudication by a senior rater. The browser knows an
   assignment only by its random ``token``: no id of a task, response, attempt or candidate
@@ -31,8 +34,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from toetsbatterij.db import Base
 
-LIVE, CONTROL, CALIBRATION = "live", "control", "calibration"
-TASK_KINDS = (LIVE, CONTROL, CALIBRATION)
+LIVE, CONTROL, CALIBRATION, REVIEW = "live", "control", "calibration", "review"
+TASK_KINDS = (LIVE, CONTROL, CALIBRATION, REVIEW)
 #: Task states: waiting for its first two ratings, for the adjudication, or done.
 OPEN, ADJUDICATION, RESOLVED = "open", "adjudication", "resolved"
 #: Where a reference's scores come from.
@@ -67,6 +70,11 @@ class RatingTask(Base):
     thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime]
     resolved_at: Mapped[dt.datetime | None]
+    # Review tasks only: the live task whose production is re-rated (the response is the live
+    # task's: ``response_id`` stays empty, it is unique to the live task), and when a complaint
+    # decision made this review's resolution the one that counts for the response.
+    review_of_id: Mapped[int | None] = mapped_column(ForeignKey("rating_task.id"), index=True)
+    adopted_at: Mapped[dt.datetime | None]
 
 
 class RatingAssignment(Base):

@@ -32,6 +32,17 @@ submits once; the submitted row never changes (``models._refuse_changes``).
 **Resolutions.** :func:`resolutions` is what the results package reads: per rated response the
 :class:`~toetsbatterij.rating.resolution.Resolution`, or None while one is not resolved.
 
+**Review ratings** (a complaint about a result, ``toetsbatterij.complaints``).
+:func:`request_reviews` gives each contested live production a new task of kind ``review``,
+served by the same queue under the same rules (two blind ratings, a senior's third when they
+disagree, the proctoring conflicts, the admission) plus one: never to a rater who rated the
+production before, in any task (the live ratings, the adjudication, an earlier review, a
+control or calibration made from it; :func:`previous_raters`). The screen is the ordinary
+rating screen: the rater is not told that a complaint is behind it. A review's resolution
+counts for the response only once :func:`adopt_reviews` adopted it (a complaint decision that
+revises the result); :func:`resolutions` then gives the newest adopted review, so a recompute
+of the revised result reproduces it and one of the old result shows why it was superseded.
+
 Every staff action is in the audit log. Services flush, never commit.
 """
 
@@ -77,6 +88,7 @@ from toetsbatterij.rating.models import (
     LIVE,
     OPEN,
     RESOLVED,
+    REVIEW,
     Rating,
     RatingAssignment,
     RatingReference,
@@ -255,12 +267,12 @@ def pull_tasks(db: Session, clock: Clock, forms: Any, policy: RatingPolicy | Non
 
 
 def _release_stale(db: Session, before: dt.datetime) -> int:
-    """Assignments of live and control tasks not submitted since ``before`` go back (with their
+    """Assignments of live, review and control tasks not submitted since ``before`` go back (with their
     drafts): nobody holds a production up. Calibration runs wait for their rater."""
     stale = list(db.scalars(
         select(RatingAssignment).join(RatingTask, RatingTask.id == RatingAssignment.task_id)
         .where(RatingAssignment.submitted_at.is_(None), RatingAssignment.assigned_at < before,
-               RatingTask.kind.in_((LIVE, CONTROL)))))
+               RatingTask.kind.in_((LIVE, CONTROL, REVIEW)))))
     for assignment in stale:
         for draft in db.scalars(select(Rating).where(Rating.assignment_id == assignment.id,
                                                      Rating.submitted.is_(False))):
@@ -336,6 +348,7 @@ def _available(db: Session, rater: StaffAccount, policy: RatingPolicy,
     if skills is not None:
         admitted &= set(skills)
     conflicts = proctored_sessions(db, rater.id)
+    seen = sorted(_seen_live_tasks(db, rater.id))
     mine = select(RatingAssignment.task_id).where(RatingAssignment.rater_id == rater.id)
     taken = (select(func.count(RatingAssignment.id))
              .where(RatingAssignment.task_id == RatingTask.id, RatingAssignment.position <= 2)
@@ -345,10 +358,13 @@ def _available(db: Session, rater: StaffAccount, policy: RatingPolicy,
     wanted = and_(RatingTask.status == OPEN, taken < 2)
     if rater.senior_rater:
         wanted = or_(wanted, and_(RatingTask.status == ADJUDICATION, ~third))
+    # A review re-rates a production for a complaint: never by anyone who rated it before.
+    fresh = or_(RatingTask.kind == LIVE, RatingTask.review_of_id.not_in(seen))
     stmt = (select(RatingTask)
-            .where(RatingTask.kind == LIVE, RatingTask.skill.in_(sorted(admitted)),
-                   RatingTask.id.not_in(mine), wanted)
-            .order_by(case((RatingTask.status == ADJUDICATION, 0), else_=1), taken.desc(),
+            .where(RatingTask.kind.in_((LIVE, REVIEW)), RatingTask.skill.in_(sorted(admitted)),
+                   RatingTask.id.not_in(mine), wanted, fresh)
+            .order_by(case((RatingTask.status == ADJUDICATION, 0),
+                           (RatingTask.kind == REVIEW, 1), else_=2), taken.desc(),
                       RatingTask.created_at, RatingTask.id))
     if policy.pool == "organisation":
         stmt = stmt.where(RatingTask.organisation_id == rater.organisation_id)
@@ -376,7 +392,8 @@ class Queue:
         return sum(self.waiting.values())
 
 
-def open_assignment(db: Session, rater_id: int, kinds: Iterable[str] = (LIVE, CONTROL)) \
+def open_assignment(db: Session, rater_id: int,
+                    kinds: Iterable[str] = (LIVE, CONTROL, REVIEW)) \
         -> RatingAssignment | None:
     return db.scalar(select(RatingAssignment)
                      .join(RatingTask, RatingTask.id == RatingAssignment.task_id)
@@ -541,6 +558,9 @@ def assignment_of(db: Session, rater: StaffAccount, token: str) -> RatingAssignm
 
 def _production(db: Session, task: RatingTask) -> Any:
     """The raw production a task rates: a text, a take uid, or None."""
+    if task.review_of_id is not None:  # a review rates the live task's production
+        original = db.get(RatingTask, task.review_of_id)
+        task = original if original is not None else task
     if task.response_id is not None:
         response = db.get(Response, task.response_id)
         return response.raw if response is not None else None
@@ -731,10 +751,10 @@ def values_of(rating: Rating) -> resolution.RatingValues:
 
 
 def _progress(db: Session, clock: Clock, task: RatingTask, policy: RatingPolicy) -> None:
-    """After a submission: a live task with its two ratings is resolved or goes to a senior
-    rater; a control or calibration task is done (a calibration run may be complete)."""
+    """After a submission: a live or review task with its two ratings is resolved or goes to a
+    senior rater; a control or calibration task is done (a calibration run may be complete)."""
     now = clock.now()
-    if task.kind != LIVE:
+    if task.kind not in (LIVE, REVIEW):
         task.status, task.resolved_at = RESOLVED, now
         db.flush()
         if task.kind == CALIBRATION and task.calibration_run_id is not None:
@@ -766,7 +786,7 @@ def resolve_task(db: Session, task: RatingTask, form: TestForm | None = None) ->
     form = form or form_of(db, task.form_version)
     thresholds = Thresholds(**task.thresholds) if task.thresholds else Thresholds()
     return resolution.resolve(
-        response_id=task.response_id or 0, item_id=task.item_id, rubric_id=task.rubric_id,
+        response_id=response_of(db, task) or 0, item_id=task.item_id, rubric_id=task.rubric_id,
         criteria=criteria_of(form, task.rubric_id),
         ratings=[values_of(r) for r in submitted_ratings(db, task.id)], thresholds=thresholds)
 
@@ -804,6 +824,13 @@ def resolutions(db: Session, attempt_id: int) -> dict[int, Resolution] | None:
     attempt = db.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound(None, detail=f"attempt {attempt_id}")
+    return _resolutions(db, attempt, _adopted_reviews(db, attempt.id))
+
+
+def _resolutions(db: Session, attempt: Attempt, reviews: Mapping[int, RatingTask]
+                 ) -> dict[int, Resolution] | None:
+    """The resolutions of an attempt's rated responses; a live task id in ``reviews`` is
+    resolved by that review task instead."""
     out: dict[int, Resolution] = {}
     tasks = {t.response_id: t for t in db.scalars(
         select(RatingTask).where(RatingTask.attempt_id == attempt.id, RatingTask.kind == LIVE))}
@@ -811,8 +838,162 @@ def resolutions(db: Session, attempt_id: int) -> dict[int, Resolution] | None:
         task = tasks.get(response.id)
         if task is None:
             return None
-        res = resolve_task(db, task)
+        res = resolve_task(db, reviews.get(task.id, task))
         if res is None:
             return None
         out[response.id] = res
+    return out
+
+
+# -- review ratings (complaints) -----------------------------------------------------------------
+
+
+class NotReviewable(Conflict):
+    default_message = N_("Dit antwoord kan niet opnieuw beoordeeld worden: het is nog niet "
+                         "beoordeeld, of het is leeg.")
+
+
+class ReviewNotResolved(Conflict):
+    default_message = N_("De herbeoordeling is nog niet afgerond.")
+
+
+def response_of(db: Session, task: RatingTask) -> int | None:
+    """The response a live or review task rates (a review names it through its live task)."""
+    if task.review_of_id is not None:
+        original = db.get(RatingTask, task.review_of_id)
+        return original.response_id if original is not None else None
+    return task.response_id
+
+
+def _seen_live_tasks(db: Session, rater_id: int) -> set[int]:
+    """The live tasks whose production this rater has rated or been given, in any task: the
+    live task itself, a review of it, a control or calibration made from its response."""
+    rows = db.execute(select(RatingTask.id, RatingTask.kind, RatingTask.review_of_id,
+                             RatingTask.reference_id)
+                      .join(RatingAssignment, RatingAssignment.task_id == RatingTask.id)
+                      .where(RatingAssignment.rater_id == rater_id))
+    out: set[int] = set()
+    references: set[int] = set()
+    for task_id, kind, review_of, reference_id in rows:
+        if kind == LIVE:
+            out.add(task_id)
+        elif kind == REVIEW and review_of is not None:
+            out.add(review_of)
+        elif reference_id is not None:
+            references.add(reference_id)
+    if references:
+        responses = select(RatingReference.response_id).where(
+            RatingReference.id.in_(sorted(references)), RatingReference.response_id.is_not(None))
+        out |= set(db.scalars(select(RatingTask.id).where(RatingTask.kind == LIVE,
+                                                          RatingTask.response_id.in_(responses))))
+    return out
+
+
+def previous_raters(db: Session, live_task: RatingTask) -> set[int]:
+    """Every rater who rated (or was given) the production of ``live_task`` before: its own
+    assignments, those of its reviews, and of controls and calibrations made from it."""
+    tasks = select(RatingTask.id).where(or_(RatingTask.id == live_task.id,
+                                            RatingTask.review_of_id == live_task.id))
+    out = set(db.scalars(select(RatingAssignment.rater_id)
+                         .where(RatingAssignment.task_id.in_(tasks))))
+    if live_task.response_id is not None:
+        refs = select(RatingReference.id).where(
+            RatingReference.response_id == live_task.response_id)
+        out |= set(db.scalars(select(RatingAssignment.rater_id)
+                              .join(RatingTask, RatingTask.id == RatingAssignment.task_id)
+                              .where(RatingTask.reference_id.in_(refs))))
+    return out
+
+
+def live_task_of(db: Session, organisation_id: int, response_id: int) -> RatingTask:
+    """The live task of a rated response of ``organisation_id`` (NotFound otherwise)."""
+    task = db.scalar(select(RatingTask).where(RatingTask.response_id == response_id,
+                                              RatingTask.kind == LIVE))
+    if task is None or task.organisation_id != organisation_id:
+        raise NotFound(None, detail=f"no live task of response {response_id}")
+    return task
+
+
+def request_reviews(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
+                    response_ids: Iterable[int], complaint_id: int | None = None
+                    ) -> list[RatingTask]:
+    """A new review task for each contested production (a rated response of the agency whose
+    live task is resolved and not blank), queued for raters who never rated it; audited. A
+    production with an unfinished review gets no second one (that one is returned)."""
+    now = clock.now()
+    out = []
+    for response_id in response_ids:
+        live = live_task_of(db, organisation_id, int(response_id))
+        if live.status != RESOLVED or live.blank:
+            raise NotReviewable(detail=f"live task {live.id} is {live.status}, blank={live.blank}")
+        running = db.scalar(select(RatingTask).where(RatingTask.review_of_id == live.id,
+                                                     RatingTask.status != RESOLVED))
+        if running is not None:
+            out.append(running)
+            continue
+        task = RatingTask(kind=REVIEW, organisation_id=live.organisation_id, skill=live.skill,
+                          item_id=live.item_id, rubric_id=live.rubric_id,
+                          form_version=live.form_version, response_id=None,
+                          attempt_id=live.attempt_id, exam_session_id=live.exam_session_id,
+                          review_of_id=live.id, status=OPEN, blank=False, created_at=now)
+        db.add(task)
+        db.flush()
+        record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+               action="rating.review_request", object_type="rating_task", object_id=task.id,
+               review_of=live.id, complaint_id=complaint_id)
+        out.append(task)
+    return out
+
+
+def review_resolutions(db: Session, attempt_id: int, review_task_ids: Iterable[int]
+                       ) -> dict[int, Resolution]:
+    """The resolutions of an attempt as they would be with the given reviews adopted (each
+    must be a resolved review of the attempt): what a complaint decision previews. Reads only."""
+    attempt = db.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(None, detail=f"attempt {attempt_id}")
+    reviews = _adopted_reviews(db, attempt.id)
+    for task_id in review_task_ids:
+        task = db.get(RatingTask, int(task_id))
+        if task is None or task.kind != REVIEW or task.attempt_id != attempt.id:
+            raise NotFound(None, detail=f"no review task {task_id} of attempt {attempt_id}")
+        if task.status != RESOLVED:
+            raise ReviewNotResolved(detail=f"review task {task.id} is {task.status}")
+        assert task.review_of_id is not None
+        reviews[task.review_of_id] = task
+    out = _resolutions(db, attempt, reviews)
+    if out is None:
+        raise ReviewNotResolved(detail=f"attempt {attempt_id} has an unresolved production")
+    return out
+
+
+def adopt_reviews(db: Session, clock: Clock, *, organisation_id: int, actor_id: int | None,
+                  review_task_ids: Iterable[int], complaint_id: int | None = None) -> None:
+    """Make resolved reviews the ratings that count for their responses (a complaint decision
+    that revises the result; audited). Adopting is final: a later review can be adopted over
+    it, the adoption itself never goes back."""
+    now = clock.now()
+    for task_id in review_task_ids:
+        task = db.get(RatingTask, int(task_id))
+        if task is None or task.kind != REVIEW or task.organisation_id != organisation_id:
+            raise NotFound(None, detail=f"no review task {task_id}")
+        if task.status != RESOLVED:
+            raise ReviewNotResolved(detail=f"review task {task.id} is {task.status}")
+        if task.adopted_at is None:
+            task.adopted_at = now
+            record(db, clock, organisation_id=organisation_id, actor_id=actor_id,
+                   action="rating.review_adopt", object_type="rating_task", object_id=task.id,
+                   review_of=task.review_of_id, complaint_id=complaint_id)
+    db.flush()
+
+
+def _adopted_reviews(db: Session, attempt_id: int) -> dict[int, RatingTask]:
+    """Live task id -> its newest adopted review (adoption time, then id)."""
+    out: dict[int, RatingTask] = {}
+    for task in db.scalars(select(RatingTask).where(
+            RatingTask.attempt_id == attempt_id, RatingTask.kind == REVIEW,
+            RatingTask.adopted_at.is_not(None))
+            .order_by(RatingTask.adopted_at, RatingTask.id)):
+        assert task.review_of_id is not None
+        out[task.review_of_id] = task
     return out

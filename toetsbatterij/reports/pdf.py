@@ -88,4 +88,6 @@ def render_report_pdf(report: ScoreReport, *,
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(3)
     text(texts.scale, 10, line=5)
+    if texts.complaint is not None:
+        text(texts.complaint, 8, gap=0, line=3.8)
     return bytes(pdf.output())

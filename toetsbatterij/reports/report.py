@@ -26,6 +26,11 @@ from toetsbatterij.organisations.models import Organisation
 from toetsbatterij.reports import levels
 
 TITLE = N_("Uw resultaat van de toets Nederlands")
+#: How to file a complaint (the same sentences as the finished screen, issue 17 item 5).
+COMPLAINT = (N_("Niet akkoord met uw resultaat?"),
+             N_("U kunt een klacht indienen over uw resultaat of over hoe de toets verliep."),
+             N_("Houd de twee codes van uw ticket bij, of het nummer van uw attest. U hebt ze "
+                "nodig, met uw geboortedatum."))
 NOT_AN_ATTEST = N_("Dit is geen attest. Dit blad toont alleen uw resultaat. Het attest krijgt u "
                    "apart van het agentschap.")
 YOUR_LEVEL = N_("Uw niveau: %(level)s")
@@ -151,6 +156,7 @@ class ReportTexts:
     fields: tuple[Field, ...]
     skills: tuple[SkillText, ...]
     scale: Bilingual
+    complaint: Bilingual | None = None
 
 
 def report_texts(report: ScoreReport, translator: Callable[[str], Translate] | None, *,
@@ -190,4 +196,6 @@ def report_texts(report: ScoreReport, translator: Callable[[str], Translate] | N
         language=own_code, rtl=LANGUAGES[own_code].rtl, title=both(TITLE),
         notice=both(NOT_AN_ATTEST),
         fields=tuple(Field(key, both(label), values[key]) for key, label in FIELD_LABELS.items()),
-        skills=tuple(skills), scale=both(levels.SCALE))
+        skills=tuple(skills), scale=both(levels.SCALE),
+        complaint=Bilingual(" ".join(identity(m) for m in COMPLAINT),
+                            " ".join(own_t(m) for m in COMPLAINT) if own_t is not None else None))

@@ -32,15 +32,24 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
         attests,
         auth,
         candidate,
+        complaints,
         errors,
         extensions,
         ids,
+        intake,
         literacy,
+        monitoring,
+        partner_api,
+        partners,
+        persons,
         productions,
         rating,
         reports,
         security,
         staff,
+        studio,
+        surveys,
+        trajectories,
     )
 
     ids.init_app(app)  # before the blueprints: their routes use the ``id`` converter
@@ -55,6 +64,15 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     rating.init_app(app)
     reports.init_app(app)
     attests.init_app(app)
+    app.register_blueprint(surveys.bp)
+    app.register_blueprint(monitoring.bp)
+    app.register_blueprint(intake.bp)
+    persons.init_app(app)
+    trajectories.init_app(app)
+    complaints.init_app(app)
+    partner_api.init_app(app)
+    partners.init_app(app)
+    studio.init_app(app)
 
     from toetsbatterij.web import unit_of_work
 

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+import segno
 import yaml
 from flask import (
     Blueprint,
@@ -31,7 +32,7 @@ from sqlalchemy import select
 
 from toetsbatterij.accounts.models import ROLE_ADMIN, StaffAccount
 from toetsbatterij.attests import credential as vc
-from toetsbatterij.attests import export, keys, numbers, retakes, rulesets, service
+from toetsbatterij.attests import export, keys, numbers, retakes, rulesets, service, wallet
 from toetsbatterij.attests.models import Attest, AttestRuleSet
 from toetsbatterij.attests.pdf import SKILL_LABELS, display_date, level_label
 from toetsbatterij.attests.rules import RETAKE_TECHNICAL, RuleSet
@@ -99,17 +100,32 @@ def jwks() -> Any:
     return response
 
 
+def _wallet_offer(number: str | None, code: str | None) -> dict[str, str] | None:
+    """The OpenID4VCI offer shown on the verification page (``attests.wallet``): the deep link
+    for a wallet on this device and its QR code (inline SVG) for a wallet on another."""
+    pre_code = wallet.pre_authorized_code(current_app.config["SECRET_KEY"], clock(),
+                                          number=number, code=code)
+    if pre_code is None:
+        return None
+    link = wallet.offer_link(base_url() + url_for("attest_public.wallet_offer",
+                                                  pre_code=pre_code))
+    return {"link": link, "qr": segno.make(link, error="m").svg_inline(scale=4)}
+
+
 @public.get("/attest")
 def verify_form() -> Any:
-    return render_template("attests/verify.html", number=request.args.get("nummer", "")[:40],
-                           code=request.args.get("code", "")[:20], result=None)
+    number, code = request.args.get("nummer", "")[:40], request.args.get("code", "")[:20]
+    return render_template("attests/verify.html", number=number, code=code, result=None,
+                           wallet_offer=_wallet_offer(number, code))
 
 
 @public.get("/attest/<string(maxlength=40):number>")
 def verify_link(number: str) -> Any:
-    """The address in the QR code: the form, filled in (checking is the POST)."""
-    return render_template("attests/verify.html", number=number,
-                           code=request.args.get("code", "")[:20], result=None)
+    """The address in the QR code: the form, filled in (checking is the POST), and the offer
+    that takes the credential into a wallet."""
+    code = request.args.get("code", "")[:20]
+    return render_template("attests/verify.html", number=number, code=code, result=None,
+                           wallet_offer=_wallet_offer(number, code))
 
 
 @public.post("/attest/controle")
@@ -119,10 +135,12 @@ def verify_page() -> Any:
     result = service.verify(db(), clock(), number=form.get("number"), code=form.get("code"),
                             birth_date=birth, channel="page", client=_client(),
                             signer=platform().signer, tz=_tz(), **_limits())
+    offer = _wallet_offer(result.number, form.get("code")) if result.status != "unknown" \
+        else None
     return render_template("attests/verify.html", number=form.get("number", "")[:40],
                            code=form.get("code", "")[:20], result=result,
                            birth_date=form.get("birth_date", "")[:10],
-                           skill_labels=SKILL_LABELS)
+                           skill_labels=SKILL_LABELS, wallet_offer=offer)
 
 
 @public.post("/attest/controle.json")
@@ -150,6 +168,63 @@ def holder_credential() -> Any:
     number = numbers.normalise(form.get("number")) or "attest"
     return Response(token, mimetype="application/vc+jwt", headers={
         "Content-Disposition": f'attachment; filename="attest-{number}.vc.jwt"'})
+
+
+# -- OpenID4VCI (attests.wallet): the credential into a wallet --------------------------------
+
+
+def _oauth_json(body: dict[str, Any], status: int = 200) -> Any:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@public.get("/.well-known/openid-credential-issuer")
+def wallet_issuer_metadata() -> Any:
+    return jsonify(wallet.issuer_metadata(base_url()))
+
+
+@public.get("/.well-known/oauth-authorization-server")
+def wallet_authorization_server() -> Any:
+    return jsonify(wallet.authorization_server_metadata(base_url()))
+
+
+@public.get("/openid4vci/credential-offer/<string(maxlength=400):pre_code>")
+def wallet_offer(pre_code: str) -> Any:
+    try:
+        body = wallet.offer(current_app.config["SECRET_KEY"], clock(), base_url(), pre_code)
+    except wallet.WalletError as exc:
+        return _oauth_json(exc.to_json(), exc.status)
+    return _oauth_json(body)
+
+
+@public.post("/openid4vci/token")
+@csrf.exempt
+def wallet_token() -> Any:
+    """Pre-authorized code + transaction code (birth date) -> access token. A failed attempt
+    is answered with a JSON error and still committed (it counts for the throttle)."""
+    try:
+        body = wallet.token(db(), clock(), current_app.config["SECRET_KEY"], request.form,
+                            client=_client(), signer=platform().signer, **_limits())
+    except wallet.WalletError as exc:
+        return _oauth_json(exc.to_json(), exc.status)
+    return _oauth_json(body)
+
+
+@public.post("/openid4vci/credential")
+@csrf.exempt
+def wallet_credential() -> Any:
+    try:
+        body = wallet.credential(db(), clock(), current_app.config["SECRET_KEY"],
+                                 request.headers.get("Authorization"),
+                                 request.get_json(silent=True))
+    except wallet.WalletError as exc:
+        response = _oauth_json(exc.to_json(), exc.status)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+        return response
+    return _oauth_json(body)
 
 
 def _organisation(code: str) -> Organisation:
@@ -340,6 +415,7 @@ def flash_retake_policy(candidate: Any, starts_at: dt.datetime) -> None:
     try:
         decision = retakes.decision(db(), org_id(), id_kind=candidate.id_kind,
                                     id_number=candidate.id_number, on=on,
+                                    profile=candidate.purpose or None,
                                     exclude_candidate_id=candidate.id, tz=_tz())
     except InvalidInput:  # no rules in force on that day
         return

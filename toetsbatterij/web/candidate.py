@@ -159,8 +159,12 @@ def screen() -> Any:
     from toetsbatterij.web.reports import candidate_report_available
 
     report = scr.kind == "finished" and candidate_report_available(attempt)
+    from toetsbatterij.surveys.service import is_open as survey_open
+
+    survey = scr.kind in ("finished", "ended") and survey_open(db(), attempt)
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
-                           candidate_name=name, report_available=report,
+                           candidate_name=name, report_available=report, survey_open=survey,
+                           survey_thanks=bool(request.args.get("bedankt")) and not survey,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
                            large_text=accommodations.for_candidate(
                                db(), attempt.candidate_id).larger_text)

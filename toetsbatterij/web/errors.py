@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -25,6 +28,16 @@ HTTP_MESSAGES = {
 }
 
 
+#: Where an app keeps the path prefixes whose errors another renderer answers (the partner
+#: API: problem+json, never a page): ``render(status, message, exc)``.
+RENDERERS = "toetsbatterij.error_renderers"
+Renderer = Callable[[int, "str | None", "BaseException | None"], Any]
+
+
+def register_renderer(app: Flask, prefix: str, render: Renderer) -> None:
+    app.extensions.setdefault(RENDERERS, {})[prefix] = render
+
+
 def wants_json() -> bool:
     return (request.path.endswith(".json") or request.is_json
             or request.accept_mimetypes.best == "application/json")
@@ -35,8 +48,12 @@ def translate_error(exc: DomainError) -> str:
     return gettext(exc.msgid, **exc.params)
 
 
-def error_response(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+def error_response(status: int, message: str | None = None,  # type: ignore[no-untyped-def]
+                   exc: BaseException | None = None):
     """``message`` is already translated; the titles and defaults are translated here."""
+    for prefix, render in current_app.extensions.get(RENDERERS, {}).items():
+        if request.path.startswith(prefix):
+            return render(status, message, exc)
     title, default = HTTP_MESSAGES.get(status, HTTP_MESSAGES[500 if status >= 500 else 400])
     title = gettext(title)
     text = message or gettext(default)
@@ -49,7 +66,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
         mark_failed(exc)
-        return error_response(exc.http_status, translate_error(exc))
+        return error_response(exc.http_status, translate_error(exc), exc)
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
@@ -60,7 +77,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         mark_failed()
-        return error_response(exc.code or 500)
+        return error_response(exc.code or 500, None, exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

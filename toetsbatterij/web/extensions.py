@@ -21,8 +21,9 @@ def available_languages() -> set[str]:
     return {"nl"} | {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")}
 
 
-# The blueprints of the candidate's pages (the exam screens, the score report).
-CANDIDATE_BLUEPRINTS = {"candidate", "report"}
+# The blueprints of the candidate's pages (the exam screens, the score report, the survey, the
+# public complaint form).
+CANDIDATE_BLUEPRINTS = {"candidate", "report", "survey", "complaint_public"}
 
 
 def _locale() -> str:

@@ -111,6 +111,8 @@ class CandidateForm(StaffForm, AccommodationFields):
     id_number = StringField(render_kw={"required": True, "autocomplete": "off"})
     id_country = StringField(render_kw={"maxlength": "2"})
     instruction_language = SelectField(default="nl", validate_choice=False)
+    # the purpose profiles of the attest rules in force (set by the view)
+    purpose = SelectField(default="")
 
     FIELD_OF: Mapping[str, str] = {}
 
@@ -201,6 +203,87 @@ class AttestRulesForm(StaffForm):
     effective_from = StringField(validators=[InputRequired(_l("Geef een datum."))],
                                  render_kw={"type": "date", "required": True})
     note = StringField(render_kw={"maxlength": "500"})
+
+
+class PersonForm(StaffForm):
+    """A person across sessions (``persons.service``: the identity is checked as for a
+    candidate)."""
+
+    first_name = StringField(render_kw={"required": True, "maxlength": "100",
+                                        "autocomplete": "off"})
+    last_name = StringField(render_kw={"required": True, "maxlength": "100",
+                                       "autocomplete": "off"})
+    birth_date = StringField(render_kw={"type": "date", "required": True})
+    id_kind = SelectField(default="rrn", validate_choice=False)
+    id_number = StringField(render_kw={"required": True, "autocomplete": "off"})
+    id_country = StringField(render_kw={"maxlength": "2"})
+    email = StringField(render_kw={"type": "email", "maxlength": "200", "autocomplete": "off"})
+    phone = StringField(render_kw={"type": "tel", "maxlength": "40", "autocomplete": "off"})
+    instruction_language = SelectField(default="nl", validate_choice=False)
+
+    FIELD_OF: Mapping[str, str] = {}
+
+
+class TrajectoryForm(StaffForm):
+    kind = SelectField(default="obliged", validate_choice=False)
+    legal_ground = TextAreaField(render_kw={"rows": "2", "maxlength": "500"})
+    start_date = StringField(validators=[InputRequired(_l("Geef de begindatum."))],
+                             render_kw={"type": "date", "required": True})
+    counsellor_id = SelectField(default="", validate_choice=False)  # parsed by the view
+    mo = BooleanField(default=True)
+    nt2 = BooleanField(default=True)
+    career = BooleanField(default=False)
+    participation = BooleanField(default=False)
+
+    FIELD_OF: Mapping[str, str] = {"components": "mo"}
+
+
+class ComponentForm(StaffForm):
+    """The details of one component; which fields count depends on its kind (the service)."""
+
+    course = StringField(render_kw={"maxlength": "200"})
+    attendance_percent = StringField(render_kw=_number(0, 100))
+    assessment = TextAreaField(render_kw={"rows": "3", "maxlength": "2000"})
+    provider_type = SelectField(default="", validate_choice=False)
+    provider_name = StringField(render_kw={"maxlength": "200"})
+    course_level = SelectField(default="", validate_choice=False)
+    goal_level = SelectField(default="A2", validate_choice=False)
+    description = TextAreaField(render_kw={"rows": "3", "maxlength": "2000"})
+
+
+class ComponentEventForm(StaffForm):
+    status = SelectField(validate_choice=False)
+    occurred_on = StringField(validators=[InputRequired(_l("Geef de datum."))],
+                              render_kw={"type": "date", "required": True})
+    note = StringField(render_kw={"maxlength": "1000"})
+
+
+class AddComponentForm(StaffForm):
+    kind = SelectField(validate_choice=False)
+
+
+class LinkAttestForm(StaffForm):
+    attest_id = SelectField(validate_choice=False)  # parsed by the view (web.ids)
+
+
+class TransferForm(StaffForm):
+    to_organisation_id = SelectField(validate_choice=False)  # parsed by the view
+    reason = TextAreaField(validators=[InputRequired(_l("Geef een reden op."))],
+                           render_kw={"rows": "2", "maxlength": "1000", "required": True})
+    confirm = BooleanField(validators=[InputRequired(CONFIRM_MESSAGE)])
+
+
+class CloseTrajectoryForm(StaffForm):
+    reason = TextAreaField(validators=[InputRequired(_l("Geef een reden op."))],
+                           render_kw={"rows": "2", "maxlength": "1000", "required": True})
+
+
+class DeclarationForm(StaffForm):
+    """The declaration of effort: the documented decision is required."""
+
+    reason = TextAreaField(validators=[InputRequired(_l("Beschrijf de beslissing."))],
+                           render_kw={"rows": "4", "maxlength": "2000", "required": True})
+    confirm = BooleanField(validators=[InputRequired(CONFIRM_MESSAGE)])
 
 
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

@@ -28,6 +28,7 @@ from typing import Any
 
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.i18n import LANGUAGES, translator
+from toetsbatterij.surveys.questions import QUESTIONS, SCALE
 
 FOLDER = Path(__file__).resolve().parent / "static" / "read-aloud"
 MANIFEST = FOLDER / "manifest.json"
@@ -76,6 +77,14 @@ TEXTS: dict[str, tuple[str, ...]] = {
     ),
     "sound-check-failed": ("Steek uw hand op. De toetsbegeleider komt u helpen.",),
     "unanswered": ("U hebt niet alle vragen beantwoord. Wilt u toch verder?",),
+    "survey": (
+        "Uw mening",
+        "Wilt u nog vier korte vragen beantwoorden? Het is niet verplicht. Uw antwoorden zijn "
+        "anoniem.",
+        "Kies bij elke vraag een gezichtje.",
+    ),
+    **{f"survey-{key}": (question,) for key, question in QUESTIONS},
+    "survey-scale": tuple(label for _, label in SCALE),
 }
 
 # The espeak-ng voice per instruction language (None: espeak-ng 1.51 has none). Dari is read

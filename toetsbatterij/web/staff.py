@@ -217,7 +217,21 @@ def _candidate_form() -> forms.CandidateForm:
     form = forms.CandidateForm()
     form.id_kind.choices = forms.choices(ID_KIND_LABELS.items())
     form.instruction_language.choices = forms.choices(sessions.INSTRUCTION_LANGUAGES.items())
+    form.purpose.choices = forms.choices([("", gettext("Geen of onbekend")),
+                                          *_purpose_profiles()])
     return form
+
+
+def _purpose_profiles() -> list[tuple[str, str]]:
+    """(code, label) of the purpose profiles in the agency's attest rules in force today."""
+    from toetsbatterij.attests import rulesets
+
+    try:
+        rules = rulesets.in_force(db(), org_id(), rulesets.local_date(
+            clock().now(), current_app.config["TIMEZONE"])).rules
+    except InvalidInput:
+        return []
+    return [(p.code, p.label) for p in rules.profiles]
 
 
 def _session_page(session_id: int, *, candidate_form: forms.CandidateForm | None = None,
@@ -252,14 +266,16 @@ def register_candidate(session_id: int) -> Any:
             birth_date=form.birth_date.data or "", id_kind=form.id_kind.data or "",
             id_number=form.id_number.data or "", id_country=form.id_country.data or "",
             instruction_language=form.instruction_language.data or "nl",
-            **form.accommodation_values())))
+            purpose=form.purpose.data or "", **form.accommodation_values())))
     if not done or cand is None:
         return _session_page(session_id, candidate_form=form), forms.status(form)
     flash(gettext("%(name)s is ingeschreven.", name=f"{cand.first_name} {cand.last_name}"),
           "success")
     from toetsbatterij.web.attests import flash_retake_policy
+    from toetsbatterij.web.persons import flash_matches
 
     flash_retake_policy(cand, sessions.get_session(db(), org_id(), session_id).starts_at)
+    flash_matches([cand.id])
     return redirect(url_for("staff.session_detail", session_id=session_id))
 
 
@@ -282,6 +298,9 @@ def import_candidates(session_id: int) -> Any:
         return _session_page(session_id, import_form=form), forms.status(form)
     if report.ok:
         flash(gettext("%(count)s kandidaten ingevoerd.", count=len(report.created)), "success")
+        from toetsbatterij.web.persons import flash_matches
+
+        flash_matches([c.id for c in report.created])
         return redirect(url_for("staff.session_detail", session_id=session_id))
     mark_failed()  # nothing of a refused import is kept
     return _session_page(session_id, import_form=form, import_errors=report.errors), 422

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - used to build XML only; parsing uses defusedxml
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 CP_NS = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
 TB_NS = "urn:toetsbatterij:qti-metadata:1"
+LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
+QMD_NS = "http://www.imsglobal.org/xsd/imsqti_metadata_v3p0"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_asiv3p0_v1p0.xsd"
 CP_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imscpv1p2_v1p0.xsd"
+LOM_SCHEMA = "https://purl.imsglobal.org/spec/md/v1p3/schema/xsd/imsmd_loose_v1p3p2.xsd"
+QMD_SCHEMA = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqti_metadatav3p0_v1p0.xsd"
 
 ITEM_RESOURCE = "imsqti_item_xmlv3p0"
 STIMULUS_RESOURCE = "imsqti_stimulus_xmlv3p0"
 WEB_RESOURCE = "webcontent"
+#: Our own, lossless metadata of one item or stimulus: an XML file of its own (namespace
+#: ``TB_NS``), a resource the item or stimulus resource depends on.
+EXT_METADATA_RESOURCE = "resourceextmetadata/xml"
+#: The bank's own files that are not items (test manifests, vocabulary).
+BANK_RESOURCE = "extension"
+BANK_RESOURCE_ID = "RES-TOETSBATTERIJ-BANK"
+#: The bank files a package may carry (relative to the bank root, under ``bank/``).
+BANK_FILE = re.compile(r"^(vocabulary\.yaml|(tests|exposure)/[A-Za-z0-9][A-Za-z0-9_.-]*\.yaml"
+                       r"|practice/[A-Za-z0-9][A-Za-z0-9_.-]*\.(yaml|ogg|png|jpg|jpeg))$")
+#: LOM catalog and vocabulary source of our identifiers and values.
+CATALOG = "toetsbatterij"
+BANK_VERSION_CATALOG = "toetsbatterij:bank-version"
 
 MATCH_CORRECT = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"
 MAP_RESPONSE = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml"
@@ -26,6 +43,8 @@ SUPPORTED_INTERACTIONS = {
 }
 
 ET.register_namespace("tb", TB_NS)
+ET.register_namespace("lom", LOM_NS)
+ET.register_namespace("qmd", QMD_NS)
 ET.register_namespace("xsi", XSI_NS)
 
 
@@ -37,6 +56,14 @@ def q(tag: str) -> str:
 
 def tb(tag: str) -> str:
     return f"{{{TB_NS}}}{tag}"
+
+
+def lom(tag: str) -> str:
+    return f"{{{LOM_NS}}}{tag}"
+
+
+def qmd(tag: str) -> str:
+    return f"{{{QMD_NS}}}{tag}"
 
 
 def cp(tag: str) -> str:

@@ -2,16 +2,23 @@
 
 Layout of the package::
 
-    imsmanifest.xml              resources + our metadata (namespace urn:toetsbatterij:qti-metadata:1)
+    imsmanifest.xml              resources; per item/stimulus qtiMetadata and LOM; the bank version in the manifest's LOM
     items/<ID>.xml               one qti-assessment-item per item
     stimuli/<ID>.xml             one qti-assessment-stimulus per stimulus (testlet: the testlet id)
+    metadata/items/<ID>.xml      our lossless metadata of an item (namespace urn:toetsbatterij:qti-metadata:1)
+    metadata/stimuli/<ID>.xml    ... of a stimulus (and of its testlet)
+    bank/vocabulary.yaml         the bank's vocabulary; a whole-bank export also has bank/tests/*.yaml
     assets/<file>                audio and images
 
-Interactions, keys (``qti-correct-response``), scoring (``qti-mapping``, response processing),
-prompts, options and stimuli are plain QTI; what QTI has no place for (skill, level, topic, task
-type, status, author, enemies, parameters with provenance, testlet membership, normalisation,
-word limits, speaking times, the analytic rubric, transcript and speech script) travels in each
-resource's ``<metadata>`` in our namespace, so that export -> import is lossless.
+Interactions, keys (``qti-correct-response``), scoring (response processing: templates, or rules;
+text entry as ``qti-pattern-match`` that applies our normalisation), prompts, options, stimuli
+and scorer rubrics are plain QTI. The manifest describes every item in the metadata models the
+QTI 3 content-package profile allows: ``qtiMetadata`` (interaction type, scoring mode) and LOM
+(identifier, language, status, author, CEFR level, skill, topic, task type). What neither has a
+place for (enemies, parameters with provenance, testlet membership, normalisation, word limits,
+speaking times, play limits, the analytic rubric with its notes, transcript and speech script)
+travels in a resource of type ``resourceextmetadata/xml`` that the item or stimulus resource
+depends on, so that export -> import is lossless. docs/qti.md lists where every field goes.
 """
 
 from __future__ import annotations
@@ -25,14 +32,27 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from ..model import Item, Stimulus, Testlet
+from ..normalise import Normalisation
 from ..types.text_entry import GAP_RE
 from .common import (
+    BANK_FILE,
+    BANK_RESOURCE,
+    BANK_RESOURCE_ID,
+    BANK_VERSION_CATALOG,
+    CATALOG,
     CP_NS,
     CP_SCHEMA,
+    EXT_METADATA_RESOURCE,
     ITEM_RESOURCE,
+    LOM_NS,
+    LOM_SCHEMA,
     MAP_RESPONSE,
     MATCH_CORRECT,
+    QMD_NS,
+    QMD_SCHEMA,
     QTI_NS,
     QTI_SCHEMA,
     STIMULUS_RESOURCE,
@@ -43,9 +63,12 @@ from .common import (
     add_text_blocks,
     cp,
     encode_id,
+    lom,
     q,
+    qmd,
     tb,
 )
+from .patterns import gap_pattern
 
 
 def _root(tag: str, identifier: str, title: str) -> ET.Element:
@@ -82,8 +105,9 @@ def stimulus_xml(identifier: str, stim: Stimulus) -> bytes:
         ET.SubElement(media, q("img"), {"src": f"../assets/{stim.src}", "alt": stim.alt})
     else:
         media = ET.SubElement(body, q("div"), {"class": "tb-media"})
-        audio = ET.SubElement(media, q("audio"), {"src": f"../assets/{stim.src}", "controls": "controls",
-                                                 "data-max-plays": str(stim.max_plays)})
+        # controls is an xs:boolean in QTI 3 (not HTML's controls="controls"); the play limit
+        # has no attribute on audio: it travels in our metadata (max-plays).
+        audio = ET.SubElement(media, q("audio"), {"src": f"../assets/{stim.src}", "controls": "true"})
         audio.text = ""
     return _to_bytes(root)
 
@@ -189,6 +213,8 @@ def _rubric_block(body: ET.Element, rubric: dict | None) -> None:
         return
     rb = ET.SubElement(body, q("qti-rubric-block"), {"view": "scorer", "use": "scoring"})
     content = ET.SubElement(rb, q("qti-content-body"))
+    if rubric.get("notes"):  # the rater guidance, before the criteria
+        add_text_blocks(ET.SubElement(content, q("div"), {"class": "tb-rubric-notes"}), rubric["notes"])
     for crit in rubric["criteria"]:
         p = ET.SubElement(content, q("p"))
         p.text = crit["name"]
@@ -216,23 +242,29 @@ def item_xml(item: Item, stimulus_refs: list[tuple[str, str]], rubric: dict | No
         else:
             rp.set("template", MATCH_CORRECT)
     elif t == "text_entry":
-        case_sensitive = not d["normalisation"]["case"]
-        total = ET.Element(q("qti-sum"))
+        rules = Normalisation(**d["normalisation"])
+        case_sensitive = not rules.case
+        matches = []
         for g in d["gaps"]:
             rid = f"RESPONSE_{g['id']}"
             rd = _response(root, rid, "single", "string", [g["accepted"][0]])
+            # The accepted answers as written (what a reader or an importer sees); the response
+            # processing below applies the normalisation, so a player scores like our scorer.
             _mapping(rd, [(a, "1") for a in g["accepted"]], lower=None, case_sensitive=case_sensitive)
-            ET.SubElement(total, q("qti-map-response"), {"identifier": rid})
-        _set_score(rp, total)
+            pm = ET.Element(q("qti-pattern-match"), {"pattern": gap_pattern(g["accepted"], rules)})
+            pm.append(_var(rid))
+            matches.append(pm)
+        _set_score(rp, _base("0"))
         if d["scoring"] == "all_or_nothing":
+            both = ET.Element(q("qti-and"))
+            both.extend(matches)
             rc = ET.SubElement(rp, q("qti-response-condition"))
             rif = ET.SubElement(rc, q("qti-response-if"))
-            eq = ET.SubElement(rif, q("qti-equal"), {"tolerance-mode": "exact"})
-            eq.append(_var("SCORE"))
-            eq.append(_base(str(len(d["gaps"]))))
+            rif.append(both)
             _set_score(rif, _base("1"))
-            relse = ET.SubElement(rc, q("qti-response-else"))
-            _set_score(relse, _base("0"))
+        else:
+            for pm in matches:
+                _add_one_if(rp, pm)
     elif t == "ordering":
         _response(root, "RESPONSE", "ordered", "identifier", [encode_id(k) for k in d["key"]])
         if d["scoring"] == "per_position":
@@ -362,7 +394,10 @@ def item_metadata(item: Item, testlet: Testlet | None, rubric: dict | None) -> E
 
 
 def stimulus_metadata(stim: Stimulus, testlet: Testlet | None) -> ET.Element:
-    el = ET.Element(tb("stimulus"), {"kind": stim.kind})
+    attrs = {"kind": stim.kind}
+    if stim.kind == "audio":
+        attrs["max-plays"] = str(stim.max_plays)
+    el = ET.Element(tb("stimulus"), attrs)
     if testlet is not None:
         te = ET.SubElement(el, tb("testlet"), {
             "id": testlet.id, "skill": testlet.skill, "level": testlet.level,
@@ -376,6 +411,99 @@ def stimulus_metadata(stim: Stimulus, testlet: Testlet | None) -> ET.Element:
     if stim.script:
         _text_el(el, "script", json.dumps(list(stim.script), ensure_ascii=False, sort_keys=True))
     return el
+
+
+def ext_metadata_xml(resource_id: str, record: ET.Element) -> bytes:
+    """The file of a ``resourceextmetadata/xml`` resource: our record of one resource."""
+    root = ET.Element(tb("metadata"), {"resource": resource_id})
+    root.append(record)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# -- standard metadata (qtiMetadata, LOM) -------------------------------------------------
+
+_INTERACTION = {
+    "single_choice": "choiceInteraction", "multiple_response": "choiceInteraction",
+    "text_entry": "textEntryInteraction", "ordering": "orderInteraction",
+    "matching": "matchInteraction", "extended_text": "extendedTextInteraction",
+    "spoken_response": "uploadInteraction",
+}
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    el = ET.SubElement(parent, tag)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _lang_string(parent: ET.Element, tag: str, text: str, language: str) -> None:
+    _sub(_sub(parent, lom(tag)), lom("string")).text = text
+    parent[-1][0].set("language", language)
+
+
+def _vocabulary(parent: ET.Element, tag: str, source: str, value: str) -> None:
+    el = _sub(parent, lom(tag))
+    _sub(el, lom("source"), source)
+    _sub(el, lom("value"), value)
+
+
+def _vcard(name: str) -> str:
+    escaped = name.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return f"BEGIN:VCARD\nVERSION:3.0\nFN:{escaped}\nEND:VCARD"
+
+
+def _classification(parent: ET.Element, purpose: str, paths: list[tuple[str, str]]) -> None:
+    cl = _sub(parent, lom("classification"))
+    _vocabulary(cl, "purpose", "LOMv1.0", purpose)
+    for source, value in paths:
+        tp = _sub(cl, lom("taxonPath"))
+        _lang_string(tp, "source", source, "x-none")
+        taxon = _sub(tp, lom("taxon"))
+        _sub(taxon, lom("id"), value)
+        _lang_string(taxon, "entry", value, "x-none")
+
+
+def qti_metadata(item: Item) -> ET.Element:
+    md = ET.Element(qmd("qtiMetadata"))
+    _sub(md, qmd("timeDependent"), "false")
+    _sub(md, qmd("interactionType"), _INTERACTION[item.type])
+    _sub(md, qmd("feedbackType"), "none")
+    _sub(md, qmd("solutionAvailable"), "false" if item.rated else "true")
+    _sub(md, qmd("scoringMode"), "human" if item.rated else "responseprocessing")
+    _sub(md, qmd("toolName"), "toetsbatterij")
+    return md
+
+
+def lom_record(identifier: str, *, skill: str | None = None, level: str | None = None,
+               topic: str | None = None, task_type: str | None = None,
+               status: str | None = None, author: str | None = None) -> ET.Element:
+    """LOM: identifier, title, language; lifecycle status and author; CEFR level, skill,
+    topic and task type as classifications (vocabulary source ``toetsbatterij``)."""
+    rec = ET.Element(lom("lom"))
+    general = _sub(rec, lom("general"))
+    ident = _sub(general, lom("identifier"))
+    _sub(ident, lom("catalog"), CATALOG)
+    _sub(ident, lom("entry"), identifier)
+    _lang_string(general, "title", identifier, "nl-BE")
+    _sub(general, lom("language"), "nl-BE")
+    if status is not None or author is not None:
+        life = _sub(rec, lom("lifeCycle"))
+        if status is not None:
+            _vocabulary(life, "status", CATALOG, status)
+        if author is not None:
+            contribute = _sub(life, lom("contribute"))
+            _vocabulary(contribute, "role", "LOMv1.0", "author")
+            _sub(contribute, lom("entity"), _vcard(author))
+    if level is not None:
+        _classification(rec, "educational level", [("CEFR", level)])
+    if skill is not None:
+        _classification(rec, "discipline", [(f"{CATALOG}:skill", skill)])
+    ideas = [(f"{CATALOG}:{name}", value) for name, value in
+             (("topic", topic), ("task-type", task_type)) if value is not None]
+    if ideas:
+        _classification(rec, "idea", ideas)
+    return rec
 
 
 # -- package ----------------------------------------------------------------------------
@@ -406,28 +534,72 @@ def _units(bank, ids: Iterable[str] | None) -> list[Testlet | Item]:
 _SAFE_ASSET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def rubric_record(bank, rubric_id: str) -> dict:
+    """A rubric as the bank file has it: the criteria and the notes for raters (rater
+    guidance, which the loaded :class:`~toetsbatterij.items.model.Rubric` does not keep)."""
+    rubric = bank.rubrics[rubric_id]
+    out = rubric.as_dict()
+    if rubric.source:
+        raw = yaml.safe_load((bank.root / rubric.source).read_text(encoding="utf-8"))
+        if isinstance(raw, dict) and isinstance(raw.get("notes"), str):
+            out["notes"] = raw["notes"]
+    return out
+
+
+def _manifest_metadata(manifest: ET.Element, version: str) -> None:
+    md = ET.SubElement(manifest, cp("metadata"))
+    ET.SubElement(md, cp("schema")).text = "QTI Package"
+    ET.SubElement(md, cp("schemaversion")).text = "3.0.0"
+    rec = ET.SubElement(md, lom("lom"))
+    general = _sub(rec, lom("general"))
+    ident = _sub(general, lom("identifier"))
+    _sub(ident, lom("catalog"), BANK_VERSION_CATALOG)
+    _sub(ident, lom("entry"), version)
+    _lang_string(general, "title", "toetsbatterij: itembank", "nl-BE")
+    _sub(general, lom("language"), "nl-BE")
+    life = _sub(rec, lom("lifeCycle"))
+    _lang_string(life, "version", version, "x-none")
+
+
 def build_package(bank, ids: Iterable[str] | None = None) -> dict[str, bytes]:
     """The package's files (path -> bytes)."""
     files: dict[str, bytes] = {}
     manifest = ET.Element(cp("manifest"), {
         "xmlns": CP_NS,
         "identifier": f"toetsbatterij-{bank.version[:16]}",
-        f"{{{XSI_NS}}}schemaLocation": f"{CP_NS} {CP_SCHEMA}"})
-    md = ET.SubElement(manifest, cp("metadata"))
-    ET.SubElement(md, cp("schema")).text = "QTI Package"
-    ET.SubElement(md, cp("schemaversion")).text = "3.0.0"
-    ET.SubElement(md, tb("bank"), {"version": bank.version})
+        f"{{{XSI_NS}}}schemaLocation": (f"{CP_NS} {CP_SCHEMA} {LOM_NS} {LOM_SCHEMA} "
+                                        f"{QMD_NS} {QMD_SCHEMA}")})
+    _manifest_metadata(manifest, bank.version)
     ET.SubElement(manifest, cp("organizations"))
     resources = ET.SubElement(manifest, cp("resources"))
     assets: dict[str, Path] = {}
+    extensions: list[ET.Element] = []
+
+    def add_ext(kind: str, ident: str, record: ET.Element) -> str:
+        rid = f"RES-META-{kind.upper()}-{ident}"
+        href = f"metadata/{kind}/{ident}.xml"
+        files[href] = ext_metadata_xml(f"RES-{ident}", record)
+        res = ET.Element(cp("resource"), {"identifier": rid, "type": EXT_METADATA_RESOURCE,
+                                          "href": href})
+        ET.SubElement(res, cp("file"), {"href": href})
+        extensions.append(res)
+        return rid
 
     def add_stimulus(ident: str, stim: Stimulus, owner, testlet: Testlet | None) -> tuple[str, str]:
         href = f"stimuli/{ident}.xml"
         files[href] = stimulus_xml(ident, stim)
         res = ET.SubElement(resources, cp("resource"), {
             "identifier": f"RES-{ident}", "type": STIMULUS_RESOURCE, "href": href})
-        ET.SubElement(res, cp("metadata")).append(stimulus_metadata(stim, testlet))
+        meta = ET.SubElement(res, cp("metadata"))
+        if testlet is not None:
+            meta.append(lom_record(ident, skill=testlet.skill, level=testlet.level,
+                                   topic=testlet.topic, task_type=testlet.task_type,
+                                   status=testlet.status, author=testlet.author))
+        else:
+            meta.append(lom_record(ident))
         ET.SubElement(res, cp("file"), {"href": href})
+        ET.SubElement(res, cp("dependency"), {
+            "identifierref": add_ext("stimuli", ident, stimulus_metadata(stim, testlet))})
         if stim.src:
             if not _SAFE_ASSET.match(stim.src):
                 raise ValueError(f"unsafe asset name {stim.src!r}")
@@ -445,22 +617,49 @@ def build_package(bank, ids: Iterable[str] | None = None) -> dict[str, bytes]:
             refs = [shared] if shared else []
             if item.stimulus is not None:
                 refs.append(add_stimulus(stimulus_id(item.id, False), item.stimulus, item, None))
-            rubric = bank.rubrics[item.rubric].as_dict() if item.rated and item.rubric in bank.rubrics else None
+            rubric = rubric_record(bank, item.rubric) if item.rated and item.rubric in bank.rubrics else None
             href = f"items/{item.id}.xml"
             files[href] = item_xml(item, refs, rubric)
             res = ET.SubElement(resources, cp("resource"), {
                 "identifier": f"RES-{item.id}", "type": ITEM_RESOURCE, "href": href})
-            ET.SubElement(res, cp("metadata")).append(
-                item_metadata(item, unit if isinstance(unit, Testlet) else None, rubric))
+            meta = ET.SubElement(res, cp("metadata"))
+            meta.append(qti_metadata(item))
+            meta.append(lom_record(item.id, skill=item.skill, level=item.level, topic=item.topic,
+                                   task_type=item.task_type, status=item.status,
+                                   author=item.author))
             ET.SubElement(res, cp("file"), {"href": href})
             for ident, _ in refs:
                 ET.SubElement(res, cp("dependency"), {"identifierref": f"RES-{ident}"})
+            record = item_metadata(item, unit if isinstance(unit, Testlet) else None, rubric)
+            ET.SubElement(res, cp("dependency"), {"identifierref": add_ext("items", item.id, record)})
+    resources.extend(extensions)
     for name, path in sorted(assets.items()):
         href = f"assets/{name}"
         files[href] = path.read_bytes()
         res = ET.SubElement(resources, cp("resource"), {
             "identifier": f"RES-ASSET-{name}", "type": WEB_RESOURCE, "href": href})
         ET.SubElement(res, cp("file"), {"href": href})
+    # The bank's own files besides items and rubrics: the test manifests (the bank version
+    # covers them; only with the whole bank: a selection's manifests would name missing items)
+    # and the vocabulary the items are checked against.
+    bank_files = {"bank/vocabulary.yaml": bank.root / "vocabulary.yaml"}
+    if ids is None:
+        for _, test in sorted(bank.tests.items()):
+            bank_files[f"bank/{test.source}"] = bank.root / test.source
+        # What the test forms hold besides items: practice sets (with their audio) and the
+        # exposure parameters, so that the imported bank builds the same forms.
+        for folder in ("practice", "exposure"):
+            for path in sorted((bank.root / folder).glob("*")):
+                if path.is_file() and BANK_FILE.match(f"{folder}/{path.name}"):
+                    bank_files[f"bank/{folder}/{path.name}"] = path
+    bank_files = {k: v for k, v in bank_files.items() if v.is_file()}
+    if bank_files:
+        first = next(iter(bank_files))
+        res = ET.SubElement(resources, cp("resource"), {
+            "identifier": BANK_RESOURCE_ID, "type": BANK_RESOURCE, "href": first})
+        for href, path in bank_files.items():
+            files[href] = path.read_bytes()
+            ET.SubElement(res, cp("file"), {"href": href})
     ET.indent(manifest, space="  ")
     files["imsmanifest.xml"] = ET.tostring(manifest, encoding="utf-8", xml_declaration=True)
     return files
@@ -477,4 +676,5 @@ def export_package(bank, output: str | os.PathLike | io.BytesIO, ids: Iterable[s
     return sum(1 for name in files if name.startswith("items/"))
 
 
-__all__ = ["TB_NS", "build_package", "export_package", "item_xml", "stimulus_xml"]
+__all__ = ["TB_NS", "build_package", "export_package", "item_xml", "rubric_record",
+           "stimulus_xml"]

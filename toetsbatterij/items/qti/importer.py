@@ -37,7 +37,14 @@ from ..errors import ItemValidationError, Problem
 from ..parse import parse_document
 from ..vocabulary import DEFAULT_VOCABULARY_PATH, Vocabulary
 from .common import (
+    BANK_FILE,
+    BANK_RESOURCE,
+    BANK_RESOURCE_ID,
+    BANK_VERSION_CATALOG,
+    CATALOG,
+    EXT_METADATA_RESOURCE,
     ITEM_RESOURCE,
+    LOM_NS,
     STIMULUS_RESOURCE,
     SUPPORTED_INTERACTIONS,
     TB_NS,
@@ -69,6 +76,8 @@ class ImportResult:
     rubrics: dict[str, dict] = field(default_factory=dict)
     assets: dict[str, dict[str, bytes]] = field(default_factory=dict)  # document id -> src -> bytes
     problems: list[Problem] = field(default_factory=list)        # validation of the documents
+    bank_version: str | None = None      # the exported bank's version (manifest LOM), if any
+    bank_files: dict[str, bytes] = field(default_factory=dict)   # bank path -> bytes (tests, vocabulary)
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -241,6 +250,49 @@ def _meta_fields(meta: Element | None) -> dict:
     return out
 
 
+def _lom_text(el: Element | None, *path: str) -> list[str]:
+    """Texts at ``path`` (LOM element names) below ``el``."""
+    found = [el] if el is not None else []
+    for name in path:
+        found = [c for f in found for c in f if c.tag == f"{{{LOM_NS}}}{name}"]
+    return [(f.text or "").strip() for f in found]
+
+
+def _lom(res: Element | None) -> Element | None:
+    if res is None:
+        return None
+    return next((m for m in res.iter(f"{{{LOM_NS}}}lom")), None)
+
+
+def lom_fields(res: Element | None) -> dict:
+    """Skill, level, topic, task type, status and author from a resource's LOM, as we export
+    them (vocabulary source ``toetsbatterij``; the CEFR level under "educational level"): the
+    fallback when a package has no record of ours for the resource."""
+    rec = _lom(res)
+    out: dict[str, Any] = {}
+    if rec is None:
+        return out
+    for life in (c for c in rec if c.tag == f"{{{LOM_NS}}}lifeCycle"):
+        for status in (c for c in life if c.tag == f"{{{LOM_NS}}}status"):
+            if _lom_text(status, "source") == [CATALOG] and _lom_text(status, "value"):
+                out["status"] = _lom_text(status, "value")[0]
+        for contribute in (c for c in life if c.tag == f"{{{LOM_NS}}}contribute"):
+            if _lom_text(contribute, "role", "value") == ["author"]:
+                for card in _lom_text(contribute, "entity"):
+                    name = next((line[3:] for line in card.splitlines() if line.startswith("FN:")), None)
+                    if name:
+                        out["author"] = re.sub(r"\\(.)", r"\1", name.strip())
+    sources = {"CEFR": "level", f"{CATALOG}:skill": "skill", f"{CATALOG}:topic": "topic",
+               f"{CATALOG}:task-type": "task_type"}
+    for cl in (c for c in rec if c.tag == f"{{{LOM_NS}}}classification"):
+        for tp in (c for c in cl if c.tag == f"{{{LOM_NS}}}taxonPath"):
+            key = sources.get(next(iter(_lom_text(tp, "source", "string")), ""))
+            ids = _lom_text(tp, "taxon", "id")
+            if key and ids and ids[0]:
+                out[key] = ids[0]
+    return out
+
+
 def _number(text: str) -> int | float:
     value = float(text)
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
@@ -290,7 +342,8 @@ def _stimulus_from_xml(root: Element, file: str, files: Mapping[str, bytes], ass
             stim.update(kind="image", src=name, alt=media.get("alt", ""))
         else:
             stim.update(kind="audio", src=name)
-            plays = media.get("data-max-plays")
+            # Our record has the play limit; packages of before 2026-12 had it on the audio.
+            plays = (meta.get("max-plays") if meta is not None else None) or media.get("data-max-plays")
             if plays and plays.isdigit():
                 stim["max_plays"] = int(plays)
     else:
@@ -471,6 +524,36 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
         if local(res.tag) == "resource":
             resources[res.get("identifier", "")] = res
     result = ImportResult()
+    manifest_meta = next((c for c in manifest if local(c.tag) == "metadata"), None)
+    rec = next((c for c in manifest_meta if c.tag == f"{{{LOM_NS}}}lom"), None) if manifest_meta is not None else None
+    for ident in (c for g in (rec if rec is not None else ()) if local(g.tag) == "general"
+                  for c in g if local(c.tag) == "identifier"):
+        if _lom_text(ident, "catalog") == [BANK_VERSION_CATALOG] and _lom_text(ident, "entry"):
+            result.bank_version = _lom_text(ident, "entry")[0]
+    bank_res = resources.get(BANK_RESOURCE_ID)
+    if bank_res is not None and bank_res.get("type") == BANK_RESOURCE:
+        for f in (c for c in bank_res if local(c.tag) == "file"):
+            href = _resolve("imsmanifest.xml", f.get("href", ""), files, "imsmanifest.xml", "file")
+            rel = href[len("bank/"):] if href.startswith("bank/") else ""
+            if not BANK_FILE.match(rel):
+                raise _refuse("imsmanifest.xml", href, "refused bank file: only the vocabulary, test manifests, practice sets and exposure parameters")
+            result.bank_files[rel] = files[href]
+
+    def record(res: Element | None, kind: str) -> Element | None:
+        """Our record (``tb:item``/``tb:stimulus``) of a resource: the extension metadata
+        resource it depends on; packages of before 2026-12 had it inline."""
+        if res is None:
+            return None
+        for dep in (c for c in res if local(c.tag) == "dependency"):
+            ext = resources.get(dep.get("identifierref", ""))
+            if ext is None or ext.get("type") != EXT_METADATA_RESOURCE:
+                continue
+            href = _resolve("imsmanifest.xml", ext.get("href", ""), files, "imsmanifest.xml", "resource")
+            root = parse_xml(files[href], href, limits)
+            found = _tb(root, kind)
+            if found is not None:
+                return found
+        return _tb(res, kind)
     stimuli: dict[str, dict] = {}       # stimulus href -> {"doc", "assets", "testlet"}
     members: dict[str, list[tuple[int, dict, dict]]] = {}
     singles: list[tuple[dict, dict]] = []
@@ -483,7 +566,7 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
             raise _refuse(href, local(sroot.tag), "not a qti-assessment-stimulus")
         res = next((r for r in resources.values()
                     if r.get("type") == STIMULUS_RESOURCE and r.get("href") == href), None)
-        meta = _tb(res, "stimulus") if res is not None else None
+        meta = record(res, "stimulus")
         assets: dict[str, bytes] = {}
         doc = _stimulus_from_xml(sroot, href, files, assets, meta)
         testlet_meta = _tb(meta, "testlet") if meta is not None else None
@@ -496,7 +579,7 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
             continue
         href = _resolve("imsmanifest.xml", res.get("href", ""), files, "imsmanifest.xml", "resource")
         root = parse_xml(files[href], href, limits)
-        meta = _tb(res, "item")
+        meta = record(res, "item")
         doc = item_document(root, href, meta)
         ident = decode_id(root.get("identifier", ""))
         m = meta.attrib if meta is not None else {}
@@ -556,6 +639,8 @@ def import_package(source, *, limits: Limits = Limits(), defaults: Mapping[str, 
                 (int(m.get("position", "0") or 0), item_doc, {"shared": shared, "assets": own_assets}))
         else:
             meta_fields = {k: v for k, v in _meta_fields(meta).items() if k not in ("enemies", "notes")}
+            if meta is None:  # a foreign or stripped package: what its LOM says
+                meta_fields = lom_fields(res)
             singles.append(({**defaults, **meta_fields, **item_doc}, own_assets))
 
     for doc, assets in singles:
@@ -634,4 +719,9 @@ def write_documents(result: ImportResult, output: str | os.PathLike) -> int:
         (root / "rubrics").mkdir(parents=True, exist_ok=True)
         for rid, r in result.rubrics.items():
             (root / "rubrics" / f"{rid}.yaml").write_text(dump_yaml(r), encoding="utf-8")
+    for rel, data in result.bank_files.items():  # names checked on import (BANK_FILE)
+        if not BANK_FILE.match(rel):
+            raise ValueError(f"refused bank file {rel!r}")
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
     return n

@@ -12,19 +12,9 @@
 (function () {
   "use strict";
 
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (m, k) {
-      return Object.prototype.hasOwnProperty.call(values, k) ? String(values[k]) : m;
-    });
-  }
-  function fmt(s) { s = Math.max(0, Math.ceil(s)); var m = Math.floor(s / 60), r = s % 60; return m + ":" + (r < 10 ? "0" : "") + r; }
-  function post(url, csrf, body, type) {
-    return fetch(url, { method: "POST", credentials: "same-origin", body: body,
-      headers: { "X-CSRFToken": csrf, "Accept": "application/json", "Content-Type": type || "application/json" } })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (d) { return { status: r.status, ok: r.ok, d: d }; });
-      });
-  }
+  // Shared with the recording studio (recorder.js, loaded first).
+  var R = window.TBRecorder, fill = R.fill, fmt = R.fmt, post = R.post;
+  var meter = R.meter, mimeType = R.mimeType, microphone = R.microphone;
   function store(key, value) {
     try { if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, JSON.stringify(value)); }
     catch (e) { /* storage full or blocked: the server copy still counts */ }
@@ -135,34 +125,6 @@
       });
     });
   });
-
-  // -- level meter (speaking and microphone check) ------------------------------------------------
-  function meter(stream, el) {
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx || !el) return function () {};
-    var ctx = new Ctx(), src = ctx.createMediaStreamSource(stream), an = ctx.createAnalyser();
-    an.fftSize = 1024; src.connect(an);
-    var buf = new Float32Array(an.fftSize), running = true;
-    (function draw() {
-      if (!running) return;
-      an.getFloatTimeDomainData(buf);
-      var sum = 0; for (var i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
-      el.value = Math.min(1, Math.sqrt(sum / buf.length) * 4);
-      requestAnimationFrame(draw);
-    })();
-    el.parentNode.hidden = false;
-    return function () { running = false; el.value = 0; try { ctx.close(); } catch (e) { /* closed */ } };
-  }
-  function mimeType() {
-    if (!window.MediaRecorder) return null;
-    var types = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus"];
-    for (var i = 0; i < types.length; i++) if (MediaRecorder.isTypeSupported(types[i])) return types[i];
-    return null;
-  }
-  function microphone() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return Promise.reject(new Error("no mic"));
-    return navigator.mediaDevices.getUserMedia({ audio: true });
-  }
 
   // -- speaking ----------------------------------------------------------------------------------
   document.querySelectorAll(".speaking").forEach(function (box) {

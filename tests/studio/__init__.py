@@ -1,0 +1,1 @@
+"""Tests of toetsbatterij.studio (a package, like tests/items)."""

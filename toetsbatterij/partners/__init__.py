@@ -1,0 +1,1 @@
+"""Partner exchange: partner organisations, scopes, hashed API tokens, shares, read log (issue 13)."""

@@ -1,0 +1,1 @@
+"""Persons across sessions: one record per person per organisation (issue 13)."""

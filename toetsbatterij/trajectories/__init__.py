@@ -1,0 +1,1 @@
+"""Integration trajectories and their components (MO, NT2, career orientation, participation)."""
