@@ -377,11 +377,16 @@ def run_dif(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- publish
 @command("publish", "Publiceer een kalibratierelease in de itembank (parameters met herkomst; pretest → operationeel).")
 def _publish_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("params", metavar="PARAMS.csv", help="uitvoer van calibrate (met kolommen n en status)")
+    p.add_argument("params", metavar="PARAMS.csv", nargs="?",
+                   help="uitvoer van calibrate (met kolommen n en status); niet bij --cuts")
     p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank (map met items/)")
-    p.add_argument("--calibration-id", required=True, help="unieke release-id, bv. cal-2026-03")
-    p.add_argument("--data-from", required=True, metavar="JJJJ-MM-DD", help="begin van het dataventer")
-    p.add_argument("--data-to", required=True, metavar="JJJJ-MM-DD", help="einde van het dataventer")
+    p.add_argument("--cuts", metavar="CUTS.yaml",
+                   help="publiceer cesuren (uitvoer van standard-setting) met hun herkomst in het "
+                        "toetsmanifest van --test, in plaats van itemparameters")
+    p.add_argument("--test", metavar="MANIFEST", help="met --cuts: de toets (bv. attest-4)")
+    p.add_argument("--calibration-id", help="unieke release-id, bv. cal-2026-03")
+    p.add_argument("--data-from", metavar="JJJJ-MM-DD", help="begin van het dataventer")
+    p.add_argument("--data-to", metavar="JJJJ-MM-DD", help="einde van het dataventer")
     p.add_argument("--responses", metavar="RESPONSES.csv", help="de gebruikte antwoorden (checksum in de release)")
     p.add_argument("--min-n", type=int, default=200, help="minimum aantal antwoorden per item (standaard 200)")
     p.add_argument("--summary", metavar="SUMMARY.json",
@@ -412,6 +417,20 @@ def _read_extra_columns(path: str) -> tuple[dict[str, int], dict[str, str]]:
 def run_publish(args: argparse.Namespace) -> int:
     from .publish import publish
 
+    if args.cuts:
+        from .cutscores import read_cut_scores
+        from .publish import publish_cut_scores
+
+        if args.params or not args.test:
+            raise InputError(None, None, "--cuts gaat met --test en zonder PARAMS.csv")
+        cuts = read_cut_scores(args.cuts)
+        path = publish_cut_scores(cuts, args.bank, args.test)
+        print_json({"manifest": str(path), "skill": cuts.skill, "cuts": cuts.cuts, **cuts.provenance()})
+        return 0
+    missing = [name for name, v in (("PARAMS.csv", args.params), ("--calibration-id", args.calibration_id),
+                                    ("--data-from", args.data_from), ("--data-to", args.data_to)) if not v]
+    if missing:
+        raise InputError(None, None, "ontbreekt: " + ", ".join(missing))
     params = read_params(args.params)
     n, status = _read_extra_columns(args.params)
     summary = None
@@ -622,4 +641,279 @@ def run_simulate_raters(args: argparse.Namespace) -> int:
                              severity_sd=args.severity_sd, drift=args.drift)
     _write_json(args.json, study)
     render_simulation(study, _console())
+    return 0
+
+
+# ---------------------------------------------------------------------------- standard setting
+def _bank_or_params(args, *, with_levels: bool = True):
+    """(params, levels) of --params or of the operational items of --skill in --bank."""
+    import re
+
+    if bool(args.params) == bool(args.bank):
+        raise InputError(None, None, "geef precies een van --params of --bank")
+    if args.params:
+        params = read_params(args.params)
+        levels = {}
+        for item in params:
+            m = re.match(r"^[A-Z]{1,2}-([ABC][12])-", item)
+            if m:
+                levels[item] = m.group(1)
+        return params, levels
+    from toetsbatterij.items import BankError, load_bank
+
+    if not args.skill:
+        raise InputError(None, None, "--bank vraagt ook --skill")
+    try:
+        bank = load_bank(args.bank)
+    except BankError as exc:
+        raise InputError(args.bank, None, f"itembank ongeldig: {exc}") from None
+    statuses = ("operational", "pretest") if getattr(args, "include_pretest", False) else ("operational",)
+    items = [i for i in bank.items.values() if i.skill == args.skill and i.status in statuses
+             and i.parameters is not None and not i.rated]
+    if not items:
+        raise InputError(args.bank, None, f"geen machinaal gescoorde items voor {args.skill!r}")
+    import dataclasses
+
+    params = {i.id: dataclasses.replace(i.parameters, item=i.id) for i in items}
+    return params, {i.id: i.level for i in items}
+
+
+@command("booklet", "Geordend itemboekje voor de Bookmark-methode (locatie van elk scorepunt bij RP).")
+def _booklet_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--params", metavar="PARAMS.csv", help="itemparameters (of gebruik --bank)")
+    p.add_argument("--bank", metavar="ITEMBANK", help="de itembank: gekalibreerde of voorlopige parameters")
+    p.add_argument("--skill", help="met --bank: vaardigheid (reading, listening)")
+    p.add_argument("--include-pretest", action="store_true", help="met --bank: ook pretestitems")
+    p.add_argument("--rp", type=float, default=0.67, help="responskans (standaard 0.67, RP67)")
+    p.add_argument("--out", required=True, metavar="BOOKLET.csv", help="pagina,item,scorepunt,locatie,niveau,bron")
+    p.set_defaults(run=run_booklet)
+
+
+def run_booklet(args: argparse.Namespace) -> int:
+    from .data import write_rows
+    from .standard_setting import build_booklet
+
+    params, levels = _bank_or_params(args)
+    booklet = build_booklet(params, rp=args.rp, levels=levels)
+    write_rows(args.out, ["page", "item", "category", "location", "level", "source"],
+               ([pg.page, pg.item, pg.category, round(pg.location, 6), pg.level, pg.source]
+                for pg in booklet.pages))
+    print_json({"pages": len(booklet.pages), "rp": args.rp,
+                "provisional_share": round(booklet.provisional_share, 4)})
+    return 0
+
+
+@command("standard-setting", "Standaardbepaling: Bookmark of gemodificeerde Angoff, met rapport en cesuurbestand.")
+def _standard_setting_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=("bookmark", "angoff"), required=True)
+    p.add_argument("--skill", required=True, help="vaardigheid van de cesuren")
+    p.add_argument("--bookmarks", metavar="BOOKMARKS.csv", help="bookmark: panellist,round,level,page")
+    p.add_argument("--judgements", metavar="ANGOFF.csv",
+                   help="angoff: panellist,round,level,task,criterion,score (verwachte score van de "
+                        "net-voldoende kandidaat)")
+    p.add_argument("--params", metavar="PARAMS.csv",
+                   help="itemparameters (angoff: items als <taak>/<criterium>)")
+    p.add_argument("--bank", metavar="ITEMBANK", help="de itembank in plaats van --params")
+    p.add_argument("--test", metavar="MANIFEST", help="angoff met --bank: de toets waarvan de criteria komen")
+    p.add_argument("--include-pretest", action="store_true", help="bookmark met --bank: ook pretestitems")
+    p.add_argument("--rp", type=float, default=0.67, help="bookmark: responskans (standaard 0.67)")
+    p.add_argument("--reference", metavar="THETAS.csv", help="referentiepopulatie voor impact (kolom theta)")
+    p.add_argument("--mean", type=float, default=0.0, help="zonder --reference: gemiddelde van θ")
+    p.add_argument("--sd", type=float, default=1.0, help="zonder --reference: SD van θ")
+    p.add_argument("--out", required=True, metavar="MAP", help="rapport: index.html en PNG-figuren")
+    p.add_argument("--cuts-out", metavar="CUTS.yaml", help="cesuurbestand met herkomst (voor publish --cuts)")
+    p.add_argument("--version", default="1", help="versie van de cesuren in het cesuurbestand")
+    p.add_argument("--panel", default="", help="naam van het panel")
+    p.add_argument("--date", help="datum van de laatste ronde (JJJJ-MM-DD; standaard vandaag)")
+    p.set_defaults(run=run_standard_setting)
+
+
+def _criterion_params(args) -> dict:
+    if args.params:
+        return read_params(args.params)
+    if not (args.bank and args.test):
+        raise InputError(None, None, "angoff vraagt --params of --bank met --test")
+    from toetsbatterij.items import BankError, load_bank
+    from toetsbatterij.items.form import build_form
+
+    try:
+        form = build_form(load_bank(args.bank), args.test)
+    except BankError as exc:
+        raise InputError(args.bank, None, f"itembank ongeldig: {exc}") from None
+    except KeyError:
+        raise InputError(args.bank, None, f"onbekend toetsmanifest {args.test!r}") from None
+    out = {}
+    for item_id, item in form.items.items():
+        if item.rated and item.skill == args.skill:
+            for crit, p in form.criterion_parameters(item_id).items():
+                out[f"{item_id}/{crit}"] = p
+    return out
+
+
+def run_standard_setting(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .standard_setting import (
+        angoff_study,
+        bookmark_study,
+        build_booklet,
+        read_angoff,
+        read_bookmarks,
+        read_thetas,
+        write_cut_file,
+        write_report,
+    )
+
+    if args.date:
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise InputError(None, None, f"--date {args.date!r} is geen datum (JJJJ-MM-DD)") from None
+    if not args.sd > 0:
+        raise InputError(None, None, "--sd moet positief zijn")
+    reference = read_thetas(args.reference) if args.reference else (args.mean, args.sd)
+    if args.method == "bookmark":
+        if not args.bookmarks:
+            raise InputError(None, None, "bookmark vraagt --bookmarks")
+        params, levels = _bank_or_params(args)
+        booklet = build_booklet(params, rp=args.rp, levels=levels)
+        study = bookmark_study(booklet, read_bookmarks(args.bookmarks, len(booklet.pages)), args.skill, reference)
+    else:
+        if not args.judgements:
+            raise InputError(None, None, "angoff vraagt --judgements")
+        study = angoff_study(read_angoff(args.judgements), _criterion_params(args), args.skill, reference)
+    report = write_report(study, args.out)
+    if args.cuts_out:
+        write_cut_file(study, args.cuts_out, version=args.version, panel=args.panel or "onbekend panel",
+                       date=args.date)
+    print_json({"report": str(report), "method": study.method, "skill": study.skill,
+                "panel_size": study.panel_size,
+                "rounds": [{"round": r.round, "cuts": {c.level: {"theta": round(c.cut, 4),
+                                                                  "se": round(c.se, 4) if c.se == c.se else None}
+                                                        for c in r.cuts},
+                            "impact": {k: round(v, 4) for k, v in r.impact.items()}} for r in study.rounds]})
+    return 0
+
+
+# ---------------------------------------------------------------------------- classification
+def _load_form(bank_path: str, test: str):
+    from toetsbatterij.items import BankError, load_bank
+    from toetsbatterij.items.form import build_form
+
+    try:
+        bank = load_bank(bank_path)
+    except BankError as exc:
+        raise InputError(bank_path, None, f"itembank ongeldig: {exc}") from None
+    if test not in bank.tests:
+        raise InputError(bank_path, None, f"onbekend toetsmanifest {test!r}; kies uit {', '.join(sorted(bank.tests))}")
+    return bank, build_form(bank, test)
+
+
+@command("classification", "Classificatienauwkeurigheid en -consistentie van een formulier per cesuur "
+                           "(Rudner en simulatie), met het formulierrapport.")
+def _classification_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank")
+    p.add_argument("--test", required=True, metavar="MANIFEST", help="het toetsmanifest (bv. attest-4)")
+    p.add_argument("--skill", action="append", help="alleen deze vaardigheid (herhaalbaar)")
+    p.add_argument("--n", type=int, default=2000, help="gesimuleerde kandidaten per adaptieve sectie (0: geen)")
+    p.add_argument("--seed", type=int, default=1, help="toevalszaad")
+    p.add_argument("--out", metavar="MAP", help="schrijf het formulierrapport (index.html met figuren)")
+    p.add_argument("--json", metavar="CLASSIFICATION.json", help="alle cijfers ook als JSON")
+    p.set_defaults(run=run_classification)
+
+
+def run_classification(args: argparse.Namespace) -> int:
+    from .classification import section_study, write_form_report
+
+    if args.n < 0:
+        raise InputError(None, None, "--n mag niet negatief zijn")
+    _, form = _load_form(args.bank, args.test)
+    wanted = set(args.skill or [s.skill for s in form.sections])
+    unknown = wanted - {s.skill for s in form.sections}
+    if unknown:
+        raise InputError(None, None, f"de toets heeft geen sectie {', '.join(sorted(unknown))}")
+    studies = []
+    with progress_bar("Classificatie", len(wanted)) as advance:
+        for section in form.sections:
+            if section.skill in wanted:
+                study = section_study(form, section.index, n=args.n, seed=args.seed)
+                if study is not None:
+                    studies.append(study)
+                advance()
+    report = write_form_report(form, studies, args.out) if args.out else None
+    summary = {"test": form.id, "form_version": form.version, "report": str(report) if report else None,
+               "skills": {s.skill: {"n": s.n, "length_mean": s.length_mean,
+                                    "decisive": s.figures["decisive"],
+                                    "wrong_at_decisive": s.figures["wrong_at_decisive"],
+                                    "level_accuracy": s.figures["level_accuracy"],
+                                    "cuts": s.rows} for s in studies}}
+    _write_json(args.json, summary)
+    console = _console()
+    from rich.table import Table
+
+    for s in studies:
+        table = Table(title=f"{form.id} {s.skill}" + (f" ({s.n} gesimuleerde kandidaten)" if s.n else ""))
+        cols = ["niveau", "cesuur", "Rudner nauwk.", "Rudner cons."]
+        if s.n:
+            cols += ["Rudner (schattingen)", "simulatie nauwk.", "simulatie cons."]
+        for c in cols:
+            table.add_column(c, justify="right")
+        for r in s.rows:
+            vals = [r["level"], f"{r['cut']:g}", f"{r['rudner_accuracy']:.3f}", f"{r['rudner_consistency']:.3f}"]
+            if s.n:
+                vals += [f"{r['estimates_accuracy']:.3f}", f"{r['simulated_accuracy']:.3f}",
+                         f"{r['simulated_consistency']:.3f}"]
+            table.add_row(*vals)
+        console.print(table)
+    print_json({k: v for k, v in summary.items() if k != "skills"} | {
+        "wrong_at_decisive": {s.skill: s.figures["wrong_at_decisive"] for s in studies}})
+    return 0
+
+
+# ---------------------------------------------------------------------------- pilot plan
+@command("pilot-plan", "Pilotkalibratieplan: wanneer heeft elk pretestitem genoeg antwoorden voor de "
+                       "kalibratie met vaste parameters?")
+def _pilot_plan_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bank", required=True, metavar="ITEMBANK", help="de itembank")
+    p.add_argument("--test", required=True, metavar="MANIFEST", help="het toetsmanifest met de pretestposities")
+    p.add_argument("--agencies", metavar="AGENCIES.csv", help="agency,candidates_per_month")
+    p.add_argument("--candidates-per-month", type=float,
+                   help="in plaats van --agencies: verwachte kandidaten per maand in totaal")
+    p.add_argument("--target", type=int, default=500, help="gewenst aantal antwoorden per item (standaard 500)")
+    p.add_argument("--counts", metavar="COUNTS.csv",
+                   help="antwoorden tot nu toe: item,n (bv. PARAMS.csv van calibrate) of RESPONSES.csv")
+    p.add_argument("--skill", action="append", help="alleen deze vaardigheid (herhaalbaar)")
+    p.add_argument("--n-sim", type=int, default=400, help="gesimuleerde kandidaten voor het bereik van de posities")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True, metavar="PLAN.csv", help="het plan per item")
+    p.set_defaults(run=run_pilot_plan)
+
+
+def run_pilot_plan(args: argparse.Namespace) -> int:
+    from .data import write_rows
+    from .pilot import pilot_plan, read_agencies, read_counts
+
+    if bool(args.agencies) == (args.candidates_per_month is not None):
+        raise InputError(None, None, "geef precies een van --agencies of --candidates-per-month")
+    if args.n_sim < 10:
+        raise InputError(None, None, "--n-sim moet minstens 10 zijn")
+    agencies = read_agencies(args.agencies) if args.agencies else {"totaal": args.candidates_per_month}
+    total = float(sum(agencies.values()))
+    _, form = _load_form(args.bank, args.test)
+    counts = read_counts(args.counts) if args.counts else {}
+    rows, reach = pilot_plan(form, total, args.target, counts=counts, n_sim=args.n_sim, seed=args.seed,
+                             skills=set(args.skill) if args.skill else None)
+    write_rows(args.out, ["item", "unit", "skill", "level", "status", "parameters", "n_now", "per_month",
+                          "months_to_target", "ready"],
+               ([r.item, r.unit, r.skill, r.level, r.status, r.parameters, r.n_now, round(r.per_month, 3),
+                 "" if r.months_to_target is None else round(r.months_to_target, 2),
+                 "yes" if r.ready else "no"] for r in rows))
+    pretest = [r for r in rows if r.status == "pretest"]
+    months = [r.months_to_target for r in pretest if r.months_to_target is not None]
+    print_json({"candidates_per_month": total, "agencies": len(agencies), "target": args.target,
+                "reach": {k: {str(p): round(v, 3) for p, v in v_.items()} for k, v_ in reach.items()},
+                "pretest_items": len(pretest), "ready": sorted(r.item for r in pretest if r.ready),
+                "months_until_all_pretest_ready": round(max(months), 2) if months else None,
+                "provisional_operational_items": sum(1 for r in rows if r.status == "operational"),
+                "never": sorted(r.item for r in rows if r.months_to_target is None)})
     return 0

@@ -8,6 +8,10 @@ A cut-score file (YAML) holds the cuts of one skill with where they came from::
     date: 2026-03-15
     panel: Panel NT2 Vlaanderen (9 leden)
     cuts: {A1: -2.4, A2: -1.2, B1: 0.0, B2: 1.2, C1: 2.4}   # θ where each level starts
+    panel_size: 9               # optional: written by the standard-setting command
+    se: {A1: 0.08, A2: 0.06}    # optional: standard error of each cut across panellists
+    rp: 0.67                    # optional: the Bookmark method's response probability
+    rounds: 3                   # optional
 
 Impact: the share of a reference population at each level. With a calibration's posterior
 the share of level L is the mean posterior mass of the band [cut_L, cut_next) over persons,
@@ -18,7 +22,7 @@ the normal probability of the band.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +44,23 @@ class CutScoreSet:
     date: str
     panel: str
     cuts: Mapping[str, float]
+    panel_size: int | None = None
+    se: Mapping[str, float] = field(default_factory=dict)
+    rp: float | None = None
+    rounds: int | None = None
+
+    def provenance(self) -> dict:
+        """What ``publish --cuts`` writes into the form beside the cuts."""
+        out = {"version": self.version, "method": self.method, "date": self.date, "panel": self.panel}
+        if self.panel_size is not None:
+            out["panel_size"] = self.panel_size
+        if self.se:
+            out["se"] = {k: float(v) for k, v in self.se.items()}
+        if self.rp is not None:
+            out["rp"] = self.rp
+        if self.rounds is not None:
+            out["rounds"] = self.rounds
+        return out
 
     @property
     def ordered(self) -> list[tuple[str, float]]:
@@ -82,8 +103,24 @@ def read_cut_scores(path: str | Path) -> CutScoreSet:
     in_level_order = [values[k] for k in LEVELS if k in values]
     if any(b <= a for a, b in zip(in_level_order, in_level_order[1:], strict=False)):
         raise InputError(path, None, "cesuren moeten stijgen van A1 naar C1")
+    extra: dict = {}
+    try:
+        if raw.get("panel_size") is not None:
+            extra["panel_size"] = int(raw["panel_size"])
+        if raw.get("rp") is not None:
+            extra["rp"] = float(raw["rp"])
+        if raw.get("rounds") is not None:
+            extra["rounds"] = int(raw["rounds"])
+        se = raw.get("se") or {}
+        if not isinstance(se, dict) or any(k not in values for k in se):
+            raise InputError(path, None, "se moet een mapping niveau → standaardfout zijn, voor niveaus met een cesuur")
+        extra["se"] = {str(k): float(v) for k, v in se.items()}
+    except (TypeError, ValueError):
+        raise InputError(path, None, "panel_size, rounds, rp en se moeten getallen zijn") from None
+    if any(v < 0 for v in extra["se"].values()):
+        raise InputError(path, None, "een standaardfout is niet negatief")
     return CutScoreSet(str(raw["skill"]), str(raw["version"]), str(raw["method"]), str(raw["date"]),
-                       str(raw["panel"]), values)
+                       str(raw["panel"]), values, **extra)
 
 
 def impact_from_posterior(cuts: CutScoreSet, nodes: np.ndarray, post: np.ndarray) -> dict[str, float]:

@@ -287,3 +287,94 @@ def publish(params: Mapping[str, ItemParameters], n_per_item: Mapping[str, int],
     record.write_text("# Kalibratierelease: herkomst van gepubliceerde itemparameters (niet met de hand wijzigen)\n"
                       + yaml.safe_dump(release, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return result
+
+
+# ------------------------------------------------------------------------------ cut scores
+CUT_LEVELS = ("A1", "A2", "B1", "B2", "C1")
+
+
+def _top_block(lines: list[str], key: str) -> tuple[int, int] | None:
+    """(first, end) line indices of a top-level ``key:`` block (end: the next top-level line)."""
+    for k, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            end = k + 1
+            while end < len(lines) and (not lines[end].strip() or lines[end].startswith((" ", "#"))):
+                end += 1
+            while end > k + 1 and not lines[end - 1].strip():
+                end -= 1
+            return k, end
+    return None
+
+
+def _flow(mapping: Mapping[str, float]) -> str:
+    return "{" + ", ".join(f"{k}: {float(v):g}" for k, v in mapping.items()) + "}"
+
+
+def edit_manifest_cuts(text: str, skill: str, cuts: Mapping[str, float], provenance: Mapping) -> str:
+    """``text`` (a test manifest) with ``cut_scores.<skill>`` replaced and the skill's entry in
+    ``cut_score_provenance`` written; every other line stays as the author wrote it."""
+    lines = text.split("\n")
+    block = _top_block(lines, "cut_scores")
+    if block is None:
+        raise KeyError("cut_scores")
+    first, end = block
+    new_line = f"  {skill}: {_flow(cuts)}"
+    for k in range(first + 1, end):
+        if re.match(rf"^\s+{re.escape(skill)}:", lines[k]):
+            indent = len(lines[k]) - len(lines[k].lstrip(" "))
+            stop = k + 1
+            while stop < end and (not lines[stop].strip() or len(lines[stop]) - len(lines[stop].lstrip(" ")) > indent):
+                stop += 1
+            lines[k:stop] = [" " * indent + f"{skill}: {_flow(cuts)}"]
+            break
+    else:
+        lines.insert(end, new_line)
+    data = yaml.safe_load("\n".join(lines)) or {}
+    prov = dict(data.get("cut_score_provenance") or {})
+    prov[skill] = dict(provenance)
+    dumped = yaml.safe_dump({"cut_score_provenance": prov}, sort_keys=False, allow_unicode=True,
+                            default_flow_style=None, width=120).rstrip("\n").split("\n")
+    comment = ["# Herkomst van de cesuren (python -m psychometrics publish --cuts): methode, datum, panel,",
+               "# panelgrootte en standaardfout per cesuur."]
+    block = _top_block(lines, "cut_score_provenance")
+    if block is not None:
+        lines[block[0]:block[1]] = dumped
+    else:
+        cut_block = _top_block(lines, "cut_scores")
+        lines[cut_block[1]:cut_block[1]] = comment + dumped
+    return "\n".join(lines)
+
+
+def publish_cut_scores(cuts, bank: str | Path, test: str) -> Path:
+    """Write a standard-setting result (``cutscores.CutScoreSet``) into the manifest of ``test``:
+    its cuts replace the skill's (levels it does not set are kept; the whole must still rise
+    from A1 to C1) and its provenance (method, date, panel, panel size, SE per cut, version)
+    goes into ``cut_score_provenance``. The bank is loaded with the item code afterwards; a
+    manifest the bank would refuse is restored and the publication refused."""
+    bank = Path(bank)
+    path = bank / "tests" / f"{test}.yaml"
+    if not path.exists():
+        raise InputError(path, None, f"toetsmanifest {test!r} bestaat niet")
+    original = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(original) or {}
+    current = dict((data.get("cut_scores") or {}).get(cuts.skill) or {})
+    if cuts.skill not in (data.get("cut_scores") or {}) and not any(
+            s.get("skill") == cuts.skill for s in data.get("sections") or []):
+        raise InputError(path, None, f"de toets {test} heeft geen sectie {cuts.skill}")
+    merged = {lv: float(cuts.cuts.get(lv, current.get(lv))) for lv in CUT_LEVELS
+              if lv in cuts.cuts or lv in current}
+    seq = list(merged.values())
+    if any(b <= a for a, b in zip(seq, seq[1:], strict=False)):
+        raise InputError(path, None, "met deze cesuren stijgen de niveaus niet meer van A1 naar C1: "
+                         + ", ".join(f"{k} {v:g}" for k, v in merged.items()))
+    provenance = {**cuts.provenance(), "levels": sorted(cuts.cuts, key=CUT_LEVELS.index)}
+    text = edit_manifest_cuts(original, cuts.skill, merged, provenance)
+    yaml.safe_load(text)
+    before = _bank_problems(bank, [path])
+    path.write_text(text, encoding="utf-8")
+    new_problems = sorted(set(_bank_problems(bank, [path])) - set(before))
+    if new_problems:
+        path.write_text(original, encoding="utf-8")
+        raise InputError(path, None, "de cesuren zouden het manifest ongeldig maken: "
+                         + "; ".join(f"{fld}: {msg}" for _, fld, msg in new_problems[:5]))
+    return path

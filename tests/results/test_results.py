@@ -404,3 +404,40 @@ def test_results_recompute_after_the_raw_answers_are_erased(world, forms, defs):
         [a.id for a in attempts]))).all()
     assert raws and all(raw is None for raw in raws)
     assert service.recompute(world.db, forms, ratings) == []
+
+
+# -- the form's figures ----------------------------------------------------------------------------
+
+
+def test_a_result_freezes_the_forms_classification_figures(world, forms, defs):
+    """Every result carries the figures of its form: accuracy and consistency at each cut of
+    each skill and the share of wrong decisions at the decisive cut; a recompute gives them
+    again, identically."""
+    (attempt,), ratings, _ = run(world, forms, defs, "lezen-luisteren", [0.2], seed=7)
+    result = service.freeze(world.db, world.clock, forms, attempt, ratings, RULES)
+    world.db.commit()
+    figures = result.document["form_figures"]
+    form = forms.for_attempt(world.db, attempt)
+    assert set(figures) == {"reading", "listening"}
+    for skill, fig in figures.items():
+        assert fig["rule"] == "rudner-sim-se-v1" and fig["population"] == "N(0, 1)"
+        assert [c["level"] for c in fig["cuts"]] == sorted(form.cut_scores[skill],
+                                                           key=form.cut_scores[skill].get)
+        for c in fig["cuts"]:
+            assert 0.5 < c["accuracy"] <= 1 and 0.5 < c["consistency"] <= c["accuracy"] + 1e-9
+            assert c["wrong"] == pytest.approx(1 - c["accuracy"], abs=2e-6)
+            assert len(c["curve"]) == 21
+        assert fig["decisive"] == "A2"
+        assert fig["wrong_at_decisive"] == pytest.approx(
+            next(c["wrong"] for c in fig["cuts"] if c["level"] == "A2"))
+    assert service.recompute(world.db, forms, ratings) == []
+
+
+def test_a_result_frozen_before_the_figures_recomputes_without_them(world, forms, defs):
+    (attempt,), ratings, _ = run(world, forms, defs, "lezen-luisteren", [-0.4], seed=8)
+    old = ScoringRules.from_dict({k: v for k, v in RULES.as_dict().items() if k != "form_figures"})
+    result = service.freeze(world.db, world.clock, forms, attempt, ratings, old)
+    world.db.commit()
+    assert "form_figures" not in result.document
+    assert result.rules_version == old.version != RULES.version
+    assert service.recompute(world.db, forms, ratings) == []

@@ -20,7 +20,7 @@ def test_defaults_and_the_configuration():
         "rating_pool": "organisation", "rated_estimator": RATED_ESTIMATOR,
         "rated_estimator_settings": RATED_ESTIMATOR_SETTINGS,
         "resolution_rules": sorted(RULES), "adaptive": "form-design-v1",
-        "classification": "posterior-bands-v1"}
+        "classification": "posterior-bands-v1", "form_figures": "rudner-sim-se-v1"}
     on = ScoringRules.from_config(load_config(environ={"TOETSBATTERIJ_RESULTS_FAIR_SCORES": "1"},
                                               require_secret=False))
     assert on.fair_scores is True
@@ -57,3 +57,16 @@ def test_bad_rules_are_refused():
         ScoringRules.from_dict({"format": 99})
     with pytest.raises(ValueError):
         ScoringRules(adjudication_thresholds=["default"])
+
+
+def test_rules_stored_before_the_form_figures_keep_their_version():
+    """A result frozen before the form figures existed stored rules without ``form_figures``:
+    read back they have none, and their version is the one stored (so they recompute as they
+    were frozen, without figures)."""
+    old = ScoringRules().as_dict()
+    del old["form_figures"]
+    rules = ScoringRules.from_dict(old)
+    assert rules.form_figures == "" and rules.as_dict() == old
+    from toetsbatterij.items.model import sha256_of
+
+    assert rules.version == sha256_of(old) != ScoringRules().version

@@ -15,6 +15,7 @@ import numpy as np
 
 from toetsbatterij.scoring import (
     EAP,
+    GLR,
     MAP,
     MLE,
     SPRT,
@@ -25,6 +26,7 @@ from toetsbatterij.scoring import (
     CutScores,
     Design,
     SelectionRule,
+    StochasticCurtailment,
     standard_stopping,
 )
 
@@ -124,14 +126,31 @@ def design_from_config(
         None if length is None else int(length),
         _constraints_from_config(bp, int(length) if length is not None else max_items),
     )
+    target = config.get("target_level")
+    decision = dict(d.get("decision", {}) or {})
+    decisive_level = decision.get("level")
+
+    def cut_of(spec: Mapping[str, Any], rule: str) -> float:
+        """θ of a rule's cut: its own ``cut``, its ``level``, the design's decisive level or
+        the target level, in that order."""
+        if spec.get("cut") is not None:
+            return float(spec["cut"])
+        level = spec.get("level") or decisive_level or target
+        if cuts is None or level is None:
+            raise ValueError(f"{rule} needs a cut or a level with cut scores")
+        return cuts.cut_of(str(level))
+
     sel = d.get("selection", {}) or {}
     if isinstance(sel, str):
         sel = {"method": sel}
+    at_cut = sel.get("at_cut")
     selection = SelectionRule(
         method=str(sel.get("method", "max_info")),
         randomesque=int(sel.get("randomesque", 1) or 1),
         kl_first=int(sel.get("kl_first", 0) or 0),
         kl_z=float(sel.get("kl_z", 3.0)),
+        at_cut=cut_of({}, "selection at the cut") if at_cut else None,
+        cut_window=float(sel.get("cut_window", 2.0)),
     )
     exposure = d.get("exposure", {}) or {}
     exposure_method = str(exposure if isinstance(exposure, str) else exposure.get("method", "none"))
@@ -143,27 +162,42 @@ def design_from_config(
     content = d.get("content", "heuristic" if blueprint.constraints else "none")
     if isinstance(content, Mapping):
         content = content.get("method", "heuristic")
-    target = config.get("target_level")
     classification = None
+    if stop.get("classification_z") is not None and stop.get("decisive_z") is not None:
+        raise ValueError("classification_z and decisive_z exclude each other")
     if stop.get("classification_z") is not None:
         if cuts is None:
             raise ValueError("classification stopping needs cut scores")
         classification = ClassificationCI(cuts, float(stop["classification_z"]))
+    if stop.get("decisive_z") is not None:
+        # The confidence interval at the decisive cut only: the other cuts do not decide.
+        cut = cut_of({}, "decisive_z")
+        classification = ClassificationCI(
+            CutScores(("decisive",), np.array([cut])), float(stop["decisive_z"])
+        )
     sprt = None
     if stop.get("sprt"):
         spec = dict(stop["sprt"])
-        if "cut" in spec:
-            cut = float(spec["cut"])
-        else:
-            level = spec.get("level", target)
-            if cuts is None or level is None:
-                raise ValueError("SPRT needs a cut or a level with cut scores")
-            cut = cuts.cut_of(str(level))
         sprt = SPRT(
-            cut,
+            cut_of(spec, "SPRT"),
             float(spec.get("delta", 0.3)),
             float(spec.get("alpha", 0.05)),
             float(spec.get("beta", 0.05)),
+        )
+    glr = None
+    if stop.get("glr"):
+        spec = dict(stop["glr"])
+        glr = GLR(
+            cut_of(spec, "GLR"),
+            float(spec.get("delta", 0.1)),
+            float(spec.get("alpha", 0.05)),
+            float(spec.get("beta", 0.05)),
+        )
+    curtailment = None
+    if stop.get("curtail"):
+        spec = dict(stop["curtail"])
+        curtailment = StochasticCurtailment(
+            cut_of(spec, "curtailment"), max_items, float(spec.get("gamma", 0.05))
         )
     stopping = standard_stopping(
         min_items,
@@ -171,6 +205,8 @@ def design_from_config(
         se=stop.get("se"),
         classification=classification,
         sprt=sprt,
+        glr=glr,
+        curtailment=curtailment,
         combine=str(stop.get("combine", "any")),
     )
     skill = config.get("skill")
@@ -189,6 +225,7 @@ def design_from_config(
         cut_scores=cuts,
         target_level=None if target is None else str(target),
         skill=None if skill is None else str(skill),
+        decisive_level=None if decisive_level is None else str(decisive_level),
     )
 
 

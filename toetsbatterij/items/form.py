@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+import numpy as np
+
 from toetsbatterij.scoring import (
     RATED_ESTIMATOR,
     RATED_ESTIMATOR_SETTINGS,
@@ -38,9 +40,12 @@ from toetsbatterij.scoring import (
     ReportingScale,
     category_probabilities,
     classify,
+    item_information,
     next_step,
     rated_eap,
     rng_for,
+    rudner,
+    simulate,
 )
 
 from .api import check_response, view_model
@@ -320,6 +325,29 @@ def _rubric(d: Mapping[str, Any]) -> Rubric:
     criteria = tuple(Criterion(id=c["id"], name=c["name"], levels=tuple(c["levels"]))
                      for c in d["criteria"])
     return Rubric(**{**d, "criteria": criteria})
+
+
+# -- the form's classification figures ----------------------------------------------------------
+
+#: The rule by which :meth:`TestForm.decision_figures` computes a form's figures (a result
+#: frozen with it stores the name; change the name when the computation changes).
+FIGURES_RULE = "rudner-sim-se-v1"
+FIGURES_SEED = 20261130
+FIGURES_GRID = tuple(float(x) for x in np.linspace(-4.0, 4.0, 17))
+FIGURES_REPLICATIONS = 6
+#: Forms are immutable per version, so their figures are computed once per process.
+_FIGURES: dict[tuple[str, int], dict[str, Any] | None] = {}
+_FIGURES_LOCK = threading.Lock()
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_round(v) for v in value]
+    return value
 
 
 # -- the form ------------------------------------------------------------------------------------
@@ -731,6 +759,64 @@ class TestForm:
                  history: list[tuple[str, float]]) -> tuple[float | None, float | None, str]:
         """(θ̂, SE, level) of a section; (None, None, "") for a fixed one or without responses."""
         return self.classification(section_index, history).as_tuple()
+
+    # -- classification figures ------------------------------------------------------------------
+
+    def decision_figures(self, section_index: int) -> dict[str, Any] | None:
+        """Classification accuracy and consistency of a section at each cut (Rudner's method,
+        ``scoring.accuracy``) for a N(0, 1) reference population, the conditional accuracy
+        curves near each cut and the expected share of wrong decisions at the decisive cut
+        (the design's decision level, else the form's target level). None without cut scores
+        or without scored tasks.
+
+        The SE of θ̂ at each θ: for an adaptive section the root mean square posterior SD of
+        a seeded simulation of the section's own design and pool (``FIGURES_REPLICATIONS``
+        administrations at each of the ``FIGURES_GRID`` points), so selection, content rules,
+        exposure control and stopping are those the candidates meet; for a rated section
+        1/√(1 + I(θ)) with I the information of its tasks' rubric criteria. Deterministic:
+        the same form version gives the same figures (rule ``FIGURES_RULE``)."""
+        key = (self.version, int(section_index))
+        if key in _FIGURES:
+            return _FIGURES[key]
+        with _FIGURES_LOCK:
+            if key not in _FIGURES:
+                _FIGURES[key] = self._decision_figures(section_index)
+        return _FIGURES[key]
+
+    def _decision_figures(self, section_index: int) -> dict[str, Any] | None:
+        section = self.section(section_index)
+        cuts = self.cut_scores.get(section.skill)
+        if not cuts:
+            return None
+        cut_scores = CutScores.from_mapping(cuts)
+        grid = np.array(FIGURES_GRID)
+        decisive = self.target_level
+        if section.adaptive:
+            design = self.design(section_index)
+            decisive = design.decisive_level or decisive
+            report = simulate(design, self.pool(section_index),
+                              np.repeat(grid, FIGURES_REPLICATIONS), FIGURES_SEED)
+            se = np.sqrt((report.se**2).reshape(grid.size, FIGURES_REPLICATIONS).mean(axis=1))
+            source = (f"simulation of the section's design: {FIGURES_REPLICATIONS} "
+                      f"administrations at each of {grid.size} θ points in [-4, 4]")
+        else:
+            params = [p for unit in section.units for item_id in self.item_ids(unit)
+                      if self.item(item_id).rated
+                      for p in self.criterion_parameters(item_id).values()]
+            if not params:
+                return None
+            pool = ItemPool.from_records([p.record(f"c{k}") for k, p in enumerate(params)])
+            info = item_information(pool, grid).sum(axis=0)
+            se = 1.0 / np.sqrt(1.0 + info)
+            source = "information of the rubric criteria of the section's tasks"
+        nodes = np.linspace(-5.0, 5.0, 121)
+        quality = rudner(cut_scores, nodes, np.exp(-nodes**2 / 2), np.interp(nodes, grid, se),
+                         decisive=decisive if decisive in cut_scores.levels else None,
+                         se_at=lambda t: np.interp(t, grid, se))
+        return _round({"rule": FIGURES_RULE, "skill": section.skill, "population": "N(0, 1)",
+                       "se_source": source,
+                       "se_curve": [[float(t), float(v)] for t, v in zip(grid, se, strict=True)],
+                       **quality.as_dict()})
 
     # -- rated sections ----------------------------------------------------------------------------
 

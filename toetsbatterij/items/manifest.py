@@ -83,7 +83,12 @@ def _design(raw: Any, c: Checker, path: str) -> dict | None:
     if m is None:
         return None
     c.unknown_fields(m, {"estimator", "selection", "exposure", "stopping", "content", "name",
-                         "version"}, path)
+                         "version", "decision"}, path)
+    dec = m.get("decision")
+    if dec is not None and (dm := c.mapping(dec, join(path, "decision"))) is not None:
+        c.unknown_fields(dm, {"level", "profile"}, join(path, "decision"))
+        c.choice(dm, "level", join(path, "decision"), CUT_LEVELS)
+        c.text(dm, "profile", join(path, "decision"), required=False, max_len=64)
     est = m.get("estimator")
     if isinstance(est, Mapping):
         c.unknown_fields(est, {"method", "prior", "bounds", "nodes"}, join(path, "estimator"))
@@ -93,7 +98,11 @@ def _design(raw: Any, c: Checker, path: str) -> dict | None:
     sel = m.get("selection")
     if isinstance(sel, Mapping):
         sp = join(path, "selection")
-        c.unknown_fields(sel, {"method", "randomesque", "kl_first", "kl_z"}, sp)
+        c.unknown_fields(sel, {"method", "randomesque", "kl_first", "kl_z", "at_cut",
+                               "cut_window"}, sp)
+        if "at_cut" in sel and not isinstance(sel["at_cut"], bool):
+            c.add(join(sp, "at_cut"), "at_cut is true or false")
+        c.number(sel, "cut_window", sp, required=False, minimum=0.0, maximum=10.0)
         c.choice(sel, "method", sp, SELECTION_METHODS, required=False)
         c.integer(sel, "randomesque", sp, required=False, minimum=1, maximum=50)
         c.integer(sel, "kl_first", sp, required=False, minimum=0, maximum=50)
@@ -112,7 +121,17 @@ def _design(raw: Any, c: Checker, path: str) -> dict | None:
     stop = c.get(m, "stopping", path)
     if stop is not MISSING and (s := c.mapping(stop, join(path, "stopping"))) is not None:
         sp = join(path, "stopping")
-        c.unknown_fields(s, {"min_items", "max_items", "se", "classification_z", "sprt", "combine"}, sp)
+        c.unknown_fields(s, {"min_items", "max_items", "se", "classification_z", "decisive_z",
+                             "sprt", "glr", "curtail", "combine"}, sp)
+        c.number(s, "decisive_z", sp, required=False, minimum=0.0, maximum=5.0,
+                 exclusive_minimum=True)
+        for rule, keys in (("sprt", {"level", "cut", "delta", "alpha", "beta"}),
+                           ("glr", {"level", "cut", "delta", "alpha", "beta"}),
+                           ("curtail", {"level", "cut", "gamma"})):
+            if rule in s and (rm := c.mapping(s[rule], join(sp, rule))) is not None:
+                c.unknown_fields(rm, keys, join(sp, rule))
+                if "level" in rm:
+                    c.choice(rm, "level", join(sp, rule), CUT_LEVELS)
         lo = c.integer(s, "min_items", sp, minimum=0, maximum=200)
         hi = c.integer(s, "max_items", sp, minimum=1, maximum=200)
         c.number(s, "se", sp, required=False, minimum=0.0, maximum=5.0, exclusive_minimum=True)
@@ -193,7 +212,22 @@ def parse_manifest(data: Any, file: str, vocab: Vocabulary,
     if m is None:
         return None, c.problems
     c.unknown_fields(m, {"id", "name", "purpose", "target_level", "cut_scores", "reporting_scale",
-                         "sections", "notes", "high_stakes"}, "")
+                         "sections", "notes", "high_stakes",
+                         "cut_score_provenance"}, "")
+    raw_prov = c.get(m, "cut_score_provenance", "", required=False)
+    if raw_prov is not MISSING and (pm_all := c.mapping(raw_prov, "cut_score_provenance")) is not None:
+        # Where each skill's cuts came from (psychometrics publish --cuts): documentation that
+        # travels with the form version; the scoring never reads it.
+        for skill, prov in pm_all.items():
+            pp = join("cut_score_provenance", skill)
+            if skill not in vocab.skills:
+                c.add(pp, f"unknown skill {skill!r}")
+                continue
+            if (pm := c.mapping(prov, pp)) is not None:
+                c.unknown_fields(pm, {"version", "method", "date", "panel", "panel_size", "se", "rp",
+                                      "rounds", "levels"}, pp)
+                for key in ("method", "date", "panel"):
+                    c.text({k: str(v) for k, v in pm.items()}, key, pp, max_len=300)
     mid = c.ident(m, "id", "")
     name = c.text(m, "name", "", max_len=300)
     purpose = c.text(m, "purpose", "", max_len=100)

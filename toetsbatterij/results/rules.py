@@ -15,7 +15,11 @@ a result stores the form version. What is here is what the form does not decide:
 - ``fair_scores``: whether rated sections are adjusted for rater severity (configuration
   ``RESULTS_FAIR_SCORES``, default off);
 - ``rating_pool``: whose raters may rate (configuration ``RATING_POOL``: ``organisation`` or
-  ``shared``).
+  ``shared``);
+- ``form_figures``: the rule by which the form's classification figures (accuracy and
+  consistency at each cut, ``TestForm.decision_figures``) are computed and frozen with the
+  result (``items.form.FIGURES_RULE``). Rules stored before the figures existed have none:
+  their results are recomputed without figures, exactly as they were frozen.
 
 ``version`` is the SHA-256 of the canonical JSON of :meth:`ScoringRules.as_dict`. A result
 stores the whole dict, so a recompute applies exactly the rules the result was frozen with,
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toetsbatterij.items import RATED_ESTIMATOR, RATED_ESTIMATOR_SETTINGS
+from toetsbatterij.items.form import FIGURES_RULE
 from toetsbatterij.items.model import canonical_json, sha256_of
 from toetsbatterij.rating.resolution import RULES, Thresholds
 
@@ -73,6 +78,7 @@ class ScoringRules:
     resolution_rules: tuple[str, ...] = tuple(sorted(RULES))
     adaptive: str = ADAPTIVE_RULE
     classification: str = CLASSIFICATION_RULE
+    form_figures: str = FIGURES_RULE
 
     def __post_init__(self) -> None:
         if self.rating_pool not in POOLS:
@@ -98,10 +104,14 @@ class ScoringRules:
                    rating_pool=data["rating_pool"], rated_estimator=data["rated_estimator"],
                    rated_estimator_settings=data["rated_estimator_settings"],
                    resolution_rules=tuple(data["resolution_rules"]),
-                   adaptive=data["adaptive"], classification=data["classification"])
+                   adaptive=data["adaptive"], classification=data["classification"],
+                   form_figures=str(data.get("form_figures", "")))
 
     def as_dict(self) -> dict[str, Any]:
+        # ``form_figures`` only when set, so rules stored before it existed keep their version.
+        figures = {"form_figures": self.form_figures} if self.form_figures else {}
         return json.loads(canonical_json({
+            **figures,
             "format": RULES_FORMAT,
             "fair_scores": self.fair_scores,
             "adjudication_thresholds": self.adjudication_thresholds,

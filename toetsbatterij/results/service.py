@@ -11,7 +11,9 @@ current result is returned as it is.
 **What a result holds** (``Result.document``; the reports build on it): per skill θ, SE,
 reporting-scale score and its SE, the level, the probability of every level, P(level decision
 correct), P(level >= target), the stop reason, the number of counted items and the design
-version; the rules (``results.rules``) and their version; the resolution of every production
+version; the form's figures (``form_figures``: accuracy and consistency of each skill's
+decisions at each cut, Rudner's method, ``TestForm.decision_figures``; results frozen under rules
+without ``form_figures`` have none); the rules (``results.rules``) and their version; the resolution of every production
 (with the rule that resolved it); whether fair scores were used and the severities; and
 ``inputs_hash``, the SHA-256 over a canonical JSON of every input: the form version, the counted
 responses with their scores in order, the resolutions, the severities and the rules.
@@ -222,7 +224,24 @@ def compute(db: Session, forms: Forms, attempt: Attempt,
         "n_responses": len(counted),
         "inputs_hash": sha256_of(inputs),
     }
+    if rules.form_figures:
+        document["form_figures"] = _form_figures(form, rules.form_figures)
     return _normalised(document)
+
+
+def _form_figures(form: TestForm, rule: str) -> dict[str, Any]:
+    """The form's classification figures per skill (``TestForm.decision_figures``), frozen with
+    the result: how often a decision of this form at each cut is wrong, for every candidate."""
+    from toetsbatterij.items.form import FIGURES_RULE
+
+    if rule != FIGURES_RULE:
+        raise ResultNotReady(detail=f"form figures rule {rule!r} is not {FIGURES_RULE!r}")
+    out: dict[str, Any] = {}
+    for section in form.sections:
+        figures = form.decision_figures(section.index)
+        if figures is not None:
+            out[section.skill] = figures
+    return out
 
 
 def _normalised(document: Mapping[str, Any]) -> dict[str, Any]:

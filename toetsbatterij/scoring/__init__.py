@@ -60,6 +60,13 @@ Simulation (:mod:`.simulation`)
     ``tune_sympson_hetter(design, pool, r_max, ...) -> (tuned pool, history)``.
 """
 
+from .accuracy import (
+    ClassificationQuality,
+    CutQuality,
+    full_length_information,
+    rudner,
+    rudner_from_estimates,
+)
 from .cefr import BELOW_A1, CutScores, LevelDecision, ReportingScale, classify
 from .design import Blueprint, Constraint, Design, SelectionRule, standard_stopping
 from .engine import NextStep, next_step
@@ -96,10 +103,21 @@ from .rated import (
     rated_eap,
     rated_log_likelihood,
 )
-from .selection import CONTENT_BALANCERS, ContentBalancer, eligible_units
+from .selection import CONTENT_BALANCERS, ContentBalancer, eligible_units, selection_point
 from .simulation import ConditionalRow, SimulationReport, simulate, tune_sympson_hetter
 from .state import AdministrationState, rng_for
-from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, SEBelow
+from .stopping import (
+    GLR,
+    SPRT,
+    AllOf,
+    AnyOf,
+    ClassificationCI,
+    MaxItems,
+    MinItems,
+    SEBelow,
+    StochasticCurtailment,
+    remaining_information,
+)
 
 __all__ = [
     "BELOW_A1",
@@ -119,10 +137,13 @@ __all__ = [
     "AnyOf",
     "Blueprint",
     "ClassificationCI",
+    "ClassificationQuality",
     "ConditionalRow",
     "Constraint",
+    "CutQuality",
     "CutScores",
     "Design",
+    "GLR",
     "Estimate",
     "ItemParameters",
     "ItemPool",
@@ -135,6 +156,7 @@ __all__ = [
     "SEBelow",
     "SelectionRule",
     "SimulationReport",
+    "StochasticCurtailment",
     "category_log_probabilities",
     "category_probabilities",
     "classify",
@@ -142,6 +164,7 @@ __all__ = [
     "eap_from_log_likelihood",
     "eap_matrix",
     "eligible_units",
+    "full_length_information",
     "gpcm_log_probabilities",
     "item_information",
     "map_estimate",
@@ -151,8 +174,12 @@ __all__ = [
     "quadrature_grid",
     "rated_eap",
     "rated_log_likelihood",
+    "remaining_information",
     "response_log_likelihood",
     "rng_for",
+    "rudner",
+    "rudner_from_estimates",
+    "selection_point",
     "simulate",
     "standard_stopping",
     "test_information",

@@ -16,7 +16,17 @@ import numpy as np
 from .cefr import CutScores
 from .estimation import EAP
 from .models import ItemPool
-from .stopping import SPRT, AllOf, AnyOf, ClassificationCI, MaxItems, MinItems, SEBelow
+from .stopping import (
+    GLR,
+    SPRT,
+    AllOf,
+    AnyOf,
+    ClassificationCI,
+    MaxItems,
+    MinItems,
+    SEBelow,
+    StochasticCurtailment,
+)
 
 __all__ = [
     "CONTENT_METHODS",
@@ -60,18 +70,29 @@ class SelectionRule:
     randomesque : choose at random among the k best candidates (1 = pure maximum).
     kl_first : use the KL index for the first ``kl_first`` items, then ``method``.
     kl_z : half-width of the KL integration interval is kl_z/√max(n, 1) (Chang & Ying).
+    at_cut : θ of the decisive cut, or None. Decision-targeted selection: once the estimate is
+        near the cut (|θ̂ − at_cut| ≤ ``cut_window``·SE, after ``kl_first`` items) the criterion
+        is evaluated at the cut instead of at θ̂, which concentrates information where the
+        decision is made (Spray & Reckase 1994; Eggen 1999).
+    cut_window : see ``at_cut`` (in standard errors).
     """
 
     method: str = "max_info"
     randomesque: int = 1
     kl_first: int = 0
     kl_z: float = 3.0
+    at_cut: float | None = None
+    cut_window: float = 2.0
 
     def __post_init__(self) -> None:
         if self.method not in SELECTION_METHODS:
             raise ValueError(f"unknown selection method {self.method!r}")
         if self.randomesque < 1 or self.kl_first < 0:
             raise ValueError("randomesque must be >= 1 and kl_first >= 0")
+        if self.at_cut is not None and not np.isfinite(self.at_cut):
+            raise ValueError("at_cut must be a finite θ")
+        if not self.cut_window >= 0:
+            raise ValueError("cut_window must not be negative")
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +115,8 @@ class Design:
     cut_scores : CutScores | None
     target_level : str | None
     skill : str | None
+    decisive_level : str | None — the level whose cut a decision-targeted design aims at
+        (the cut a purpose profile decides on); informational, the rules carry their θ
     """
 
     name: str
@@ -110,6 +133,7 @@ class Design:
     cut_scores: CutScores | None = None
     target_level: str | None = None
     skill: str | None = None
+    decisive_level: str | None = None
     _last: tuple = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
@@ -152,16 +176,19 @@ def standard_stopping(
     se: float | None = None,
     classification: ClassificationCI | None = None,
     sprt: SPRT | None = None,
+    glr: GLR | None = None,
+    curtailment: StochasticCurtailment | None = None,
     combine: str = "any",
 ):
-    """max_items OR (min_items AND (criteria combined with ``combine``: "any" | "all"))."""
+    """max_items OR (min_items AND (criteria combined with ``combine``: "any" | "all")).
+
+    The criteria, in this order: SE, classification CI, SPRT, GLR, stochastic curtailment."""
     criteria: list[Any] = []
     if se is not None:
         criteria.append(SEBelow(float(se)))
-    if classification is not None:
-        criteria.append(classification)
-    if sprt is not None:
-        criteria.append(sprt)
+    for rule in (classification, sprt, glr, curtailment):
+        if rule is not None:
+            criteria.append(rule)
     rules: list[Any] = [MaxItems(int(max_items))]
     if criteria:
         if combine not in ("any", "all"):

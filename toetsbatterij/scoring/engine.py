@@ -34,6 +34,7 @@ from .selection import (
     NoBalancing,
     ShadowTest,
     eligible_units,
+    selection_point,
     unit_criterion,
 )
 from .state import AdministrationState
@@ -105,7 +106,8 @@ def next_step(
         Default: :func:`~toetsbatterij.scoring.state.step_uniforms` of (state.seed,
         state.position), so a replay of the step gives the same item.
     selection_theta : float, optional
-        Select at this θ instead of θ̂ (simulation oracle only).
+        Select at this θ instead of θ̂ (simulation oracle only). Otherwise the selection
+        point is θ̂, or the decisive cut of a decision-targeted design (:func:`selection_point`).
 
     Returns
     -------
@@ -118,7 +120,11 @@ def next_step(
         return NextStep(estimate, (), reason)
     prep = design.prepare(pool)
     units, counts = eligible_units(design, pool, state)
-    theta = estimate.theta if selection_theta is None else float(selection_theta)
+    theta = (
+        selection_point(design, estimate, scored.position)
+        if selection_theta is None
+        else float(selection_theta)
+    )
     crit = unit_criterion(design, pool, scored, theta)
     candidates, notes = CONTENT_BALANCERS[design.content].candidates(
         design, pool, scored, units, counts, crit

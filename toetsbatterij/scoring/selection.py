@@ -29,6 +29,7 @@ __all__ = [
     "NoBalancing",
     "ShadowTest",
     "eligible_units",
+    "selection_point",
     "unit_criterion",
 ]
 
@@ -87,6 +88,18 @@ def _kl_index(pool: ItemPool, theta: float, n_given: int, z: float) -> np.ndarra
     lp = np.maximum(category_log_probabilities(pool, nodes), -1e300)  # (n, M, 9)
     kl = (np.exp(lp0) * (lp0 - lp)).sum(axis=1)
     return kl @ (_SIMPSON_9 * (2 * delta / 8))
+
+
+def selection_point(design: Design, estimate, position: int) -> float:
+    """The θ the criterion is evaluated at: θ̂, or the decisive cut once θ̂ is within
+    ``cut_window`` standard errors of it (``SelectionRule.at_cut``; never during the first
+    ``kl_first`` items, which locate the candidate)."""
+    rule = design.selection
+    theta = float(estimate.theta)
+    if rule.at_cut is None or position < rule.kl_first:
+        return theta
+    se = float(estimate.se) if np.isfinite(estimate.se) else np.inf
+    return float(rule.at_cut) if abs(theta - rule.at_cut) <= rule.cut_window * se else theta
 
 
 def unit_criterion(
