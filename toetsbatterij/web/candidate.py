@@ -88,7 +88,8 @@ def _locked_attempt(*, settle_first: bool = False, advance: bool = True) -> Iter
             attempts.advance(db(), clock(), _content(), attempt, _grace())
         yield attempt
         if advance:
-            attempts.advance(db(), clock(), _content(), attempt, _grace())
+            # The screen after the action: what the answer's own response shows (inline).
+            g.next_screen = attempts.advance(db(), clock(), _content(), attempt, _grace())
         if attempt.state == FINISHED:
             # A test without writing or speaking has its result now; the others when rated.
             freeze_ready([attempt.id])
@@ -142,7 +143,12 @@ def screen() -> Any:
         attempt = _attempt()
     except NotAuthenticated:
         return redirect(url_for("candidate.login"))
-    scr = attempts.current_screen(db(), clock(), _content(), attempt, _grace())
+    return _render_screen(attempt, attempts.current_screen(db(), clock(), _content(), attempt,
+                                                           _grace()))
+
+
+def _render_screen(attempt: Attempt, scr: attempts.Screen) -> Any:
+    """The page of screen ``scr`` (the GET of /toets, or an answer's own response)."""
     from toetsbatterij.web.productions import microphone_screen
 
     mic = microphone_screen(attempt, scr)
@@ -159,7 +165,9 @@ def screen() -> Any:
     from toetsbatterij.web.reports import candidate_report_available
 
     report = scr.kind == "finished" and candidate_report_available(attempt)
+    screen_url = url_for("candidate.screen") if request.method == "POST" else None
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
+                           screen_url=screen_url,
                            candidate_name=name, report_available=report,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
                            large_text=accommodations.for_candidate(
@@ -182,9 +190,9 @@ def status() -> Any:
 def heartbeat() -> Any:
     """The page's heartbeat: notes the contact (room view) and carries out due transitions (a
     section whose time ran out is closed), then answers like the GET."""
-    with _locked_attempt() as attempt:
+    with _locked_attempt():
         pass
-    return _status(attempts.current_screen(db(), clock(), _content(), attempt, _grace()))
+    return _status(g.next_screen)
 
 
 @bp.post("/toets/verder")
@@ -262,8 +270,8 @@ def parse_answers(view: dict[str, Any], form: Any, ids: OpaqueIds) -> dict[str, 
 def answer() -> Any:
     presentation_id = form_id("presentation_id")
     with _locked_attempt() as attempt:
-        pres = db().get(Presentation, presentation_id)
-        if pres is None or pres.attempt_id != attempt.id:
+        pres = attempts.presentation_of(db(), attempt, presentation_id)
+        if pres is None:
             raise InvalidInput("Deze vraag hoort niet bij uw toets.")
         view = _content().for_attempt(db(), attempt).candidate_view(pres.unit_id, attempt.seed)
         # The answer is stored, then (in the same transaction, committed before the redirect)
@@ -277,6 +285,10 @@ def answer() -> Any:
                                 db(), _content(), attempt, pres,
                                 parse_answers(view, request.form, opaque_ids(attempt))),
                             grace_seconds=_grace())
+    if request.form.get("inline") == "1":
+        # The page's script asks for the next screen in this response (no redirect round
+        # trip); it puts /toets in the address bar, whose reload shows the same screen.
+        return _render_screen(attempt, g.next_screen)
     return redirect(url_for("candidate.screen"))
 
 
