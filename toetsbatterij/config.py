@@ -17,7 +17,7 @@ from toetsbatterij.errors import ConfigurationError
 ENV_PREFIX = "TOETSBATTERIJ_"
 #: Environment names with the prefix that are not configuration keys (paths for the launcher,
 #: test-only settings).
-RESERVED_ENV = {"INSTANCE_PATH"}
+RESERVED_ENV = {"INSTANCE_PATH", "BIND", "WORKERS", "THREADS", "ACCESS_LOG"}  # + gunicorn's (deploy/)
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # required outside testing; generated for the demo by scripts/run-demo

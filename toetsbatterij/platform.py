@@ -90,6 +90,16 @@ class Platform:
             self._forms = FormStore(self.itembank_path, self.instance_path / "forms" / "assets")
         return self._forms
 
+    def warm_up(self) -> None:
+        """Build the current forms (item pools, parameters, exposure values) and run each
+        section's selection once, so that a worker's first candidate waits for none of it."""
+        for form in self.forms.current.values():
+            for index, section in enumerate(form.sections):
+                if not section.adaptive:
+                    continue
+                form.select(index, [], [], 0, 0, pretest_due=False,
+                            presented_items=frozenset())
+
     def set_forms(self, forms: Any) -> None:
         self._forms = forms
 

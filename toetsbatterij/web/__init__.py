@@ -70,6 +70,18 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Do once, at start, what the first requests would otherwise do in every worker: build the
+    bank's test forms and their pools (and run their selection code once), compile the
+    candidate's templates. A warm-up that fails (a database not migrated yet) only logs."""
+    try:
+        app.extensions["toetsbatterij"].warm_up()
+    except Exception:  # noqa: BLE001 - the first request does the same work, or reports it
+        app.logger.warning("warm-up of the test forms failed", exc_info=True)
+    for name in app.jinja_env.list_templates(filter_func=lambda n: n.startswith("candidate/")):
+        app.jinja_env.get_template(name)
+
+
 def _sync_definitions(app: Flask, platform: Platform) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
