@@ -158,12 +158,14 @@ class Gunicorn:
         self.workers, self.threads = workers, threads
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log_file: Any = None
 
     def start(self) -> None:
+        if self._log_file is None:
+            self._log_file = self.log.open("ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-            stderr=self.log.open("a"))  # noqa: SIM115 - closed with the process
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self._log_file)
         wait_until(lambda: urllib.request.urlopen(  # noqa: S310 - our own local server
             self.base + "/gezondheid", timeout=2).status == 200, 120, "gunicorn")
         wait_until(lambda: len(self.worker_pids()) >= self.workers, 60, "gunicorn workers")
@@ -191,7 +193,11 @@ class Gunicorn:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
         self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
 
 class CpuSampler:

@@ -31,6 +31,8 @@ keepalive = 5
 # A long exam day: no periodic worker recycling in the middle of a section (a worker that is
 # killed is replaced by the master; no state is lost, see docs/deployment.md).
 max_requests = 0
+# No control socket: several masters on one machine (tests, benchmarks) would share its path.
+control_socket_disable = True
 accesslog = os.environ.get("TOETSBATTERIJ_ACCESS_LOG") or None
 
 

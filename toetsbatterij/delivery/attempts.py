@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import accommodations, feed, throttle
+from toetsbatterij.delivery import accommodations, exposure, feed, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ADMISSION,
@@ -382,6 +382,7 @@ def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, po
         assert existing is not None
         return existing
     state.presented(pres)
+    exposure.note_presented(db, attempt, pres)
     return pres
 
 
