@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 import http_support as http
+import pytest
 from delivery_support import PASSWORD, World
 
 from bench.services import Gunicorn, PrivateRedis
