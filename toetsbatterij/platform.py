@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ class Platform:
         self.itembank_path = Path(config["ITEMBANK_PATH"])
         self._forms: Any = None
         self._signer: Any = None
+        self._beating: int | None = None
+        self._beat_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None, *,
@@ -99,6 +102,35 @@ class Platform:
                     continue
                 form.select(index, [], [], 0, 0, pretest_due=False,
                             presented_items=frozenset())
+
+    def ensure_beating(self) -> None:
+        """Run this process's beat (``delivery.outages.beat``) in a background thread, once per
+        process (a forked worker starts its own): the platform is alive and reaches its
+        database. Outages are the gaps between beats."""
+        pid = os.getpid()
+        if self._beating == pid:
+            return
+        with self._beat_lock:
+            if self._beating == pid:
+                return
+            self._beating = pid
+            threading.Thread(target=self._beat_loop, name="outage-beat", daemon=True).start()
+
+    def _beat_loop(self) -> None:
+        import logging
+        import time
+
+        from toetsbatterij.delivery import outages
+
+        policy = outages.OutagePolicy.from_config(self.config)
+        log = logging.getLogger(__name__)
+        while True:
+            try:
+                with self.unit_of_work() as db:
+                    outages.beat(db, self.clock, policy)
+            except Exception:  # noqa: BLE001 - the database is away: that is the outage
+                log.debug("beat failed", exc_info=True)
+            time.sleep(outages.BEAT_SECONDS)
 
     def set_forms(self, forms: Any) -> None:
         self._forms = forms

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import accommodations, exposure, feed, throttle
+from toetsbatterij.delivery import accommodations, exposure, feed, outages, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ADMISSION,
@@ -177,6 +177,16 @@ def resume(db: Session, clock: Clock, *, attempt_id: int, device_token: str) -> 
             cand.device_token, device_token or ""):
         raise NotAuthenticated("U bent afgemeld. Meld opnieuw aan met uw ticket.")
     return attempt
+
+
+def credit_outages(db: Session, clock: Clock, attempt: Attempt,
+                   policy: outages.OutagePolicy = outages.DEFAULT_POLICY) -> float:
+    """Give back the time the running section lost while the platform answered nobody
+    (``delivery.outages``); before :func:`touch` and before any deadline is looked at."""
+    if attempt.state != SECTION or not outages.may_have_missed(clock, attempt, policy):
+        return 0.0
+    return outages.credit(db, clock, attempt, _section_run(db, attempt, attempt.section_index),
+                          policy)
 
 
 def touch(db: Session, clock: Clock, attempt: Attempt) -> None:

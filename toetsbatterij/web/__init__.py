@@ -60,6 +60,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
 
     unit_of_work.init_app(app)
 
+    if config["OUTAGE_BEAT"] and not config["TESTING"]:
+        # Fair time: each worker beats once it serves (a forked worker starts its own beat).
+        app.before_request(platform.ensure_beating)
+
     @app.get("/gezondheid")
     def health() -> dict[str, Any]:
         return {"status": "ok"}

@@ -25,7 +25,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from toetsbatterij.delivery import accommodations, attempts, media
+from toetsbatterij.delivery import accommodations, attempts, media, outages
 from toetsbatterij.delivery.models import FINISHED, Attempt, Candidate, Presentation
 from toetsbatterij.delivery.opaque import OpaqueIds
 from toetsbatterij.errors import (
@@ -83,6 +83,9 @@ def _locked_attempt(*, settle_first: bool = False, advance: bool = True) -> Iter
     attempt_id = _attempt_id()
     with platform().state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10):
         attempt = _attempt()
+        # Time lost while the platform answered nobody is given back first (fair time).
+        attempts.credit_outages(db(), clock(), attempt,
+                                outages.OutagePolicy.from_config(current_app.config))
         attempts.touch(db(), clock(), attempt)
         if settle_first:
             attempts.advance(db(), clock(), _content(), attempt, _grace())

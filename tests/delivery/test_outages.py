@@ -1,0 +1,77 @@
+"""Fair time (delivery.outages), with a frozen clock: a gap in which the platform could answer
+nobody is given back to the running section, once, with an incident for the proctor; a
+candidate who simply went idle while the platform was up is not; a long outage pauses."""
+
+from __future__ import annotations
+
+import re
+
+from delivery_support import candidate_login, form_for
+from sqlalchemy import select
+
+from toetsbatterij.delivery import outages
+from toetsbatterij.delivery.models import Incident, OutageCredit
+
+
+def in_section(client, world, content) -> int:
+    """Log candidate 0 in and bring them into the first section; returns its time left."""
+    world.open(world.a)
+    assert candidate_login(client, world.a).status_code == 302
+    client.post("/toets/verder", data={"step": "practice"})
+    for _ in range(20):
+        html = client.get("/toets").get_data(as_text=True)
+        idx = re.search(r'name="section_index" value="(\d+)"', html)
+        if idx:
+            client.post("/toets/verder", data={"step": "section", "section_index": idx[1]})
+            break
+        client.post("/toets/antwoord", data=form_for(client, html, content))
+    status = client.post("/toets/status.json").json
+    assert status["kind"] == "item"
+    return int(status["remaining_seconds"])
+
+
+def beat(app, clock) -> object:
+    platform = app.extensions["toetsbatterij"]
+    with platform.unit_of_work() as db:
+        return outages.beat(db, clock)
+
+
+def test_a_gap_without_beats_is_credited_once_with_an_incident(app, client, world, content,
+                                                                 clock, db_session):
+    left = in_section(client, world, content)
+    beat(app, clock)
+    clock.advance(1)
+    assert beat(app, clock) is None  # alive: no outage
+    clock.advance(30)                 # nobody beats: no worker, or no database
+    outage = beat(app, clock)         # back: the first beat records the outage
+    assert outage is not None and (outage.ended_at - outage.started_at).total_seconds() == 30
+    status = client.post("/toets/status.json").json
+    assert status["kind"] == "item" and abs(status["remaining_seconds"] - (left - 1)) <= 1
+    again = client.post("/toets/status.json").json  # credited once, not twice
+    assert again["remaining_seconds"] == status["remaining_seconds"]
+    credits = db_session.scalars(select(OutageCredit)).all()
+    assert [c.seconds for c in credits] == [30.0]
+    incidents = db_session.scalars(select(Incident).where(Incident.code == "server_outage")).all()
+    assert len(incidents) == 1 and "30 s bijgegeven" in incidents[0].note
+    assert incidents[0].candidate_id == world.a["candidates"][0]
+
+
+def test_an_idle_candidate_is_not_credited(app, client, world, content, clock, db_session):
+    left = in_section(client, world, content)
+    beat(app, clock)
+    for _ in range(15):  # the platform stays up; the candidate sends nothing for 30 s
+        clock.advance(2)
+        assert beat(app, clock) is None
+    status = client.post("/toets/status.json").json
+    assert status["remaining_seconds"] == left - 30
+    assert db_session.scalars(select(OutageCredit)).all() == []
+    assert db_session.scalars(select(Incident)).all() == []
+
+
+def test_a_long_outage_pauses_the_running_attempts(app, client, world, content, clock):
+    left = in_section(client, world, content)
+    beat(app, clock)
+    clock.advance(150)
+    assert beat(app, clock) is not None
+    status = client.post("/toets/status.json").json
+    assert status["kind"] == "paused" and abs(status["remaining_seconds"] - left) <= 1
