@@ -38,7 +38,10 @@ accesslog = os.environ.get("TOETSBATTERIJ_ACCESS_LOG") or None
 
 def post_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
     """The connections the master opened (to synchronise the definitions) belong to it: the
-    worker's pool starts empty."""
+    worker's pool starts empty. The worker beats at once (``delivery.outages``)."""
     import wsgi
 
-    wsgi.app.extensions["toetsbatterij"].engine.dispose(close=False)
+    platform = wsgi.app.extensions["toetsbatterij"]
+    platform.engine.dispose(close=False)
+    if platform.config["OUTAGE_BEAT"]:
+        platform.ensure_beating()  # fair time: a respawned worker beats before its first request

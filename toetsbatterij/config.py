@@ -63,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
     # beat (no worker alive, or the database away) is an outage, given back to every running
     # section; one longer than OUTAGE_PAUSE_AFTER_SECONDS also pauses those attempts (the
     # proctor resumes the room). OUTAGE_BEAT: the app processes beat (not in TESTING).
-    "OUTAGE_CREDIT_AFTER_SECONDS": 4,
+    "OUTAGE_CREDIT_AFTER_SECONDS": 2,
     "OUTAGE_BEAT": True,
     "OUTAGE_PAUSE_AFTER_SECONDS": 120,
     "MEDIA_URL_TTL_SECONDS": 15 * 60,

@@ -75,3 +75,37 @@ def test_a_long_outage_pauses_the_running_attempts(app, client, world, content, 
     assert beat(app, clock) is not None
     status = client.post("/toets/status.json").json
     assert status["kind"] == "paused" and abs(status["remaining_seconds"] - left) <= 1
+
+
+def test_the_sweep_closes_what_nobody_comes_back_for_and_keeps_every_answer(
+        app, client, world, content, clock, db_session):
+    from toetsbatterij.delivery import attempts
+    from toetsbatterij.delivery.models import Attempt, Response, SectionRun
+
+    left = in_section(client, world, content)
+    html = client.get("/toets").get_data(as_text=True)
+    client.post("/toets/antwoord", data=form_for(client, html, content))  # one answer, then gone
+    platform = app.extensions["toetsbatterij"]
+    with platform.unit_of_work() as db:
+        before = db.scalar(select(Attempt).where(Attempt.candidate_id == world.a["candidates"][0]))
+        answers = sorted((r.item_id, r.raw) for r in db.scalars(
+            select(Response).where(Response.attempt_id == before.id)))
+    clock.advance(left - 10)
+    with platform.unit_of_work() as db:  # not yet: the section still runs
+        assert attempts.sweep(db, clock, content) == {"sections_closed": 0, "attempts_ended": 0}
+    clock.advance(30)
+    with platform.unit_of_work() as db:
+        assert attempts.sweep(db, clock, content)["sections_closed"] == 1
+        run = db.scalar(select(SectionRun).where(SectionRun.attempt_id == before.id,
+                                                 SectionRun.section_index == 0))
+        assert run.finish_reason == "time" and run.finished_at == run.deadline_at
+    clock.advance(hours=9)  # the session has ended; the candidate never came back
+    with platform.unit_of_work() as db:
+        assert attempts.sweep(db, clock, content)["attempts_ended"] == 1
+        after = db.get(Attempt, before.id)
+        assert after.state == "ended" and after.end_reason == attempts.SWEEP_REASON
+        kept = sorted((r.item_id, r.raw) for r in db.scalars(
+            select(Response).where(Response.attempt_id == before.id)))
+        assert kept == answers and kept
+    with platform.unit_of_work() as db:  # idempotent
+        assert attempts.sweep(db, clock, content) == {"sections_closed": 0, "attempts_ended": 0}

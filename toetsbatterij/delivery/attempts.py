@@ -811,3 +811,39 @@ def release_device(db: Session, clock: Clock, candidate: Candidate, *,
            action="candidate.release_device", object_type="candidate", object_id=candidate.id)
     feed.staff_action(db, clock, candidate, "release_device", actor_id)
     db.flush()
+
+
+# -- the sweep -----------------------------------------------------------------------------------
+
+
+def sweep(db: Session, clock: Clock, content: Content, *, grace_seconds: int = 2,
+          policy: outages.OutagePolicy = outages.DEFAULT_POLICY) -> dict[str, int]:
+    """Close what nobody will close: a running section whose deadline (outages credited first)
+    has passed is closed by time, as the candidate's next request would (the last confirmed
+    text or take is its answer); an attempt still open when its exam session has ended is
+    ended. Every stored answer is kept. Idempotent; ``cli sweep-attempts`` runs it."""
+    now = clock.now()
+    closed = ended = 0
+    running = list(db.scalars(select(Attempt).join(SectionRun, (
+        SectionRun.attempt_id == Attempt.id) & (SectionRun.section_index == Attempt.section_index))
+        .where(Attempt.state == SECTION, Attempt.paused_at.is_(None),
+               SectionRun.finished_at.is_(None),
+               SectionRun.deadline_at < now - dt.timedelta(seconds=grace_seconds))))
+    for attempt in running:
+        credit_outages(db, clock, attempt, policy)
+        run = _section_run(db, attempt, attempt.section_index)
+        if run is not None and run.finished_at is None and (
+                now >= run.deadline_at + dt.timedelta(seconds=grace_seconds)):
+            _finish_section(db, clock, content, attempt, run, "time")
+            closed += 1
+    over = list(db.scalars(select(Attempt).join(Candidate, Candidate.id == Attempt.candidate_id)
+                           .join(ExamSession, ExamSession.id == Candidate.exam_session_id)
+                           .where(Attempt.state.in_(ACTIVE_STATES), ExamSession.ends_at < now)))
+    for attempt in over:
+        end_attempt(db, clock, attempt, reason=SWEEP_REASON, actor_id=None)
+        ended += 1
+    return {"sections_closed": closed, "attempts_ended": ended}
+
+
+#: The reason on an attempt the sweep ended (Dutch: the proctor reads it).
+SWEEP_REASON = "Niet teruggekomen vóór het einde van de sessie (automatisch afgesloten)."

@@ -40,12 +40,12 @@ from toetsbatterij.delivery.models import (
     ServiceOutage,
 )
 
-BEAT_SECONDS = 1.0
+BEAT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
 class OutagePolicy:
-    credit_after: dt.timedelta = dt.timedelta(seconds=4)
+    credit_after: dt.timedelta = dt.timedelta(seconds=2)
     pause_after: dt.timedelta = dt.timedelta(seconds=120)
 
     @classmethod
