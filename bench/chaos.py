@@ -42,7 +42,13 @@ from typing import Any
 
 from bench.delivery.seeding import machine, seed
 from bench.load import Candidate, LoadRun, add_arguments, percentile, setup
-from bench.services import CpuSampler, Gunicorn, PrivatePostgres, postgres_backends
+from bench.services import (
+    CpuSampler,
+    Gunicorn,
+    PrivatePostgres,
+    postgres_backends,
+    postgres_tool,
+)
 
 
 class ChaosRun(LoadRun):
@@ -181,7 +187,7 @@ def check(run: ChaosRun, env: dict[str, str], windows: list[tuple[str, float, fl
                     f"{sum(1 for e in errors if e > 2.0 + 1.0)}; worst {worst:.1f} s, "
                     f"p99 {percentile(errors, 99):.1f} s", all(e <= 3.0 for e in errors)))
         amcheck = subprocess.run(
-            [*pg._as_user, "pg_amcheck", "--install-missing", "--heapallindexed", "-h",
+            [*pg._as_user, postgres_tool("pg_amcheck"), "--install-missing", "--heapallindexed", "-h",
              "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", "toetsbatterij_load"],
             capture_output=True, text=True)
         out.append(("pg_amcheck (heap, every index)",

@@ -96,7 +96,7 @@ class PrivatePostgres:
         if self._as_user:
             shutil.chown(self.folder, "postgres", "postgres")
             shutil.chown(self.folder.parent, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.folder), "-U", "postgres", "--auth=trust",
+        self._run(postgres_tool("initdb"), "-D", str(self.folder), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync")
         with (self.folder / "postgresql.conf").open("a") as conf:
             conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
@@ -110,12 +110,12 @@ class PrivatePostgres:
             conn.execute("CREATE DATABASE toetsbatterij_load")
 
     def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.folder), "-l", str(self.folder / "log.txt"),
+        self._run(postgres_tool("pg_ctl"), "-D", str(self.folder), "-l", str(self.folder / "log.txt"),
                   "-w", "-t", "60", "start")
 
     def stop(self, mode: str = "fast") -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._run("pg_ctl", "-D", str(self.folder), "-m", mode, "-w", "-t", "60", "stop")
+            self._run(postgres_tool("pg_ctl"), "-D", str(self.folder), "-m", mode, "-w", "-t", "60", "stop")
 
     def restart(self) -> None:
         self.stop("immediate")  # like a crash: no checkpoint, recovery from the WAL at start
@@ -126,6 +126,17 @@ class PrivatePostgres:
         with contextlib.suppress(OSError, ValueError):
             return int(pidfile.read_text().split()[0])
         return None
+
+
+def postgres_tool(name: str) -> str:
+    """A PostgreSQL program: on the PATH, else from the Debian package's folder."""
+    import glob
+
+    found = shutil.which(name) or next(iter(sorted(glob.glob(
+        f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        raise RuntimeError(f"{name} not found (apt-get install postgresql)")
+    return found
 
 
 def ensure_database(url: str) -> None:
