@@ -270,7 +270,9 @@ class LoadRun:
     def on_finished(self, cand: Candidate) -> None: ...
 
     async def run(self) -> float:
-        self.connector = aiohttp.TCPConnector(limit=0, force_close=False)
+        # Idle connections are dropped before gunicorn's keep-alive (5 s) drops them, as a
+        # browser's would be re-opened: no request is sent on a connection being closed.
+        self.connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=3.0)
         flat = [(code, access) for code, codes in self.rooms for access in codes]
         self.candidates = [Candidate(self, i, code, access) for i, (code, access) in
                            enumerate(flat)]
