@@ -69,6 +69,8 @@ class Stats:
     other: list[float] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
     retries: int = 0
+    replays: int = 0  # audio played again after a cut playback
+    relogins: int = 0  # login page reloaded after "het formulier is verlopen"
     finished: int = 0
     started: int = 0
     active: int = 0
@@ -95,6 +97,7 @@ class Candidate:
         self.rng = random.Random(index)
         self.http: aiohttp.ClientSession | None = None
         self.page = ""
+        self.span = (0.0, 0.0)  # monotonic send and receive time of the last request
 
     # -- requests, with the retries a candidate makes when the server is away ---------------------
 
@@ -119,6 +122,7 @@ class Candidate:
                 waited += 1.0 + time.perf_counter() - started
                 continue
             elapsed = time.perf_counter() - started
+            self.span = (time.monotonic() - elapsed, time.monotonic())
             if status >= 500 and retry and waited <= self.run.give_up_seconds:
                 # a worker died under the request (chaos) or the database is away: try again
                 self.run.stats.retries += 1
@@ -159,7 +163,7 @@ class Candidate:
         else:
             self.run.on_status(self, json.loads(body))
 
-    async def play_audio(self) -> None:
+    async def play_audio(self, again: bool = True) -> None:
         url = re.search(r'data-play-url="([^"]+)"', self.page)
         token = re.search(r'class="audio" data-play-url="[^"]+"\s+data-csrf="([^"]+)"', self.page)
         if url is None or token is None:
@@ -169,9 +173,14 @@ class Candidate:
         if status != 200:
             self.run.error(self, f"audio play HTTP {status}: {body[:120]!r}")
             return
-        media = json.loads(body)["url"]
-        status, _ = await self.request("GET", media)
-        if status != 200:
+        play = json.loads(body)
+        status, _ = await self.request("GET", play["url"])
+        if status == 409 and again and play.get("plays_left", 0) > 0:
+            # The playback was cut (a worker died under it): its grant is spent, so the
+            # candidate presses play again, which counts a play.
+            self.run.stats.replays += 1
+            await self.play_audio(again=False)
+        elif status != 200:
             self.run.error(self, f"audio file HTTP {status}")
 
     # -- the way through the test -----------------------------------------------------------------
@@ -195,10 +204,17 @@ class Candidate:
         run = self.run
         _, page = await self.request("GET", "/")
         await asyncio.sleep(self.rng.uniform(2, 6))  # typing the codes from the ticket
-        status, self.page = await self.request(
-            "POST", "/aanmelden", kind="login",
-            data={"csrf_token": csrf(page), "session_code": self.session_code,
-                  "access_code": self.access_code})
+        for tries in range(3):
+            status, self.page = await self.request(
+                "POST", "/aanmelden", kind="login",
+                data={"csrf_token": csrf(page), "session_code": self.session_code,
+                      "access_code": self.access_code})
+            if status != 400 or tries == 2:
+                break
+            # "Het formulier is verlopen ... Laad de pagina opnieuw": a login whose answer was
+            # lost in a crash left a new session cookie; the candidate reloads and logs in.
+            run.stats.relogins += 1
+            _, page = await self.request("GET", "/")
         if status != 200:
             run.error(self, f"login HTTP {status}")
             return
@@ -359,7 +375,8 @@ def print_report(args: argparse.Namespace, host: list[tuple[str, str]], server: 
               f"{(max(values) if values else float('nan')) * 1000:.0f} |")
     print(f"\nThroughput: {rate:.1f} submits/s ({len(subs)} in {wall:.0f} s of run); "
           f"finished {stats.finished}/{args.candidates}; errors {len(stats.errors)}; "
-          f"retries {stats.retries}.")
+          f"retries {stats.retries}; audio replays {stats.replays}; login reloads "
+          f"{stats.relogins}.")
     print("\n| CPU (user + system) | seconds | share of the machine's busy time | "
           "ms per submit |\n|---|---:|---:|---:|")
     groups = dict(cpu.used)
