@@ -48,6 +48,10 @@ class StateStore(Protocol):
 
     def delete(self, *keys: str) -> None: ...
 
+    def replace_feed(self, channel: str, events: list[dict[str, Any]]) -> None:
+        """Put ``events`` (a history rebuilt from the database, oldest first) in place of the
+        channel's entries so far, under new numbers above every earlier one."""
+
     def count_many(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
         """Add to the counters ``fields`` of the hash ``key`` atomically (expiring after
         ``ttl_seconds`` without a change)."""
@@ -138,6 +142,12 @@ class NullStateStore:
             for key in keys:
                 self._values.pop(key, None)
                 self._hashes.pop(key, None)
+
+    def replace_feed(self, channel: str, events: list[dict[str, Any]]) -> None:
+        with self._guard:
+            self._feeds[channel] = deque(maxlen=HISTORY)
+        for event in events:
+            self.publish(channel, event)
 
     def count_many(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
         with self._guard:
@@ -244,6 +254,17 @@ class RedisStateStore:
         if keys:
             self._redis.delete(*(self._key("kv", key) for key in keys),
                                *(self._key("hash", key) for key in keys))
+
+    def replace_feed(self, channel: str, events: list[dict[str, Any]]) -> None:
+        """Trim the stream up to its newest entry now (entries published meanwhile stay), then
+        append the rebuilt history with new, higher numbers."""
+        stream = self._key("stream", channel)
+        newest = self._redis.xrevrange(stream, count=1)
+        if newest:
+            top = int(newest[0][0].split("-")[0])
+            self._redis.xtrim(stream, minid=f"{top + 1}-0")
+        for event in events[-HISTORY:]:
+            self.publish(channel, event)
 
     def count_many(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
         name = self._key("hash", key)

@@ -156,9 +156,15 @@ def test_workers_share_the_exam_room(servers: Any, redis_server: PrivateRedis) -
     with world.db.begin():
         rebuilt = exposure.live_counts(world.db, store, definition_id)
     assert rebuilt == truth and store.counts(f"exposure:{definition_id}") is not None
-    # The feed goes on with numbers above every number of before the restart: a room view that
-    # reconnects with its last number misses none of the new events.
+    # The feed goes on with numbers above every number of before the restart, and its history
+    # is rebuilt from the database: a room view that reconnects with its last number misses
+    # nothing, neither the new events nor those Redis lost.
     seen = max(e["seq"] for e in everything)
     cand.post("/toets/antwoord", {"presentation_id": pid_before, "inline": "1"})
     new = room_events(proctor, a["session"], seen)
-    assert any("beantwoord" in e["text"] for e in new) and all(e["seq"] > seen for e in new)
+    assert new and all(e["seq"] > seen for e in new)
+    texts = [e["text"] for e in new]
+    for words in ("aangemeld", "begint met oefenen", "begint een onderdeel", "beantwoord"):
+        assert any(words in t for t in texts), (words, texts)
+    names = {e["candidate_id"] for e in new if e["candidate_id"]}
+    assert {a["candidates"][0], a["candidates"][2]} <= names  # and the admissions of all

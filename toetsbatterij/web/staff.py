@@ -375,6 +375,8 @@ def room_json(session_id: int) -> Any:
     microphone_column(db(), data["candidates"])
     after = request.args.get("na", default=0, type=int)
     try:
+        # A Redis that restarted empty: the room's history is rebuilt from the database.
+        feed.ensure_history(db(), platform().state_store, session_id)
         feed_events = platform().state_store.events_since(f"room:{session_id}", after)
     except Exception:  # noqa: BLE001 - the feed is a cache; the table above is the truth
         feed_events = []
