@@ -58,7 +58,10 @@ from bench.services import (
 )
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/toetsbatterij_load"
-RETRYABLE = (aiohttp.ClientConnectionError, asyncio.TimeoutError, aiohttp.ServerDisconnectedError)
+# A connection refused or reset, a response cut in the middle (its worker was killed): the
+# browser shows an error or half a page and the candidate reloads or sends again.
+RETRYABLE = (aiohttp.ClientConnectionError, asyncio.TimeoutError, aiohttp.ServerDisconnectedError,
+             aiohttp.ClientPayloadError)
 
 
 @dataclasses.dataclass

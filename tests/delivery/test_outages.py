@@ -109,3 +109,18 @@ def test_the_sweep_closes_what_nobody_comes_back_for_and_keeps_every_answer(
         assert kept == answers and kept
     with platform.unit_of_work() as db:  # idempotent
         assert attempts.sweep(db, clock, content) == {"sections_closed": 0, "attempts_ended": 0}
+
+
+def test_a_candidate_back_before_the_platform_noticed_is_credited_too(app, client, world,
+                                                                      content, clock, db_session):
+    left = in_section(client, world, content)
+    beat(app, clock)
+    clock.advance(20)
+    # The candidate's request reaches a fresh worker before any beat has recorded the outage.
+    early = client.post("/toets/status.json").json
+    assert early["remaining_seconds"] == left - 20
+    clock.advance(1)
+    assert beat(app, clock) is not None  # the outage (21 s) is recorded and credited at once
+    status = client.post("/toets/status.json").json
+    assert status["remaining_seconds"] == left
+    assert [c.seconds for c in db_session.scalars(select(OutageCredit))] == [21.0]

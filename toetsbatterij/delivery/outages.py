@@ -9,9 +9,9 @@ outage (``ServiceOutage``; a compare-and-set on the beat makes exactly one worke
 longer than ``OUTAGE_PAUSE_AFTER_SECONDS`` also pauses every attempt that was in a running
 section, so the room restarts together when the proctor resumes it.
 
-Each attempt whose section was running during an outage gets the overlap back, once, on its
-next request (:func:`credit`, before any deadline is looked at): the section's deadline moves
-by the lost seconds, an ``OutageCredit`` row says so, and an incident ("server_outage") tells
+Each attempt whose section was running during an outage gets the overlap back, once: by the
+beat that records the outage, and else on the attempt's next request (:func:`credit`, before
+any deadline is looked at). The section's deadline moves by the lost seconds, an ``OutageCredit`` row says so, and an incident ("server_outage") tells
 the proctor in the room view. A candidate who simply went idle is not credited: the platform
 kept beating, so there was no outage. (A candidate whose own PC or network failed while the
 platform was up is not credited automatically either; the proctor can give extra time.)
@@ -88,22 +88,28 @@ def beat(db: Session, clock: Clock, policy: OutagePolicy = DEFAULT_POLICY,
             db.flush()
     except IntegrityError:
         return None
+    running = _running_during(db, outage)
+    # Credited at once to every section that ran during it (a candidate whose next request
+    # came before this beat would otherwise not look for it again); ``credit`` on the
+    # candidate's request stays the second way, and the pair (attempt, outage) is unique.
+    for attempt, run in running:
+        credit(db, clock, attempt, run, policy, outages=[outage])
     if gap >= policy.pause_after:
-        _pause_running(db, clock, outage)
+        from toetsbatterij.delivery import attempts
+
+        for attempt, _run in running:
+            if attempt.paused_at is None:
+                attempts.pause(db, clock, attempt, actor_id=None)
     return outage
 
 
-def _pause_running(db: Session, clock: Clock, outage: ServiceOutage) -> None:
-    """A long outage: every attempt that was in a running section is paused (the proctor
-    resumes the room when everyone is back)."""
-    from toetsbatterij.delivery import attempts
-
-    rows = db.scalars(select(Attempt).join(SectionRun, (SectionRun.attempt_id == Attempt.id) & (
-        SectionRun.section_index == Attempt.section_index)).where(
-        Attempt.state == SECTION, Attempt.paused_at.is_(None), SectionRun.finished_at.is_(None),
-        SectionRun.started_at < outage.ended_at))
-    for attempt in rows:
-        attempts.pause(db, clock, attempt, actor_id=None)
+def _running_during(db: Session, outage: ServiceOutage) -> list[tuple[Attempt, SectionRun]]:
+    """The attempts whose current section was running (started, not finished) during it."""
+    return [(attempt, run) for attempt, run in db.execute(
+        select(Attempt, SectionRun).join(SectionRun, (SectionRun.attempt_id == Attempt.id) & (
+            SectionRun.section_index == Attempt.section_index)).where(
+            Attempt.state == SECTION, SectionRun.finished_at.is_(None),
+            SectionRun.started_at < outage.ended_at)).all()]
 
 
 def may_have_missed(clock: Clock, attempt: Attempt,
@@ -115,18 +121,20 @@ def may_have_missed(clock: Clock, attempt: Attempt,
 
 
 def credit(db: Session, clock: Clock, attempt: Attempt, run: SectionRun | None,
-           policy: OutagePolicy = DEFAULT_POLICY) -> float:
-    """Give ``attempt`` back the time its running section ``run`` lost to outages since its
-    last contact (once per outage). Returns the seconds credited now."""
+           policy: OutagePolicy = DEFAULT_POLICY,
+           outages: list[ServiceOutage] | None = None) -> float:
+    """Give ``attempt`` back the time its running section ``run`` lost to ``outages`` (by
+    default: those since its last contact), once per outage. Returns the seconds credited."""
     if run is None or run.finished_at is not None or attempt.state != SECTION:
         return 0.0
-    if not may_have_missed(clock, attempt, policy):
-        return 0.0
-    since = attempt.last_contact_at or run.started_at
     now = clock.now()
-    outages = list(db.scalars(select(ServiceOutage).where(
-        ServiceOutage.ended_at > since, ServiceOutage.ended_at > run.started_at)
-        .order_by(ServiceOutage.started_at)))
+    if outages is None:
+        if not may_have_missed(clock, attempt, policy):
+            return 0.0
+        since = attempt.last_contact_at or run.started_at
+        outages = list(db.scalars(select(ServiceOutage).where(
+            ServiceOutage.ended_at > since, ServiceOutage.ended_at > run.started_at)
+            .order_by(ServiceOutage.started_at)))
     total = 0.0
     for outage in outages:
         if attempt.paused_at is not None and attempt.paused_at <= outage.started_at:
