@@ -411,7 +411,13 @@ def main() -> int:
         args.poll_seconds = float(DEFAULTS["LIVE_POLL_SECONDS"])
     workers = args.workers or 2 * (os.cpu_count() or 1)
     server = Gunicorn(env, workers, args.threads, tmp / "gunicorn.log")
-    server.start()
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        if redis is not None:
+            redis.stop()
+        raise
     dbname = url.rsplit("/", 1)[-1]
     groups = {"app (gunicorn master + workers)":
               lambda: ([server.proc.pid] if server.proc else []) + server.worker_pids(),

@@ -122,15 +122,32 @@ class Platform:
 
         from toetsbatterij.delivery import outages
 
-        policy = outages.OutagePolicy.from_config(self.config)
         log = logging.getLogger(__name__)
         while True:
             try:
-                with self.unit_of_work() as db:
-                    outages.beat(db, self.clock, policy)
+                self.beat_once()
             except Exception:  # noqa: BLE001 - the database is away: that is the outage
                 log.debug("beat failed", exc_info=True)
             time.sleep(outages.BEAT_SECONDS)
+
+    def beat_once(self) -> Any:
+        """One beat (``delivery.outages.beat``); when it records an outage, credit it to every
+        section that ran during it, one attempt at a time under the attempt's lock (the lock
+        the candidate's requests take first, so the two never wait on each other in the
+        other order). Returns the outage recorded, or None."""
+        from toetsbatterij.delivery import outages
+
+        policy = outages.OutagePolicy.from_config(self.config)
+        with self.unit_of_work() as db:
+            outage = outages.beat(db, self.clock, policy)
+            if outage is None:
+                return None
+            outage_id, targets = outage.id, outages.running_during(db, outage)
+        for attempt_id in targets:
+            with self.state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10), \
+                    self.unit_of_work() as db:
+                outages.settle(db, self.clock, attempt_id, outage_id, policy)
+        return outage
 
     def set_forms(self, forms: Any) -> None:
         self._forms = forms

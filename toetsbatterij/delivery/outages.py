@@ -9,8 +9,9 @@ outage (``ServiceOutage``; a compare-and-set on the beat makes exactly one worke
 longer than ``OUTAGE_PAUSE_AFTER_SECONDS`` also pauses every attempt that was in a running
 section, so the room restarts together when the proctor resumes it.
 
-Each attempt whose section was running during an outage gets the overlap back, once: by the
-beat that records the outage, and else on the attempt's next request (:func:`credit`, before
+Each attempt whose section was running during an outage gets the overlap back, once: right
+after the beat that records the outage (:func:`settle`, one short unit of work per attempt),
+or on the attempt's next request if that comes first (:func:`credit`, before
 any deadline is looked at). The section's deadline moves by the lost seconds, an ``OutageCredit`` row says so, and an incident ("server_outage") tells
 the proctor in the room view. A candidate who simply went idle is not credited: the platform
 kept beating, so there was no outage. (A candidate whose own PC or network failed while the
@@ -88,28 +89,37 @@ def beat(db: Session, clock: Clock, policy: OutagePolicy = DEFAULT_POLICY,
             db.flush()
     except IntegrityError:
         return None
-    running = _running_during(db, outage)
-    # Credited at once to every section that ran during it (a candidate whose next request
-    # came before this beat would otherwise not look for it again); ``credit`` on the
-    # candidate's request stays the second way, and the pair (attempt, outage) is unique.
-    for attempt, run in running:
-        credit(db, clock, attempt, run, policy, outages=[outage])
-    if gap >= policy.pause_after:
-        from toetsbatterij.delivery import attempts
-
-        for attempt, _run in running:
-            if attempt.paused_at is None:
-                attempts.pause(db, clock, attempt, actor_id=None)
     return outage
 
 
-def _running_during(db: Session, outage: ServiceOutage) -> list[tuple[Attempt, SectionRun]]:
+def running_during(db: Session, outage: ServiceOutage) -> list[int]:
     """The attempts whose current section was running (started, not finished) during it."""
-    return [(attempt, run) for attempt, run in db.execute(
-        select(Attempt, SectionRun).join(SectionRun, (SectionRun.attempt_id == Attempt.id) & (
+    return list(db.scalars(
+        select(Attempt.id).join(SectionRun, (SectionRun.attempt_id == Attempt.id) & (
             SectionRun.section_index == Attempt.section_index)).where(
             Attempt.state == SECTION, SectionRun.finished_at.is_(None),
-            SectionRun.started_at < outage.ended_at)).all()]
+            SectionRun.started_at < outage.ended_at)))
+
+
+def settle(db: Session, clock: Clock, attempt_id: int, outage_id: int,
+           policy: OutagePolicy = DEFAULT_POLICY) -> float:
+    """After the beat that recorded outage ``outage_id`` committed: credit it to one attempt
+    (one short unit of work per attempt, under the attempt's lock, so that it never waits on
+    the candidate's own request in the other order), and pause the attempt when the outage
+    was long. A candidate whose next request came before this beat is credited here; one
+    whose request comes first is credited by it (``credit``; the pair is unique)."""
+    from toetsbatterij.delivery import attempts
+
+    attempt = db.get(Attempt, attempt_id)
+    outage = db.get(ServiceOutage, outage_id)
+    if attempt is None or outage is None or attempt.state != SECTION:
+        return 0.0
+    run = db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id,
+                                             SectionRun.section_index == attempt.section_index))
+    seconds = credit(db, clock, attempt, run, policy, outages=[outage])
+    if outage.ended_at - outage.started_at >= policy.pause_after and attempt.paused_at is None:
+        attempts.pause(db, clock, attempt, actor_id=None)
+    return seconds
 
 
 def may_have_missed(clock: Clock, attempt: Attempt,
