@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                    "changed, removed or inserted entry (exit status 1 when the chain is broken)")
     sub.add_parser("erase-expired", help="remove personal data past its retention "
                    "(RETENTION_DAYS per data kind; docs/privacy.md)")
+    sub.add_parser("sweep-attempts", help="close sections whose time ran out and attempts whose "
+                   "session ended while nobody came back (every answer kept)")
     sub.add_parser("freeze-results", help="freeze the result of every finished attempt whose "
                    "writing and speaking productions are resolved")
     recompute = sub.add_parser("recompute-results", help="recompute results from the stored "
@@ -154,6 +156,8 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return deliver_partner_webhooks(platform)
     elif args.command == "erase-expired":
         return erase_expired(platform)
+    elif args.command == "sweep-attempts":
+        return sweep_attempts(platform)
     elif args.command == "freeze-results":
         return freeze_results(platform)
     elif args.command == "recompute-results":
@@ -162,6 +166,19 @@ def _run(args: argparse.Namespace, platform: Platform) -> int:
         return pull_ratings(platform)
     elif args.command in ("signing-key", "rotate-signing-key"):
         return signing_key(platform, rotate=args.command == "rotate-signing-key")
+    return 0
+
+
+def sweep_attempts(platform: Platform) -> int:
+    from toetsbatterij.delivery import attempts, outages
+
+    with platform.unit_of_work() as db:
+        done = attempts.sweep(db, platform.clock, platform.forms,
+                              grace_seconds=int(platform.config["SUBMIT_GRACE_SECONDS"]),
+                              policy=outages.OutagePolicy.from_config(platform.config))
+        platform.freeze_ready(db)
+    print(f"Onderdelen afgesloten: {done['sections_closed']}; afnames beëindigd: "
+          f"{done['attempts_ended']}")
     return 0
 
 

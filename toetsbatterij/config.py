@@ -17,7 +17,7 @@ from toetsbatterij.errors import ConfigurationError
 ENV_PREFIX = "TOETSBATTERIJ_"
 #: Environment names with the prefix that are not configuration keys (paths for the launcher,
 #: test-only settings).
-RESERVED_ENV = {"INSTANCE_PATH"}
+RESERVED_ENV = {"INSTANCE_PATH", "BIND", "WORKERS", "THREADS", "ACCESS_LOG"}  # + gunicorn's (deploy/)
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # required outside testing; generated for the demo by scripts/run-demo
@@ -59,6 +59,13 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_DAYS": {"identity": 730, "responses": 730, "recordings": 730, "incidents": 730,
                        "sessions": 30, "login_throttle": 1, "staff": 730},
     "SUBMIT_GRACE_SECONDS": 2,
+    # Fair time (toetsbatterij.delivery.outages): a gap longer than this in the platform's
+    # beat (no worker alive, or the database away) is an outage, given back to every running
+    # section; one longer than OUTAGE_PAUSE_AFTER_SECONDS also pauses those attempts (the
+    # proctor resumes the room). OUTAGE_BEAT: the app processes beat (not in TESTING).
+    "OUTAGE_CREDIT_AFTER_SECONDS": 2,
+    "OUTAGE_BEAT": True,
+    "OUTAGE_PAUSE_AFTER_SECONDS": 120,
     "MEDIA_URL_TTL_SECONDS": 15 * 60,
     # One audio play is one grant: its first request opens a window of this many seconds for
     # the range requests of that one playback (never a second request from byte 0), and at

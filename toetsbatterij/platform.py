@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ class Platform:
         self.itembank_path = Path(config["ITEMBANK_PATH"])
         self._forms: Any = None
         self._signer: Any = None
+        self._beating: int | None = None
+        self._beat_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None, *,
@@ -89,6 +92,62 @@ class Platform:
 
             self._forms = FormStore(self.itembank_path, self.instance_path / "forms" / "assets")
         return self._forms
+
+    def warm_up(self) -> None:
+        """Build the current forms (item pools, parameters, exposure values) and run each
+        section's selection once, so that a worker's first candidate waits for none of it."""
+        for form in self.forms.current.values():
+            for index, section in enumerate(form.sections):
+                if not section.adaptive:
+                    continue
+                form.select(index, [], [], 0, 0, pretest_due=False,
+                            presented_items=frozenset())
+
+    def ensure_beating(self) -> None:
+        """Run this process's beat (``delivery.outages.beat``) in a background thread, once per
+        process (a forked worker starts its own): the platform is alive and reaches its
+        database. Outages are the gaps between beats."""
+        pid = os.getpid()
+        if self._beating == pid:
+            return
+        with self._beat_lock:
+            if self._beating == pid:
+                return
+            self._beating = pid
+            threading.Thread(target=self._beat_loop, name="outage-beat", daemon=True).start()
+
+    def _beat_loop(self) -> None:
+        import logging
+        import time
+
+        from toetsbatterij.delivery import outages
+
+        log = logging.getLogger(__name__)
+        while True:
+            try:
+                self.beat_once()
+            except Exception:  # noqa: BLE001 - the database is away: that is the outage
+                log.debug("beat failed", exc_info=True)
+            time.sleep(outages.BEAT_SECONDS)
+
+    def beat_once(self) -> Any:
+        """One beat (``delivery.outages.beat``); when it records an outage, credit it to every
+        section that ran during it, one attempt at a time under the attempt's lock (the lock
+        the candidate's requests take first, so the two never wait on each other in the
+        other order). Returns the outage recorded, or None."""
+        from toetsbatterij.delivery import outages
+
+        policy = outages.OutagePolicy.from_config(self.config)
+        with self.unit_of_work() as db:
+            outage = outages.beat(db, self.clock, policy)
+            if outage is None:
+                return None
+            outage_id, targets = outage.id, outages.running_during(db, outage)
+        for attempt_id in targets:
+            with self.state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10), \
+                    self.unit_of_work() as db:
+                outages.settle(db, self.clock, attempt_id, outage_id, policy)
+        return outage
 
     def set_forms(self, forms: Any) -> None:
         self._forms = forms

@@ -48,6 +48,20 @@ class StateStore(Protocol):
 
     def delete(self, *keys: str) -> None: ...
 
+    def replace_feed(self, channel: str, events: list[dict[str, Any]]) -> None:
+        """Put ``events`` (a history rebuilt from the database, oldest first) in place of the
+        channel's entries so far, under new numbers above every earlier one."""
+
+    def count_many(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
+        """Add to the counters ``fields`` of the hash ``key`` atomically (expiring after
+        ``ttl_seconds`` without a change)."""
+
+    def counts(self, key: str) -> dict[str, int] | None:
+        """The counters of hash ``key``; None when it does not exist (rebuild it)."""
+
+    def replace_counts(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
+        """Set the hash ``key`` to exactly ``fields`` (a rebuild from the database)."""
+
 
 HISTORY = 500
 
@@ -63,6 +77,7 @@ class NullStateStore:
         self._locks: dict[str, threading.Lock] = {}
         self._feeds: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
         self._seq: dict[str, int] = {}
+        self._hashes: dict[str, dict[str, int]] = {}
 
     @contextlib.contextmanager
     def lock(self, name: str, ttl_seconds: float = 10.0) -> Iterator[bool]:
@@ -126,10 +141,54 @@ class NullStateStore:
         with self._guard:
             for key in keys:
                 self._values.pop(key, None)
+                self._hashes.pop(key, None)
+
+    def replace_feed(self, channel: str, events: list[dict[str, Any]]) -> None:
+        with self._guard:
+            self._feeds[channel] = deque(maxlen=HISTORY)
+        for event in events:
+            self.publish(channel, event)
+
+    def count_many(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
+        with self._guard:
+            table = self._hashes.setdefault(key, {})
+            for name, n in fields.items():
+                table[name] = table.get(name, 0) + int(n)
+
+    def counts(self, key: str) -> dict[str, int] | None:
+        with self._guard:
+            table = self._hashes.get(key)
+            return dict(table) if table is not None else None
+
+    def replace_counts(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
+        with self._guard:
+            self._hashes[key] = {name: int(n) for name, n in fields.items()}
+
+
+#: Appends an event to a room's stream under the next sequence number, atomically. A missing
+#: counter (a new room, or a Redis that restarted empty) starts at the current time in
+#: milliseconds x 1000, so numbers keep growing across a restart and a room view that
+#: reconnects with the last number it saw is never behind the new events (under 2**53: exact
+#: in JavaScript).
+_PUBLISH = """
+local seq_key, stream = KEYS[1], KEYS[2]
+if redis.call('EXISTS', seq_key) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', seq_key, string.format('%d', tonumber(t[1]) * 1000000
+                                               + math.floor(tonumber(t[2]) / 1000) * 1000))
+end
+local seq = redis.call('INCR', seq_key)
+redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], string.format('%d', seq) .. '-1',
+           'event', ARGV[1])
+redis.call('EXPIRE', seq_key, ARGV[3])
+redis.call('EXPIRE', stream, ARGV[3])
+return seq
+"""
 
 
 class RedisStateStore:
-    """Redis implementation: ``SET NX PX`` locks with a token, feeds as capped sorted sets."""
+    """Redis implementation: ``SET NX PX`` locks with a token, feeds as capped Redis Streams,
+    counters as hashes."""
 
     shared = True
 
@@ -138,6 +197,7 @@ class RedisStateStore:
 
         self._redis = redis.Redis.from_url(url, decode_responses=True)
         self._prefix = prefix
+        self._publish = self._redis.register_script(_PUBLISH)
 
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -155,22 +215,17 @@ class RedisStateStore:
                     lk.release()
 
     def publish(self, channel: str, event: dict[str, Any]) -> int:
-        seq = int(self._redis.incr(self._key("seq", channel)))
-        feed = self._key("feed", channel)
-        pipe = self._redis.pipeline()
-        pipe.zadd(feed, {json.dumps({"seq": seq, "event": event}, sort_keys=True): seq})
-        pipe.zremrangebyrank(feed, 0, -HISTORY - 1)
-        pipe.expire(feed, 24 * 3600)
-        pipe.execute()
-        return seq
+        """XADD to the room's stream (capped at about HISTORY entries, a day's expiry) with the
+        entry id ``<seq>-1``: the sequence number is the stream id, so a reader asks for
+        everything after the last number it saw (XRANGE) and misses nothing."""
+        return int(self._publish(keys=[self._key("seq", channel), self._key("stream", channel)],
+                                 args=[json.dumps(event, sort_keys=True), HISTORY, 24 * 3600]))
 
     def events_since(self, channel: str, after: int) -> list[tuple[int, dict[str, Any]]]:
-        rows = self._redis.zrangebyscore(self._key("feed", channel), f"({after}", "+inf")
-        out = []
-        for row in rows:
-            data = json.loads(row)
-            out.append((int(data["seq"]), data["event"]))
-        return out
+        rows = self._redis.xrange(self._key("stream", channel), min=f"({int(after)}-1", max="+",
+                                  count=HISTORY)
+        return [(int(entry_id.split("-")[0]), json.loads(fields["event"]))
+                for entry_id, fields in rows]
 
     def ping(self) -> bool:
         try:
@@ -197,7 +252,40 @@ class RedisStateStore:
 
     def delete(self, *keys: str) -> None:
         if keys:
-            self._redis.delete(*(self._key("kv", key) for key in keys))
+            self._redis.delete(*(self._key("kv", key) for key in keys),
+                               *(self._key("hash", key) for key in keys))
+
+    def replace_feed(self, channel: str, events: list[dict[str, Any]]) -> None:
+        """Trim the stream up to its newest entry now (entries published meanwhile stay), then
+        append the rebuilt history with new, higher numbers."""
+        stream = self._key("stream", channel)
+        newest = self._redis.xrevrange(stream, count=1)
+        if newest:
+            top = int(newest[0][0].split("-")[0])
+            self._redis.xtrim(stream, minid=f"{top + 1}-0")
+        for event in events[-HISTORY:]:
+            self.publish(channel, event)
+
+    def count_many(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
+        name = self._key("hash", key)
+        pipe = self._redis.pipeline()  # MULTI/EXEC: every counter or none
+        for field, n in fields.items():
+            pipe.hincrby(name, field, int(n))
+        pipe.expire(name, max(1, int(ttl_seconds)))
+        pipe.execute()
+
+    def counts(self, key: str) -> dict[str, int] | None:
+        table = self._redis.hgetall(self._key("hash", key))
+        return {k: int(v) for k, v in table.items()} if table else None
+
+    def replace_counts(self, key: str, fields: dict[str, int], ttl_seconds: float) -> None:
+        name = self._key("hash", key)
+        pipe = self._redis.pipeline()
+        pipe.delete(name)
+        if fields:
+            pipe.hset(name, mapping={k: int(v) for k, v in fields.items()})
+            pipe.expire(name, max(1, int(ttl_seconds)))
+        pipe.execute()
 
     def flush_prefix(self) -> None:
         """Remove every key of this store (tests use a separate database number)."""

@@ -1,8 +1,11 @@
-"""Submit -> next item latency over a scripted run of N candidates, against a real gunicorn.
+"""Submit -> next item without think time: a quick regression check of the embedded default.
 
-One command (fresh SQLite database, the real item bank, CSRF on, no Redis)::
+This is NOT the load test (that is ``python -m bench.load``: hundreds of candidates at once with
+think times, on gunicorn + PostgreSQL + Redis). It takes ``--candidates`` scripted candidates
+through the test, ``--concurrency`` of them at a time, each answering as fast as the server
+answers (no think time), on a fresh SQLite database without Redis::
 
-    .venv/bin/python -m bench.delivery.run --candidates 50 --concurrency 10
+    .venv/bin/python -m bench.delivery.run --candidates 20 --concurrency 10
 
 (add ``--database-url postgresql+psycopg://postgres@127.0.0.1:5432/toetsbatterij_bench`` for
 PostgreSQL). It prints a markdown table with the machine it ran on. It lives outside ``tests/``
@@ -11,7 +14,7 @@ so pytest never collects it (``testpaths = ["tests"]``).
 It seeds an agency with one open session of N candidates, starts gunicorn on a free port,
 drives every candidate through instructions, practice and all sections (answers chosen at
 random), and reports the median and p95 of the time from POSTing an answer until the next
-item's page has arrived (the POST, its redirect and the GET, as a browser does).
+item's page has arrived (as the page sends it: the next screen in the answer's own response).
 """
 
 from __future__ import annotations
@@ -136,6 +139,8 @@ def answers(html: str, rng: random.Random) -> list[tuple[str, str]]:
             fields.append((name, rng.choice(options)))
     for name in re.findall(r'<textarea name="([^"]+)"', html):
         fields.append((name, "Beste juf, mijn zoon is morgen ziek. Groeten."))
+    if 'name="inline" value="1"' in html:
+        fields.append(("inline", "1"))  # as the page's form sends it
     return fields
 
 
@@ -263,9 +268,8 @@ def main() -> int:
     print(f"| {args.candidates} | {args.concurrency} | {args.think_seconds:g} | {len(lat)} | "
           f"{median * 1000:.1f} | {p95 * 1000:.1f} | {lat[-1] * 1000 if lat else float('nan'):.1f}"
           f" | {wall:.1f} | {len(errors)} |")
-    print("\nLatency: POST of an answer until the next item's page has arrived (the POST, its "
-          "redirect and the GET, as a browser does), every submit of every candidate; practice "
-          "included.")
+    print("\nLatency: POST of an answer until the next item's page has arrived (as the page "
+          "sends it), every submit of every candidate; practice included.")
     for e in errors[:10]:
         print("  " + e)
     return 1 if errors else 0

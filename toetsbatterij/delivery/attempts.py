@@ -18,13 +18,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from toetsbatterij.audit.service import record
 from toetsbatterij.clock import Clock
-from toetsbatterij.delivery import accommodations, feed, throttle
+from toetsbatterij.delivery import accommodations, exposure, feed, outages, throttle
 from toetsbatterij.delivery.definitions import SKILL_LABELS
 from toetsbatterij.delivery.models import (
     ADMISSION,
@@ -165,14 +165,28 @@ def _definition_of_form(db: Session, clock: Clock, forms: Any,
 
 def resume(db: Session, clock: Clock, *, attempt_id: int, device_token: str) -> Attempt:
     """The attempt of a logged-in candidate browser; refuses a released or replaced device."""
-    attempt = db.get(Attempt, attempt_id)
-    if attempt is None:
+    row = db.execute(select(Attempt, Candidate).join(
+        Candidate, Candidate.id == Attempt.candidate_id).where(Attempt.id == attempt_id)).first()
+    if row is None:
         raise NotAuthenticated()
-    cand = db.get(Candidate, attempt.candidate_id)
+    attempt, cand = row
+    # Held for the request: the identity map keeps clean objects only weakly, and the walk,
+    # the feed and the page ask for the candidate again.
+    db.info.setdefault(_HELD, []).append(cand)
     if cand is None or cand.device_token is None or not secrets.compare_digest(
             cand.device_token, device_token or ""):
         raise NotAuthenticated("U bent afgemeld. Meld opnieuw aan met uw ticket.")
     return attempt
+
+
+def credit_outages(db: Session, clock: Clock, attempt: Attempt,
+                   policy: outages.OutagePolicy = outages.DEFAULT_POLICY) -> float:
+    """Give back the time the running section lost while the platform answered nobody
+    (``delivery.outages``); before :func:`touch` and before any deadline is looked at."""
+    if attempt.state != SECTION or not outages.may_have_missed(clock, attempt, policy):
+        return 0.0
+    return outages.credit(db, clock, attempt, _section_run(db, attempt, attempt.section_index),
+                          policy)
 
 
 def touch(db: Session, clock: Clock, attempt: Attempt) -> None:
@@ -180,8 +194,7 @@ def touch(db: Session, clock: Clock, attempt: Attempt) -> None:
     seconds, so the status heartbeat does not take the database's write lock each time."""
     now = clock.now()
     if attempt.last_contact_at is None or (now - attempt.last_contact_at).total_seconds() >= 5:
-        attempt.last_contact_at = now
-        db.flush()
+        attempt.last_contact_at = now  # flushed with the request's other writes
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -197,40 +210,123 @@ def _form(db: Session, content: Content, attempt: Attempt) -> TestForm:
     return content.for_attempt(db, attempt)
 
 
+class _AttemptState:
+    """What the walk and an answer need of one attempt, loaded in three statements (its section
+    runs, its presentations, the scores of its responses) once per transaction, and kept in
+    step by the writes of this module (``_present``, ``submit``, ``start_section``). Dropped
+    at the end of the transaction and at every rollback (of a savepoint too), so it never
+    outlives what it read."""
+
+    def __init__(self, db: Session, attempt: Attempt) -> None:
+        # Reads only, before any write of the request is flushed: on SQLite the write lock is
+        # then held only for the short burst of writes at the end (the touch of the attempt
+        # waits for it), not for the whole request.
+        with db.no_autoflush:
+            self.runs = {run.section_index: run for run in db.scalars(
+                select(SectionRun).where(SectionRun.attempt_id == attempt.id))}
+            self.by_section: dict[int, list[Presentation]] = {}
+            self.by_id: dict[int, Presentation] = {}
+            for pres in db.scalars(select(Presentation).where(
+                    Presentation.attempt_id == attempt.id)
+                    .order_by(Presentation.section_index, Presentation.position)):
+                self._add(pres)
+            self.scores: dict[int, list[tuple[str, float | None, bool]]] = {}
+            for pid, item_id, score, counts in db.execute(
+                    select(Response.presentation_id, Response.item_id, Response.score,
+                           Response.counts).where(Response.attempt_id == attempt.id)
+                    .order_by(Response.id)):
+                self.scores.setdefault(pid, []).append(
+                    (item_id, None if score is None else float(score), bool(counts)))
+
+    def _add(self, pres: Presentation) -> None:
+        self.by_section.setdefault(pres.section_index, []).append(pres)
+        self.by_id[pres.id] = pres
+
+    def presented(self, pres: Presentation) -> None:
+        self._add(pres)
+        self.by_section[pres.section_index].sort(key=lambda p: p.position)
+
+    def answered(self, pres: Presentation, rows: list[Response]) -> None:
+        self.scores[pres.id] = [(r.item_id, None if r.score is None else float(r.score),
+                                 bool(r.counts)) for r in rows]
+
+
+_STATE = "toetsbatterij.delivery.attempt_state"
+_HELD = "toetsbatterij.delivery.held"
+
+
+def _state(db: Session, attempt: Attempt) -> _AttemptState:
+    states = db.info.get(_STATE)
+    if states is None:
+        states = db.info[_STATE] = {}
+        if not event.contains(db, "after_transaction_end", _drop_states):
+            event.listen(db, "after_transaction_end", _drop_states)
+            event.listen(db, "after_soft_rollback", _drop_states_after_rollback)
+    state = states.get(attempt.id)
+    if state is None:
+        state = states[attempt.id] = _AttemptState(db, attempt)
+    return state
+
+
+def forget_state(db: Session, attempt_id: int | None = None) -> None:
+    """Drop the loaded state (of one attempt, or all): for a write that bypassed this module."""
+    states = db.info.get(_STATE)
+    if states:
+        if attempt_id is None:
+            states.clear()
+        else:
+            states.pop(attempt_id, None)
+
+
+def _drop_states(db: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outer transaction ended (a savepoint's release keeps it)
+        forget_state(db)
+
+
+def _drop_states_after_rollback(db: Session, _previous: Any) -> None:
+    forget_state(db)
+
+
 def _section_run(db: Session, attempt: Attempt, index: int) -> SectionRun | None:
+    return _state(db, attempt).runs.get(index)
+
+
+def _query_section_run(db: Session, attempt: Attempt, index: int) -> SectionRun | None:
+    """One section run straight from the database (the proctor's actions, a lost race)."""
     return db.scalar(select(SectionRun).where(SectionRun.attempt_id == attempt.id,
                                               SectionRun.section_index == index))
 
 
 def _open_presentation(db: Session, attempt: Attempt, section_index: int) -> Presentation | None:
-    return db.scalar(select(Presentation).where(
-        Presentation.attempt_id == attempt.id, Presentation.section_index == section_index,
-        Presentation.answered_at.is_(None)).order_by(Presentation.position))
+    return next((p for p in _presentations(db, attempt, section_index)
+                 if p.answered_at is None), None)
 
 
 def _presentations(db: Session, attempt: Attempt, section_index: int) -> list[Presentation]:
-    return list(db.scalars(select(Presentation).where(
-        Presentation.attempt_id == attempt.id, Presentation.section_index == section_index)
-        .order_by(Presentation.position)))
+    return list(_state(db, attempt).by_section.get(section_index, ()))
+
+
+def presentation_of(db: Session, attempt: Attempt, presentation_id: int) -> Presentation | None:
+    """A presentation of this attempt by id (None when it is not one of the attempt's)."""
+    pres = _state(db, attempt).by_id.get(presentation_id)
+    if pres is None:
+        pres = db.get(Presentation, presentation_id)
+    return pres if pres is not None and pres.attempt_id == attempt.id else None
 
 
 def _history(db: Session, attempt: Attempt, section_index: int) -> list[tuple[str, float]]:
     """Scored (item id, score) pairs of a section, in presentation order; pretest kept out."""
-    stmt = (select(Response.item_id, Response.score)
-            .join(Presentation, Presentation.id == Response.presentation_id)
-            .where(Presentation.attempt_id == attempt.id,
-                   Presentation.section_index == section_index,
-                   Response.counts.is_(True), Response.score.is_not(None))
-            .order_by(Presentation.position, Response.id))
-    return [(item_id, float(score)) for item_id, score in db.execute(stmt)]
+    state = _state(db, attempt)
+    return [(item_id, score) for pres in state.by_section.get(section_index, ())
+            for item_id, score, counts in state.scores.get(pres.id, ())
+            if counts and score is not None]
 
 
 def _presented_items(db: Session, attempt: Attempt) -> frozenset[str]:
     """Every item presented in the attempt's sections so far (answered or not, pretest too):
     the enemy exclusion holds across sections."""
-    rows = db.scalars(select(Presentation.item_ids).where(
-        Presentation.attempt_id == attempt.id, Presentation.section_index != PRACTICE_SECTION))
-    return frozenset(item for ids in rows for item in ids)
+    return frozenset(item for index, rows in _state(db, attempt).by_section.items()
+                     if index != PRACTICE_SECTION for pres in rows for item in pres.item_ids)
 
 
 def remaining_seconds(run: SectionRun, attempt: Attempt, now: dt.datetime) -> int:
@@ -246,7 +342,8 @@ def _finish_section(db: Session, clock: Clock, content: Content, attempt: Attemp
         # The last confirmed text or recording of an open writing/speaking task is the answer.
         from toetsbatterij.productions.service import answer_from_productions
 
-        answer_from_productions(db, clock, content, attempt, run.section_index)
+        if answer_from_productions(db, clock, content, attempt, run.section_index):
+            forget_state(db, attempt.id)  # it stored responses of its own
     now = clock.now()
     run.finished_at = min(now, run.deadline_at)
     run.finish_reason = reason[:200]
@@ -282,6 +379,7 @@ def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, po
     pres = Presentation(attempt_id=attempt.id, section_index=section_index, position=position,
                         kind=kind, unit_id=unit_id, item_ids=form.item_ids(unit_id),
                         presented_at=clock.now())
+    state = _state(db, attempt)
     try:
         with db.begin_nested():
             db.add(pres)
@@ -293,6 +391,8 @@ def _present(db: Session, clock: Clock, attempt: Attempt, section_index: int, po
             Presentation.position == position))
         assert existing is not None
         return existing
+    state.presented(pres)
+    exposure.note_presented(db, attempt, pres)
     return pres
 
 
@@ -373,7 +473,7 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
                 if p.answered_at is not None]
     if answered:
         practice_feedback = form.feedback(answered[-1].unit_id)
-        outcome = _practice_outcome(db, form, answered[-1])
+        outcome = _practice_outcome(db, form, attempt, answered[-1])
     index = attempt.section_index
     if attempt.state == PRACTICE:
         plan = _practice_plan(form)
@@ -453,10 +553,10 @@ def _walk(db: Session, clock: Clock, content: Content, attempt: Attempt, grace_s
     return Screen(kind="finished", **base)
 
 
-def _practice_outcome(db: Session, form: TestForm, pres: Presentation) -> str:
+def _practice_outcome(db: Session, form: TestForm, attempt: Attempt, pres: Presentation) -> str:
     """How the answer to a practice unit scored: "correct" (full marks), "partly", "wrong", or ""
     when it is not scored automatically (writing, speaking). The scores were stored at submit."""
-    scores = db.scalars(select(Response.score).where(Response.presentation_id == pres.id)).all()
+    scores = [score for _item, score, _counts in _state(db, attempt).scores.get(pres.id, ())]
     if not scores or any(s is None for s in scores):
         return ""
     got = sum(float(s) for s in scores if s is not None)
@@ -512,14 +612,16 @@ def start_section(db: Session, clock: Clock, content: Content, attempt: Attempt,
                      design_version=form.design_version(section_index),
                      started_at=now,
                      deadline_at=now + dt.timedelta(seconds=_limit_seconds(section, db, attempt)))
+    state = _state(db, attempt)
     try:
         with db.begin_nested():
             db.add(run)
             db.flush()
     except IntegrityError:
-        existing = _section_run(db, attempt, section_index)
+        existing = _query_section_run(db, attempt, section_index)
         assert existing is not None
         return existing
+    state.runs[section_index] = run
     transition(attempt, "start_section", SECTION)
     feed.candidate_event(db, clock, _candidate(db, attempt), feed.SECTION)
     return run
@@ -532,8 +634,8 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
     Raises DeadlinePassed when the section's deadline (+ a small network grace) has passed;
     what was answered before stays counted.
     """
-    pres = db.get(Presentation, presentation_id)
-    if pres is None or pres.attempt_id != attempt.id:
+    pres = presentation_of(db, attempt, presentation_id)
+    if pres is None:
         raise InvalidInput("Deze vraag hoort niet bij uw toets.")
     if pres.answered_at is not None:
         return False
@@ -558,6 +660,7 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
         score = form.score(item_id, raw)  # raises InvalidInput for a malformed answer
         rows.append(Response(presentation_id=pres.id, attempt_id=attempt.id, item_id=item_id,
                              raw=raw, score=score, counts=counts, received_at=now))
+    state = _state(db, attempt)
     try:
         with db.begin_nested():
             db.add_all(rows)
@@ -565,6 +668,7 @@ def submit(db: Session, clock: Clock, content: Content, attempt: Attempt, *,
             db.flush()
     except IntegrityError:
         return False  # a concurrent double submit stored the same answers first
+    state.answered(pres, rows)
     attempt.last_contact_at = now
     if pres.section_index != PRACTICE_SECTION:
         feed.candidate_event(db, clock, _candidate(db, attempt), feed.ANSWERED,
@@ -595,8 +699,8 @@ def register_audio_play(db: Session, clock: Clock, content: Content, attempt: At
     """Count one play of the presentation's audio on the server; refuse beyond the maximum,
     after the item was answered and after its section is over. Returns the plays left (the
     counted play is ``pres.audio_plays``: the number its single-use media grant carries)."""
-    pres = db.get(Presentation, presentation_id)
-    if pres is None or pres.attempt_id != attempt.id:
+    pres = presentation_of(db, attempt, presentation_id)
+    if pres is None:
         raise InvalidInput("Dit fragment hoort niet bij de huidige vraag.")
     ensure_presentation_open(db, clock, attempt, pres, grace_seconds)
     limit = _max_plays(_form(db, content, attempt), db, attempt, pres.unit_id)  # extra plays
@@ -624,7 +728,7 @@ def resume_attempt(db: Session, clock: Clock, attempt: Attempt, *, actor_id: int
     if attempt.paused_at is None:
         return
     now = clock.now()
-    run = _section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
+    run = _query_section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
     if run is not None and run.finished_at is None:
         # The clock stood still while paused: push the deadline by the pause length.
         run.deadline_at = run.deadline_at + (now - attempt.paused_at)
@@ -641,7 +745,7 @@ def add_extra_time(db: Session, clock: Clock, attempt: Attempt, *, minutes: int,
         raise InvalidInput("Extra tijd: tussen 1 en 120 minuten.", field="minutes")
     if attempt.state != SECTION:
         raise Conflict("Extra tijd kan alleen tijdens een onderdeel.")
-    run = _section_run(db, attempt, attempt.section_index)
+    run = _query_section_run(db, attempt, attempt.section_index)
     if run is None or run.finished_at is not None:
         raise Conflict("Het onderdeel is nog niet gestart of al afgelopen.")
     run.deadline_at = run.deadline_at + dt.timedelta(minutes=minutes)
@@ -661,7 +765,7 @@ def end_attempt(db: Session, clock: Clock, attempt: Attempt, *, reason: str,
     if attempt.state in (FINISHED, ENDED):
         raise Conflict("Deze afname is al afgelopen.")
     now = clock.now()
-    run = _section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
+    run = _query_section_run(db, attempt, attempt.section_index) if attempt.state == SECTION else None
     if run is not None and run.finished_at is None:
         run.finished_at = now
         run.finish_reason = "ended"
@@ -707,3 +811,39 @@ def release_device(db: Session, clock: Clock, candidate: Candidate, *,
            action="candidate.release_device", object_type="candidate", object_id=candidate.id)
     feed.staff_action(db, clock, candidate, "release_device", actor_id)
     db.flush()
+
+
+# -- the sweep -----------------------------------------------------------------------------------
+
+
+def sweep(db: Session, clock: Clock, content: Content, *, grace_seconds: int = 2,
+          policy: outages.OutagePolicy = outages.DEFAULT_POLICY) -> dict[str, int]:
+    """Close what nobody will close: a running section whose deadline (outages credited first)
+    has passed is closed by time, as the candidate's next request would (the last confirmed
+    text or take is its answer); an attempt still open when its exam session has ended is
+    ended. Every stored answer is kept. Idempotent; ``cli sweep-attempts`` runs it."""
+    now = clock.now()
+    closed = ended = 0
+    running = list(db.scalars(select(Attempt).join(SectionRun, (
+        SectionRun.attempt_id == Attempt.id) & (SectionRun.section_index == Attempt.section_index))
+        .where(Attempt.state == SECTION, Attempt.paused_at.is_(None),
+               SectionRun.finished_at.is_(None),
+               SectionRun.deadline_at < now - dt.timedelta(seconds=grace_seconds))))
+    for attempt in running:
+        credit_outages(db, clock, attempt, policy)
+        run = _section_run(db, attempt, attempt.section_index)
+        if run is not None and run.finished_at is None and (
+                now >= run.deadline_at + dt.timedelta(seconds=grace_seconds)):
+            _finish_section(db, clock, content, attempt, run, "time")
+            closed += 1
+    over = list(db.scalars(select(Attempt).join(Candidate, Candidate.id == Attempt.candidate_id)
+                           .join(ExamSession, ExamSession.id == Candidate.exam_session_id)
+                           .where(Attempt.state.in_(ACTIVE_STATES), ExamSession.ends_at < now)))
+    for attempt in over:
+        end_attempt(db, clock, attempt, reason=SWEEP_REASON, actor_id=None)
+        ended += 1
+    return {"sections_closed": closed, "attempts_ended": ended}
+
+
+#: The reason on an attempt the sweep ended (Dutch: the proctor reads it).
+SWEEP_REASON = "Niet teruggekomen vóór het einde van de sessie (automatisch afgesloten)."

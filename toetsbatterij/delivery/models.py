@@ -26,6 +26,7 @@ INCIDENT_CODES = {
     "fraud_suspected": N_("Vermoeden van fraude"),
     "disturbance": N_("Storing in het lokaal"),
     "late_arrival": N_("Te laat aangekomen"),
+    "server_outage": N_("Server onbereikbaar (tijd automatisch bijgegeven)"),
     "other": N_("Andere"),
 }
 
@@ -230,3 +231,38 @@ class LoginThrottle(Base):
     window_started_at: Mapped[dt.datetime]
     last_failure_at: Mapped[dt.datetime]
     locked_until: Mapped[dt.datetime | None]
+
+
+class ServiceBeat(Base):
+    """The last moment the platform answered a candidate (one row, ``id`` 1): a request that
+    finds it long ago knows that nobody was answered in between (no worker alive, or the
+    database away) and records that outage (``delivery.outages``)."""
+
+    __tablename__ = "service_beat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_beat_at: Mapped[dt.datetime]
+
+
+class ServiceOutage(Base):
+    """A period in which the platform answered no candidate at all."""
+
+    __tablename__ = "service_outage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(unique=True)
+    ended_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class OutageCredit(Base):
+    """Time given back to one attempt for one outage (once: the unique pair)."""
+
+    __tablename__ = "outage_credit"
+    __table_args__ = (UniqueConstraint("attempt_id", "outage_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("service_outage.id"))
+    section_index: Mapped[int]
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime]

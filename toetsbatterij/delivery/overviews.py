@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from toetsbatterij.delivery.exposure import exposure_counts
+from toetsbatterij.delivery.exposure import exposure_counts, live_counts
 from toetsbatterij.delivery.models import Attempt, TestDefinitionRecord
 
 
@@ -43,15 +43,19 @@ def _r_max(section: Mapping[str, Any]) -> float | None:
     return None
 
 
-def forms_and_exposure(db: Session, bank_version: str | None) -> list[FormOverview]:
-    """Every stored test definition version (newest first per code) with its exposure."""
+def forms_and_exposure(db: Session, bank_version: str | None,
+                       store: object | None = None) -> list[FormOverview]:
+    """Every stored test definition version (newest first per code) with its exposure (from
+    the live counters of ``store`` when given, ``delivery.exposure.live_counts``)."""
     rows = list(db.scalars(select(TestDefinitionRecord)
                            .order_by(TestDefinitionRecord.code, TestDefinitionRecord.id.desc())))
     attempts = dict(db.execute(select(Attempt.test_definition_id, func.count(Attempt.id))
                                .group_by(Attempt.test_definition_id)).all())
     out = []
     for row in rows:
-        counts = exposure_counts(db, row.id)
+        # The live counters of a shared store (Redis); the embedded default counts the table.
+        counts = (live_counts(db, store, row.id) if getattr(store, "shared", False)
+                  else exposure_counts(db, row.id))
         sections = []
         for index, section in enumerate(row.manifest.get("sections") or []):
             items = [i for i, s in counts.section_of_item.items() if s == index]

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from toetsbatterij import events
@@ -174,9 +174,28 @@ def seen(db: Session, clock: Clock, lifetimes: Lifetimes, principal: Principal, 
         _safe(store.put, _keys(principal.token_hash)[1], now.isoformat(),
               lifetimes.idle[principal.role])
     if write and (now - principal.last_seen_at).total_seconds() >= SEEN_WRITE_SECONDS:
-        db.execute(update(LoginSession).where(LoginSession.id == principal.session_id,
+        # Written just before the request commits, with its other writes: an UPDATE at the
+        # start would hold SQLite's write lock for the whole request.
+        db.info.setdefault(_SEEN_PENDING, {})[principal.session_id] = now
+        if not event.contains(db, "before_commit", _write_seen):
+            event.listen(db, "before_commit", _write_seen)
+            event.listen(db, "after_soft_rollback", _drop_seen)
+
+
+_SEEN_PENDING = "toetsbatterij.login_sessions.seen"
+
+
+def _write_seen(db: Session) -> None:
+    pending, db.info[_SEEN_PENDING] = db.info.get(_SEEN_PENDING) or {}, {}
+    for session_id, now in pending.items():
+        db.execute(update(LoginSession).where(LoginSession.id == session_id,
                                               LoginSession.revoked_at.is_(None))
                    .values(last_seen_at=now))
+
+
+def _drop_seen(db: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        db.info[_SEEN_PENDING] = {}
 
 
 def _end(db: Session, clock: Clock, where: ColumnElement[bool], reason: str) -> int:

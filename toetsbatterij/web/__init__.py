@@ -78,6 +78,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
 
     unit_of_work.init_app(app)
 
+    if config["OUTAGE_BEAT"] and not config["TESTING"]:
+        # Fair time: each worker beats once it serves (a forked worker starts its own beat).
+        app.before_request(platform.ensure_beating)
+
     @app.get("/gezondheid")
     def health() -> dict[str, Any]:
         return {"status": "ok"}
@@ -86,6 +90,18 @@ def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None
 
     cli.init_app(app)
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Do once, at start, what the first requests would otherwise do in every worker: build the
+    bank's test forms and their pools (and run their selection code once), compile the
+    candidate's templates. A warm-up that fails (a database not migrated yet) only logs."""
+    try:
+        app.extensions["toetsbatterij"].warm_up()
+    except Exception:  # noqa: BLE001 - the first request does the same work, or reports it
+        app.logger.warning("warm-up of the test forms failed", exc_info=True)
+    for name in app.jinja_env.list_templates(filter_func=lambda n: n.startswith("candidate/")):
+        app.jinja_env.get_template(name)
 
 
 def _sync_definitions(app: Flask, platform: Platform) -> None:

@@ -25,7 +25,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from toetsbatterij.delivery import accommodations, attempts, media
+from toetsbatterij.delivery import accommodations, attempts, media, outages
 from toetsbatterij.delivery.models import FINISHED, Attempt, Candidate, Presentation
 from toetsbatterij.delivery.opaque import OpaqueIds
 from toetsbatterij.errors import (
@@ -83,12 +83,16 @@ def _locked_attempt(*, settle_first: bool = False, advance: bool = True) -> Iter
     attempt_id = _attempt_id()
     with platform().state_store.lock(f"attempt:{attempt_id}", ttl_seconds=10):
         attempt = _attempt()
+        # Time lost while the platform answered nobody is given back first (fair time).
+        attempts.credit_outages(db(), clock(), attempt,
+                                outages.OutagePolicy.from_config(current_app.config))
         attempts.touch(db(), clock(), attempt)
         if settle_first:
             attempts.advance(db(), clock(), _content(), attempt, _grace())
         yield attempt
         if advance:
-            attempts.advance(db(), clock(), _content(), attempt, _grace())
+            # The screen after the action: what the answer's own response shows (inline).
+            g.next_screen = attempts.advance(db(), clock(), _content(), attempt, _grace())
         if attempt.state == FINISHED:
             # A test without writing or speaking has its result now; the others when rated.
             freeze_ready([attempt.id])
@@ -142,7 +146,12 @@ def screen() -> Any:
         attempt = _attempt()
     except NotAuthenticated:
         return redirect(url_for("candidate.login"))
-    scr = attempts.current_screen(db(), clock(), _content(), attempt, _grace())
+    return _render_screen(attempt, attempts.current_screen(db(), clock(), _content(), attempt,
+                                                           _grace()))
+
+
+def _render_screen(attempt: Attempt, scr: attempts.Screen) -> Any:
+    """The page of screen ``scr`` (the GET of /toets, or an answer's own response)."""
     from toetsbatterij.web.productions import microphone_screen
 
     mic = microphone_screen(attempt, scr)
@@ -162,7 +171,9 @@ def screen() -> Any:
     from toetsbatterij.surveys.service import is_open as survey_open
 
     survey = scr.kind in ("finished", "ended") and survey_open(db(), attempt)
+    screen_url = url_for("candidate.screen") if request.method == "POST" else None
     return render_template(f"candidate/{scr.kind}.html", screen=scr, image_url=image_url,
+                           screen_url=screen_url,
                            candidate_name=name, report_available=report, survey_open=survey,
                            survey_thanks=bool(request.args.get("bedankt")) and not survey,
                            poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
@@ -186,9 +197,9 @@ def status() -> Any:
 def heartbeat() -> Any:
     """The page's heartbeat: notes the contact (room view) and carries out due transitions (a
     section whose time ran out is closed), then answers like the GET."""
-    with _locked_attempt() as attempt:
+    with _locked_attempt():
         pass
-    return _status(attempts.current_screen(db(), clock(), _content(), attempt, _grace()))
+    return _status(g.next_screen)
 
 
 @bp.post("/toets/verder")
@@ -266,8 +277,8 @@ def parse_answers(view: dict[str, Any], form: Any, ids: OpaqueIds) -> dict[str, 
 def answer() -> Any:
     presentation_id = form_id("presentation_id")
     with _locked_attempt() as attempt:
-        pres = db().get(Presentation, presentation_id)
-        if pres is None or pres.attempt_id != attempt.id:
+        pres = attempts.presentation_of(db(), attempt, presentation_id)
+        if pres is None:
             raise InvalidInput("Deze vraag hoort niet bij uw toets.")
         view = _content().for_attempt(db(), attempt).candidate_view(pres.unit_id, attempt.seed)
         # The answer is stored, then (in the same transaction, committed before the redirect)
@@ -281,6 +292,10 @@ def answer() -> Any:
                                 db(), _content(), attempt, pres,
                                 parse_answers(view, request.form, opaque_ids(attempt))),
                             grace_seconds=_grace())
+    if request.form.get("inline") == "1":
+        # The page's script asks for the next screen in this response (no redirect round
+        # trip); it puts /toets in the address bar, whose reload shows the same screen.
+        return _render_screen(attempt, g.next_screen)
     return redirect(url_for("candidate.screen"))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from flask import Flask, request, session
@@ -17,8 +18,11 @@ babel = Babel()
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
-def available_languages() -> set[str]:
-    return {"nl"} | {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")}
+@functools.cache
+def available_languages() -> frozenset[str]:
+    """The languages with a compiled catalog (read once per process: asked on every page)."""
+    return frozenset({"nl"} | {p.parent.parent.name
+                               for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")})
 
 
 # The blueprints of the candidate's pages (the exam screens, the score report, the survey, the

@@ -173,7 +173,8 @@ def dashboard() -> Any:
     if role == ROLE_PSYCHOMETRICIAN:
         bank = platform().forms
         return render_template("staff/start_psychometrician.html", **common,
-                               forms=overviews.forms_and_exposure(db(), bank.bank_version),
+                               forms=overviews.forms_and_exposure(
+                                   db(), bank.bank_version, platform().state_store),
                                bank_version=bank.bank_version,
                                skill_labels=definitions.SKILL_LABELS)
     if role == ROLE_RATER:
@@ -393,10 +394,15 @@ def room_json(session_id: int) -> Any:
     microphone_column(db(), data["candidates"])
     after = request.args.get("na", default=0, type=int)
     try:
+        # A Redis that restarted empty: the room's history is rebuilt from the database.
+        feed.ensure_history(db(), platform().state_store, session_id)
         feed_events = platform().state_store.events_since(f"room:{session_id}", after)
     except Exception:  # noqa: BLE001 - the feed is a cache; the table above is the truth
         feed_events = []
-    data["events"] = [_feed_event(seq, event) for seq, event in feed_events[-20:]]
+    # A view that reconnects with the last number it saw gets everything after it (up to the
+    # stream's history); a new view the last 20.
+    shown = feed_events if after else feed_events[-20:]
+    data["events"] = [_feed_event(seq, event) for seq, event in shown]
     return jsonify(data)
 
 
