@@ -128,7 +128,9 @@ def candidate_login(db: Session, clock: Clock, *, session_code: str, access_code
             device_token and secrets.compare_digest(cand.device_token, device_token)):
         raise DeviceInUse()
     if cand.device_token is None:
-        cand.device_token = secrets.token_urlsafe(32)
+        # The token this browser was given with the login page (so that a login whose answer
+        # was lost, a crash of the worker, is the same device when the candidate tries again).
+        cand.device_token = device_token or secrets.token_urlsafe(32)
         cand.device_bound_at = now
     attempt = db.scalar(select(Attempt).where(Attempt.candidate_id == cand.id))
     if attempt is None:

@@ -113,6 +113,10 @@ def login() -> Any:
     chosen = request.args.get("taal", "")
     if chosen in LANGUAGES:
         session["lang"] = chosen
+    # This browser's device token, before the login (in the signed session cookie, no
+    # database write): a login whose answer is lost in a crash is retried from the same device.
+    if not session.get("device"):
+        session["device"] = secrets.token_urlsafe(32)
     return render_template("candidate/login.html")
 
 
