@@ -63,7 +63,8 @@ TITLES = {CERTIFICATE: "Inburgeringsattest",
 ACHIEVEMENTS = {CERTIFICATE: "inburgeringsattest",
                 EFFORT_DECLARATION: "verklaring-geleverde-inspanningen"}
 VALID, UNKNOWN = "valid", "unknown"
-BIRTH_SCOPE, CLIENT_SCOPE = "certificate", "certificate-verifier"
+# login_throttle.scope holds at most 10 characters.
+BIRTH_SCOPE, CLIENT_SCOPE = "cert", "cert-ver"
 
 NOT_ALLOWED = N_("Alleen een beheerder van het agentschap reikt een inburgeringsattest of een "
                  "verklaring uit.")
