@@ -39,22 +39,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.delivery.seeding import machine
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def machine() -> list[tuple[str, str]]:
-    """What the numbers were measured on (a shared 2-core machine gives noisy tails)."""
-    import platform
-    import sqlite3
-
-    from bench.machine import cpu_model, load_average
-
-    return [("CPU", f"{cpu_model()}, {os.cpu_count()} logical cores"),
-            ("load average at start (1, 5, 15 min)", load_average()),
-            ("Python", platform.python_version()), ("SQLite", sqlite3.sqlite_version),
-            ("OS", platform.platform()),
-            ("git commit", subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                          capture_output=True, text=True).stdout.strip())]
 
 
 def seed(env: dict[str, str], n: int) -> tuple[str, list[str]]:
